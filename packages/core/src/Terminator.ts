@@ -1,0 +1,188 @@
+// The terminator: the state machine running -> draining -> closed, and the report.
+import 'reflect-metadata';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import pTimeout from 'p-timeout';
+import { inject, injectable } from 'tsyringe';
+import type { Clock } from './clock.js';
+import type { DrainContext, DrainStrategy } from './drain/DrainStrategy.js';
+import { assertDurationMs, StrategyError } from './errors.js';
+import { DestroyForce } from './force/DestroyForce.js';
+import type { ForceStrategy } from './force/ForceStrategy.js';
+import { FORCE_SETTLE_TIMEOUT_MS, type TerminatorConfig } from './options.js';
+import { connectionCount, type SocketRegistry } from './registry/SocketRegistry.js';
+import type { TrackedConnection } from './registry/TrackedConnection.js';
+import { TOKENS } from './tokens.js';
+import type { ConnectionKind, ServerLike, TerminationFailure, TerminationReport, TerminatorState } from './types.js';
+
+/**
+ * Shuts its servers down gracefully. Made by `createTerminator`; every collaborator comes in
+ * through the constructor, so a container can swap any of them.
+ * It never calls `process.exit` and never listens to process signals.
+ */
+@injectable()
+export class Terminator {
+  #state: TerminatorState = 'running';
+  #result: Promise<TerminationReport> | undefined;
+
+  constructor(
+    @inject(TOKENS.config) readonly config: TerminatorConfig,
+    @inject(TOKENS.registry) readonly registry: SocketRegistry,
+    @inject(TOKENS.drain) readonly drain: DrainStrategy,
+    @inject(TOKENS.force) readonly force: ForceStrategy,
+    @inject(TOKENS.clock) readonly clock: Clock,
+  ) {
+    for (const server of config.servers) registry.track(server);
+  }
+
+  get state(): TerminatorState {
+    return this.#state;
+  }
+
+  get servers(): readonly ServerLike[] {
+    return this.config.servers;
+  }
+
+  /**
+   * Stops the servers gracefully and resolves with what happened. Idempotent: a second call
+   * returns the first call's promise (its argument is then ignored).
+   * @param gracefulTimeout milliseconds to wait before forcing; defaults to the terminator's `gracefulTimeout`.
+   * @throws TypeError / RangeError at the call when `gracefulTimeout` is not a non-negative number.
+   */
+  terminate(gracefulTimeout?: number): Promise<TerminationReport> {
+    if (this.#result) return this.#result;
+    const timeoutMs =
+      gracefulTimeout === undefined
+        ? this.config.gracefulTimeoutMs
+        : assertDurationMs('terminate', 'gracefulTimeout', gracefulTimeout, true);
+    this.#state = 'draining';
+    this.#result = this.#run(timeoutMs);
+    return this.#result;
+  }
+
+  /**
+   * Stops tracking without shutting anything down: removes every listener lastcall added to
+   * the servers. For a terminator that will not be used; `terminate()` does it by itself.
+   */
+  dispose(): void {
+    if (this.#state === 'draining') return;
+    this.registry.dispose();
+  }
+
+  async #run(timeoutMs: number): Promise<TerminationReport> {
+    const { clock, registry, drain } = this;
+    const started = clock.now();
+    const failures: TerminationFailure[] = [];
+    const before = registry.counters();
+    const inFlightAtStart = registry.inFlight;
+    const kindsAtStart = countKinds(registry.connections());
+    // The servers' own count: it includes connections opened before they were tracked.
+    const atStart = await openConnections(this.servers);
+
+    const aborter = new AbortController();
+    const context: DrainContext = {
+      registry,
+      servers: this.servers,
+      clock,
+      deadline: started + timeoutMs,
+      signal: aborter.signal,
+    };
+    const guard = (phase: 'drain' | 'force', action: () => unknown): Promise<void> => {
+      try {
+        return Promise.resolve(action()).then(
+          () => undefined,
+          (error: unknown) => void failures.push({ phase, error: new StrategyError(phase, error) }),
+        );
+      } catch (error) {
+        failures.push({ phase, error: new StrategyError(phase, error) });
+        return Promise.resolve();
+      }
+    };
+    const onRequest = (c: TrackedConnection, req: IncomingMessage, res: ServerResponse): void =>
+      void guard('drain', () => drain.onRequest?.(c, req, res, context));
+    const onIdle = (c: TrackedConnection): void => void guard('drain', () => drain.onIdle?.(c, context));
+    const onConnection = (c: TrackedConnection): void => void guard('drain', () => drain.onConnection?.(c, context));
+    registry.on('request', onRequest);
+    registry.on('idle', onIdle);
+    registry.on('connection', onConnection);
+
+    const settled = Promise.all(this.servers.map((server) => registry.whenServerClosed(server))).then(() =>
+      registry.whenEmpty(),
+    );
+    const timers = timersOf(clock);
+    const drained = guard('drain', () => drain.begin(context));
+    let timedOut = false;
+    await pTimeout(settled, {
+      milliseconds: Math.max(0, context.deadline - clock.now()),
+      fallback: () => {
+        timedOut = true;
+      },
+      customTimers: timers,
+    });
+
+    let forced = 0;
+    if (timedOut) {
+      aborter.abort();
+      forced = await openConnections(this.servers);
+      await guard('force', () => this.force.force(context));
+      if (failures.some((failure) => failure.phase === 'force')) {
+        // The chosen force failed: the default still ends what is left, so nothing hangs.
+        await guard('force', () => new DestroyForce().force(context));
+      }
+      await pTimeout(settled, {
+        milliseconds: FORCE_SETTLE_TIMEOUT_MS,
+        fallback: () => undefined,
+        customTimers: timers,
+      });
+    }
+    aborter.abort();
+    await drained;
+    registry.off('request', onRequest);
+    registry.off('idle', onIdle);
+    registry.off('connection', onConnection);
+    await guard('drain', () => drain.dispose?.());
+    registry.dispose();
+    this.#state = 'closed';
+
+    const after = registry.counters();
+    const acceptedDuringDrain = after.accepted - before.accepted;
+    return {
+      durationMs: clock.now() - started,
+      gracefulTimeoutMs: timeoutMs,
+      timedOut,
+      connections: {
+        atStart,
+        acceptedDuringDrain,
+        closedGracefully: Math.max(0, atStart + acceptedDuringDrain - forced),
+        forced,
+      },
+      requests: {
+        inFlightAtStart,
+        receivedDuringDrain: after.requests - before.requests,
+        completed: after.completed - before.completed,
+        aborted: after.aborted - before.aborted,
+      },
+      kindsAtStart,
+      failures,
+    };
+  }
+}
+
+/** The servers' own count of open connections (`getConnections()`): tracked and untracked. */
+async function openConnections(servers: readonly ServerLike[]): Promise<number> {
+  const counts = await Promise.all(servers.map(connectionCount));
+  return counts.reduce((sum, count) => sum + count, 0);
+}
+
+function countKinds(connections: Iterable<TrackedConnection>): Record<ConnectionKind, number> {
+  const kinds: Record<ConnectionKind, number> = { http1: 0, tls: 0, http2: 0, upgraded: 0 };
+  for (const connection of connections) kinds[connection.kind]++;
+  return kinds;
+}
+
+/** p-timeout takes Node-shaped timers; the clock's are forwarded so fake clocks drive deadlines too. */
+function timersOf(clock: Clock): { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout } {
+  return {
+    setTimeout: ((callback: () => void, ms: number) => clock.setTimeout(callback, ms)) as unknown as typeof setTimeout,
+    clearTimeout: ((handle: unknown) => clock.clearTimeout(handle)) as typeof clearTimeout,
+  };
+}

@@ -1,0 +1,140 @@
+// The default drain: refuse new connections, close idle keep-alive ones after a short grace,
+// and answer everything in flight or arriving with `Connection: close`.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { assertDurationMs } from '../errors.js';
+import type { TrackedConnection } from '../registry/TrackedConnection.js';
+import type { ServerLike } from '../types.js';
+import type { DrainContext, DrainStrategy } from './DrainStrategy.js';
+
+/**
+ * How long an idle keep-alive connection stays open once draining begins, in milliseconds.
+ * Why not 0: a keep-alive client sends its next request the moment it has read a response;
+ * closing the connection under it resets that request. A request that arrives within the
+ * grace is served, with `Connection: close`.
+ */
+export const DEFAULT_IDLE_GRACE_MS = 100;
+
+export interface KeepAliveDrainOptions {
+  /**
+   * Idle grace, in milliseconds: how long idle keep-alive connections (and TLS sockets still
+   * in their handshake) stay open after draining begins or after they become idle.
+   * `0` closes them at once, as Node's own `server.close()` does. Defaults to 100 ms.
+   */
+  idleGraceMs?: number;
+}
+
+/**
+ * Contract points 1 to 5 (HTTP/1.1 and HTTPS):
+ * the listener closes at once; the last response in flight on each connection gets
+ * `Connection: close` (pipelined ones before it are answered normally); a request arriving
+ * while draining is served with `Connection: close`; idle connections close after the grace,
+ * through the server's own parser-aware `closeIdleConnections()`, so a connection whose next
+ * request is half received is spared.
+ */
+export class KeepAliveDrain implements DrainStrategy {
+  readonly idleGraceMs: number;
+  /** Responses we gave `Connection: close`, so we can move it to a later pipelined one. */
+  readonly #marked = new WeakSet<ServerResponse>();
+  /** Servers whose idle connections the next pass closes. */
+  readonly #due = new Set<ServerLike>();
+  #timer: unknown = undefined;
+  #clock: DrainContext['clock'] | undefined;
+
+  constructor(options: KeepAliveDrainOptions = {}) {
+    this.idleGraceMs = assertDurationMs('KeepAliveDrain', 'idleGraceMs', options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS);
+  }
+
+  begin(context: DrainContext): void {
+    this.askInFlightToClose(context);
+    this.closeListeners(context);
+  }
+
+  onRequest(connection: TrackedConnection, _request: IncomingMessage, response: ServerResponse): void {
+    this.markClose(connection, response);
+  }
+
+  onIdle(connection: TrackedConnection, context: DrainContext): void {
+    // After a `Connection: close` response Node ends the socket itself; nothing to do.
+    const socket = connection.httpSocket;
+    if (socket.writableEnded || socket.destroyed) return;
+    this.scheduleIdleClose(connection.server, context);
+  }
+
+  dispose(): void {
+    if (this.#timer !== undefined) this.#clock?.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#due.clear();
+  }
+
+  /** Gives the last response of every busy connection `Connection: close`. */
+  protected askInFlightToClose(context: DrainContext): void {
+    for (const connection of context.registry.connections()) {
+      const last = connection.responses.at(-1);
+      if (last !== undefined) this.markClose(connection, last);
+    }
+  }
+
+  /**
+   * Stops accepting on every server. A server with no idle connection gets its full
+   * `close()` at once; the others keep their idle connections for the grace.
+   */
+  protected closeListeners(context: DrainContext): void {
+    for (const server of context.servers) {
+      if (this.idleGraceMs === 0 || !this.#hasIdle(server, context)) {
+        this.closeIdle(server, context);
+      } else {
+        context.registry.stopAccepting(server);
+        this.scheduleIdleClose(server, context);
+      }
+    }
+  }
+
+  /**
+   * Closes the server's idle connections now: its full `close()` the first time, then its
+   * `closeIdleConnections()`, plus TLS sockets still in their handshake.
+   */
+  protected closeIdle(server: ServerLike, context: DrainContext): void {
+    context.registry.closeServer(server);
+    (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    for (const connection of [...context.registry.connections(server)]) {
+      if (connection.handshaking) connection.destroy();
+    }
+  }
+
+  /**
+   * Closes the server's idle connections once no connection has become idle for a whole
+   * grace: each idle connection gets at least the grace, and one timer serves them all.
+   */
+  protected scheduleIdleClose(server: ServerLike, context: DrainContext): void {
+    this.#due.add(server);
+    this.#clock = context.clock;
+    if (this.#timer !== undefined) context.clock.clearTimeout(this.#timer);
+    this.#timer = context.clock.setTimeout(() => {
+      this.#timer = undefined;
+      const due = [...this.#due];
+      this.#due.clear();
+      for (const dueServer of due) this.closeIdle(dueServer, context);
+    }, this.idleGraceMs);
+  }
+
+  /**
+   * `Connection: close` on `response` if its head is not sent yet. On a pipelined connection
+   * only the last response may carry it (Node ends the socket after it and drops the rest),
+   * so it moves from the previous one when that one has not sent its head either.
+   */
+  protected markClose(connection: TrackedConnection, response: ServerResponse): void {
+    if (response.headersSent) return;
+    response.setHeader('Connection', 'close');
+    this.#marked.add(response);
+    const previous = connection.responses.at(-2);
+    if (previous !== undefined && previous !== response && this.#marked.has(previous) && !previous.headersSent) {
+      previous.removeHeader('Connection');
+      this.#marked.delete(previous);
+    }
+  }
+
+  #hasIdle(server: ServerLike, context: DrainContext): boolean {
+    for (const connection of context.registry.connections(server)) if (connection.idle) return true;
+    return false;
+  }
+}

@@ -1,0 +1,77 @@
+// Error classes with brand guards: the guards work even when two copies of the package are loaded.
+import { inspect } from 'node:util';
+
+/** Renders a received value for an error message: short, one line, type visible. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `${JSON.stringify(value)} (string)`;
+  if (typeof value === 'function') return `${value.name || 'anonymous'} (function)`;
+  const text = inspect(value, { depth: 0, breakLength: Number.POSITIVE_INFINITY, maxArrayLength: 3 });
+  const short = text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return value === null || value === undefined ? short : `${short} (${typeof value})`;
+}
+
+const message = (where: string, option: string, expected: string, value: unknown): string =>
+  `${where}: option "${option}" must be ${expected}, received ${describeValue(value)}`;
+
+/** An option or argument of the wrong type. `option` names it, `received` holds the value. */
+export class InvalidOptionTypeError extends TypeError {
+  readonly isLastcallInvalidOptionError = true;
+  override readonly name = 'InvalidOptionTypeError';
+  constructor(
+    where: string,
+    readonly option: string,
+    expected: string,
+    readonly received: unknown,
+  ) {
+    super(message(where, option, expected, received));
+  }
+}
+
+/** An option or argument of the right type but out of range (negative, NaN). */
+export class InvalidOptionRangeError extends RangeError {
+  readonly isLastcallInvalidOptionError = true;
+  override readonly name = 'InvalidOptionRangeError';
+  constructor(
+    where: string,
+    readonly option: string,
+    expected: string,
+    readonly received: unknown,
+  ) {
+    super(message(where, option, expected, received));
+  }
+}
+
+/** True for either invalid-option error, from any copy of lastcall. */
+export const isInvalidOptionError = (error: unknown): error is InvalidOptionTypeError | InvalidOptionRangeError =>
+  typeof error === 'object' && error !== null && 'isLastcallInvalidOptionError' in error;
+
+/** A drain or force strategy threw or rejected; the terminator recorded it and went on. */
+export class StrategyError extends Error {
+  readonly isLastcallStrategyError = true;
+  override readonly name = 'StrategyError';
+  constructor(
+    readonly phase: 'drain' | 'force',
+    cause: unknown,
+  ) {
+    super(`lastcall: the ${phase} strategy failed: ${cause instanceof Error ? cause.message : describeValue(cause)}`, {
+      cause,
+    });
+  }
+}
+
+/** True for a `StrategyError` from any copy of lastcall. */
+export const isStrategyError = (error: unknown): error is StrategyError =>
+  typeof error === 'object' && error !== null && 'isLastcallStrategyError' in error;
+
+/**
+ * Validates a duration option in milliseconds: a number, not NaN, not negative.
+ * `Infinity` is accepted only where `allowInfinity` says so.
+ */
+export function assertDurationMs(where: string, option: string, value: unknown, allowInfinity = false): number {
+  const expected = `a non-negative number of milliseconds${allowInfinity ? ' (or Infinity)' : ''}`;
+  if (typeof value !== 'number') throw new InvalidOptionTypeError(where, option, expected, value);
+  if (Number.isNaN(value) || value < 0 || (!allowInfinity && !Number.isFinite(value))) {
+    throw new InvalidOptionRangeError(where, option, expected, value);
+  }
+  return value;
+}

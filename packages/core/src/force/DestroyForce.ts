@@ -1,0 +1,23 @@
+// The default force: destroy every socket that is left, tracked or not.
+import type { DrainContext } from '../drain/DrainStrategy.js';
+import type { TrackedConnection } from '../registry/TrackedConnection.js';
+import { speaksHttp1 } from '../servers.js';
+import type { ForceStrategy } from './ForceStrategy.js';
+
+/**
+ * Closes any listener a drain left open, destroys every tracked connection, then asks each
+ * http server to close the connections lastcall never saw (`closeAllConnections()`).
+ * Subclasses change how one connection ends by overriding `end`.
+ */
+export class DestroyForce implements ForceStrategy {
+  force(context: DrainContext): void {
+    for (const server of context.servers) context.registry.closeServer(server);
+    for (const connection of [...context.registry.connections()]) this.end(connection);
+    for (const server of context.servers) if (speaksHttp1(server)) server.closeAllConnections();
+  }
+
+  /** Ends one connection now. */
+  protected end(connection: TrackedConnection): void {
+    connection.destroy();
+  }
+}

@@ -1,0 +1,50 @@
+// @lastcall/core public surface. Nothing else is exported; there are no deep imports.
+import 'reflect-metadata';
+
+export { type Clock, systemClock } from './clock.js';
+export { createTerminator } from './createTerminator.js';
+export {
+  DEFAULT_LISTEN_DELAY_MS,
+  DelayedCloseDrain,
+  type DelayedCloseDrainOptions,
+} from './drain/DelayedCloseDrain.js';
+export type { DrainContext, DrainStrategy } from './drain/DrainStrategy.js';
+export {
+  DEFAULT_IDLE_GRACE_MS,
+  KeepAliveDrain,
+  type KeepAliveDrainOptions,
+} from './drain/KeepAliveDrain.js';
+export {
+  describeValue,
+  InvalidOptionRangeError,
+  InvalidOptionTypeError,
+  isInvalidOptionError,
+  isStrategyError,
+  StrategyError,
+} from './errors.js';
+export { DestroyForce } from './force/DestroyForce.js';
+export type { ForceStrategy } from './force/ForceStrategy.js';
+export { ResetForce } from './force/ResetForce.js';
+export {
+  type CreateTerminatorOptions,
+  DEFAULT_GRACEFUL_TIMEOUT_MS,
+  FORCE_SETTLE_TIMEOUT_MS,
+  type StrategyClass,
+  type TerminatorConfig,
+} from './options.js';
+export {
+  type RegistryCounters,
+  SocketRegistry,
+  type SocketRegistryEvents,
+} from './registry/SocketRegistry.js';
+export { TrackedConnection } from './registry/TrackedConnection.js';
+export { Terminator } from './Terminator.js';
+export { TOKENS, type Token } from './tokens.js';
+export type {
+  ConnectionKind,
+  ServerLike,
+  TerminationFailure,
+  TerminationPhase,
+  TerminationReport,
+  TerminatorState,
+} from './types.js';

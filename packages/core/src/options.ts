@@ -1,0 +1,105 @@
+// createTerminator's options: validation and defaults, each default defined here once.
+import type { DependencyContainer } from 'tsyringe';
+import type { Clock } from './clock.js';
+import type { DrainStrategy } from './drain/DrainStrategy.js';
+import { assertDurationMs, InvalidOptionRangeError, InvalidOptionTypeError } from './errors.js';
+import type { ForceStrategy } from './force/ForceStrategy.js';
+import { isServerLike } from './servers.js';
+import type { ServerLike } from './types.js';
+
+/** Graceful period of `terminate()` when neither the options nor the call give one, in milliseconds. */
+export const DEFAULT_GRACEFUL_TIMEOUT_MS = 10_000;
+
+/**
+ * How long `terminate()` waits for sockets to report their close after the force strategy
+ * ran, in milliseconds. A destroyed socket closes within a tick; this bound only keeps a
+ * misbehaving custom force from hanging the shutdown.
+ */
+export const FORCE_SETTLE_TIMEOUT_MS = 1_000;
+
+/** A class whose instances are `T`, constructible with no arguments (tsyringe builds it). */
+export type StrategyClass<T> = new () => T;
+
+export interface CreateTerminatorOptions {
+  /** The server to terminate: http, https, or http2 (h2c or TLS). Or use `servers`. */
+  server?: ServerLike;
+  /** Several servers terminated together under one graceful period. Or use `server`. */
+  servers?: readonly ServerLike[];
+  /**
+   * Graceful period in milliseconds: how long `terminate()` waits for connections to end
+   * before the force strategy ends the rest. `Infinity` waits for ever. Defaults to 10000 ms.
+   */
+  gracefulTimeout?: number;
+  /** The drain strategy: a class, an instance, or nothing for the container's or the default (`KeepAliveDrain`). */
+  drain?: DrainStrategy | StrategyClass<DrainStrategy>;
+  /** The force strategy: a class, an instance, or nothing for the container's or the default (`DestroyForce`). */
+  force?: ForceStrategy | StrategyClass<ForceStrategy>;
+  /** A tsyringe container to resolve strategies from; a child of it is made per terminator. */
+  container?: DependencyContainer;
+  /** Time and timers (tests). Defaults to the system clock. */
+  clock?: Clock;
+}
+
+/** What the terminator runs with, after validation. */
+export interface TerminatorConfig {
+  readonly servers: readonly ServerLike[];
+  readonly gracefulTimeoutMs: number;
+}
+
+const WHERE = 'createTerminator';
+
+export function resolveConfig(options: CreateTerminatorOptions): TerminatorConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionTypeError(WHERE, 'options', 'an object', options);
+  }
+  const { server, servers } = options;
+  if (server !== undefined && servers !== undefined) {
+    throw new InvalidOptionTypeError(WHERE, 'server', 'omitted when "servers" is given', server);
+  }
+  let list: readonly unknown[];
+  if (servers !== undefined) {
+    if (!Array.isArray(servers)) throw new InvalidOptionTypeError(WHERE, 'servers', 'an array of servers', servers);
+    if (servers.length === 0) throw new InvalidOptionRangeError(WHERE, 'servers', 'a non-empty array', servers);
+    list = servers;
+  } else {
+    if (server === undefined) {
+      throw new InvalidOptionTypeError(WHERE, 'server', 'an http, https or http2 server', server);
+    }
+    list = [server];
+  }
+  list.forEach((candidate, index) => {
+    if (!isServerLike(candidate)) {
+      const name = servers === undefined ? 'server' : `servers[${index}]`;
+      throw new InvalidOptionTypeError(WHERE, name, 'an http, https or http2 server', candidate);
+    }
+  });
+  const gracefulTimeoutMs = assertDurationMs(
+    WHERE,
+    'gracefulTimeout',
+    options.gracefulTimeout ?? DEFAULT_GRACEFUL_TIMEOUT_MS,
+    true,
+  );
+  assertStrategy('drain', options.drain, 'begin');
+  assertStrategy('force', options.force, 'force');
+  if (options.container !== undefined && typeof options.container?.createChildContainer !== 'function') {
+    throw new InvalidOptionTypeError(WHERE, 'container', 'a tsyringe DependencyContainer', options.container);
+  }
+  const clock = options.clock;
+  if (clock !== undefined && (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function')) {
+    throw new InvalidOptionTypeError(WHERE, 'clock', 'a Clock (now, setTimeout, clearTimeout)', clock);
+  }
+  return { servers: [...new Set(list as ServerLike[])], gracefulTimeoutMs };
+}
+
+function assertStrategy(option: 'drain' | 'force', value: unknown, method: string): void {
+  if (value === undefined || typeof value === 'function') return;
+  if (typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[method] === 'function') {
+    return;
+  }
+  throw new InvalidOptionTypeError(
+    WHERE,
+    option,
+    `a ${option} strategy class or an object with a ${method}() method`,
+    value,
+  );
+}

@@ -1,0 +1,387 @@
+// Tracks every connection of one or more servers from public events only, and says when they are gone.
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import type * as net from 'node:net';
+import type * as tls from 'node:tls';
+import { isHttp2Server, isTlsServer, speaksHttp1, stopAccepting } from '../servers.js';
+import type { ConnectionKind, ServerLike } from '../types.js';
+import { TrackedConnection } from './TrackedConnection.js';
+
+/** Events of a registry. Each is emitted synchronously from the Node event that caused it. */
+export interface SocketRegistryEvents {
+  /** A connection was accepted (not emitted for connections adopted after they were open). */
+  connection: [connection: TrackedConnection];
+  /** An HTTP/1 request arrived; emitted before the server's own `request` listeners run. */
+  request: [connection: TrackedConnection, request: http.IncomingMessage, response: http.ServerResponse];
+  /** A connection's last request in flight ended. */
+  idle: [connection: TrackedConnection];
+  /** A connection's socket closed; it is no longer tracked. */
+  close: [connection: TrackedConnection];
+  /** An HTTP/1 connection was handed to an `upgrade` or `connect` listener. */
+  upgrade: [connection: TrackedConnection];
+}
+
+/** Running totals since the registry was made; the terminator reports differences of two snapshots. */
+export interface RegistryCounters {
+  /** Connections seen through the servers' `connection` event. */
+  readonly accepted: number;
+  readonly requests: number;
+  readonly completed: number;
+  readonly aborted: number;
+}
+
+interface ServerState {
+  readonly undo: Array<() => void>;
+  /** TLS sockets in their handshake, by peer address, to join the raw socket to its TLS socket. */
+  readonly handshaking: Map<string, TrackedConnection> | undefined;
+  /** Connections of this server being tracked. */
+  count: number;
+  /** lastcall closed the listener itself; the server's full `close()` is still owed. */
+  stoppedByUs: boolean;
+  /** The server emitted `close` since it last emitted `listening`. */
+  closed: boolean;
+  closeWaiters: Array<() => void>;
+}
+
+/** Node's own listener type (its parameters are `any[]`). */
+type Listener = Parameters<EventEmitter['on']>[1];
+
+const UPGRADE_EVENTS = ['upgrade', 'connect'] as const;
+
+const peerKey = (socket: net.Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
+
+/**
+ * The registry of one terminator. It adds listeners to the servers it tracks and removes
+ * them all on `untrack`/`dispose`; it replaces nothing. Hot path (every request): one array
+ * push, one listener, one map lookup; no closure is made per request.
+ */
+export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
+  readonly #connections = new Map<net.Socket, TrackedConnection>();
+  readonly #servers = new Map<ServerLike, ServerState>();
+  readonly #emptyWaiters: Array<() => void> = [];
+  #size = 0;
+  #nextId = 0;
+  #inFlight = 0;
+  #accepted = 0;
+  #requests = 0;
+  #completed = 0;
+  #aborted = 0;
+
+  // Shared listeners: `this` is the emitter, so no closure is allocated per socket or response.
+  readonly #onSocketClose: (this: net.Socket) => void;
+  readonly #onResponseClose: (this: http.ServerResponse) => void;
+
+  constructor() {
+    super();
+    const registry = this;
+    this.#onSocketClose = function onSocketClose(this: net.Socket) {
+      registry.#socketClosed(this);
+    };
+    this.#onResponseClose = function onResponseClose(this: http.ServerResponse) {
+      registry.#responseClosed(this);
+    };
+  }
+
+  /** Connections being tracked. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** HTTP/1 responses not yet closed, plus open HTTP/2 streams, across every connection. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** The servers being tracked, in the order they were added. */
+  get servers(): ServerLike[] {
+    return [...this.#servers.keys()];
+  }
+
+  counters(): RegistryCounters {
+    return {
+      accepted: this.#accepted,
+      requests: this.#requests,
+      completed: this.#completed,
+      aborted: this.#aborted,
+    };
+  }
+
+  /** Every tracked connection (each once, even a TLS connection known by two sockets). */
+  *connections(server?: ServerLike): IterableIterator<TrackedConnection> {
+    for (const [socket, connection] of this.#connections) {
+      if (connection.socket !== socket) continue;
+      if (server === undefined || connection.server === server) yield connection;
+    }
+  }
+
+  /** Tracked connections of one server. */
+  countOf(server: ServerLike): number {
+    return this.#servers.get(server)?.count ?? 0;
+  }
+
+  /** Resolves when no tracked connection is left. Event-driven: nothing polls. */
+  whenEmpty(): Promise<void> {
+    if (this.#size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#emptyWaiters.push(resolve));
+  }
+
+  /**
+   * Starts tracking a server. Connections it already had are not seen until they send a
+   * request; what stays unseen is reached through the server's own public methods.
+   */
+  track(server: ServerLike): void {
+    if (this.#servers.has(server)) return;
+    const tlsServer = isTlsServer(server);
+    const state: ServerState = {
+      undo: [],
+      handshaking: tlsServer ? new Map() : undefined,
+      count: 0,
+      stoppedByUs: false,
+      closed: false,
+      closeWaiters: [],
+    };
+    this.#servers.set(server, state);
+    const on = (event: string, listener: Listener, prepend = false): void => {
+      const emitter = server as unknown as EventEmitter;
+      if (prepend) emitter.prependListener(event, listener);
+      else emitter.on(event, listener);
+      state.undo.push(() => emitter.removeListener(event, listener));
+    };
+
+    const kind: ConnectionKind = tlsServer ? 'tls' : isHttp2Server(server) ? 'http2' : 'http1';
+    // Prepended: an http2 server creates its session inside its own connection listener,
+    // and the connection must be known before that.
+    on(
+      'connection',
+      (socket: net.Socket) => {
+        const connection = this.#add(server, state, socket, kind, true);
+        if (state.handshaking) state.handshaking.set(peerKey(socket), connection);
+      },
+      true,
+    );
+    if (tlsServer) {
+      on('secureConnection', (tlsSocket: tls.TLSSocket) => this.#secured(server, state, tlsSocket), true);
+      on('tlsClientError', (_error: Error, tlsSocket: tls.TLSSocket) => {
+        // A failed handshake: forget the pending join; the raw socket's close removes the record.
+        state.handshaking?.delete(peerKey(tlsSocket));
+      });
+    }
+    if (speaksHttp1(server)) {
+      on(
+        'request',
+        (request: http.IncomingMessage, response: http.ServerResponse) =>
+          this.#request(server, state, request, response),
+        true,
+      );
+      this.#trackUpgrades(server, on);
+    }
+    on('close', () => {
+      state.closed = true;
+      state.stoppedByUs = false;
+      for (const resolve of state.closeWaiters.splice(0)) resolve();
+    });
+    on('listening', () => {
+      state.closed = false;
+    });
+  }
+
+  /** Stops tracking a server: every listener the registry added to it is removed. */
+  untrack(server: ServerLike): void {
+    const state = this.#servers.get(server);
+    if (!state) return;
+    for (const undo of state.undo.splice(0).reverse()) undo();
+    this.#servers.delete(server);
+    for (const connection of [...this.connections(server)]) this.#remove(connection, false);
+  }
+
+  /** Stops tracking everything. The connections themselves are left as they are. */
+  dispose(): void {
+    for (const server of [...this.#servers.keys()]) this.untrack(server);
+    this.removeAllListeners();
+  }
+
+  /** Closes the server's listener, leaving its connections open (see `stopAccepting`). */
+  stopAccepting(server: ServerLike): void {
+    const state = this.#servers.get(server);
+    if (state && server.listening) state.stoppedByUs = true;
+    stopAccepting(server);
+  }
+
+  /**
+   * The server's own full `close()` (for http, that also ends its idle connections and its
+   * timeout checker), once, and never after it emitted `close`: a second `close` event would
+   * surprise the application's listeners.
+   */
+  closeServer(server: ServerLike): void {
+    const state = this.#servers.get(server);
+    if (state?.closed) return;
+    if (server.listening || state?.stoppedByUs) {
+      if (state) state.stoppedByUs = false;
+      server.close();
+    }
+  }
+
+  /** True once the server's listener is closed and it emitted `close` (or it never listened). */
+  isClosed(server: ServerLike): boolean {
+    const state = this.#servers.get(server);
+    return state ? state.closed : !server.listening;
+  }
+
+  /**
+   * Resolves when the server has emitted `close`: its listener is closed and every connection
+   * it had (tracked or not) is gone. A server that is not listening and that lastcall did not
+   * stop resolves once it has no connection left.
+   */
+  async whenServerClosed(server: ServerLike): Promise<void> {
+    const state = this.#servers.get(server);
+    if (!state || state.closed) return;
+    const closed = new Promise<void>((resolve) => state.closeWaiters.push(resolve));
+    if (!server.listening && !state.stoppedByUs) {
+      // Never listened, or closed before we were asked: `close` may never come again.
+      const open = await connectionCount(server);
+      if (open === 0 && state.count === 0) return;
+    }
+    await closed;
+  }
+
+  /** `accepted`: seen through the server's `connection` event, not adopted later. */
+  #add(
+    server: ServerLike,
+    state: ServerState,
+    socket: net.Socket,
+    kind: ConnectionKind,
+    accepted: boolean,
+  ): TrackedConnection {
+    const connection = new TrackedConnection(++this.#nextId, server, socket, kind);
+    this.#connections.set(socket, connection);
+    socket.on('close', this.#onSocketClose);
+    state.count++;
+    this.#size++;
+    if (accepted) {
+      this.#accepted++;
+      this.emit('connection', connection);
+    }
+    return connection;
+  }
+
+  #secured(server: ServerLike, state: ServerState, tlsSocket: tls.TLSSocket): void {
+    const key = peerKey(tlsSocket);
+    const connection = state.handshaking?.get(key);
+    if (connection === undefined) {
+      // Its raw socket was accepted before the server was tracked.
+      this.#add(server, state, tlsSocket, 'tls', false);
+      return;
+    }
+    state.handshaking?.delete(key);
+    connection.tlsSocket = tlsSocket;
+    this.#connections.set(tlsSocket, connection);
+    tlsSocket.on('close', this.#onSocketClose);
+  }
+
+  #request(server: ServerLike, state: ServerState, request: http.IncomingMessage, response: http.ServerResponse): void {
+    // An http2 server with allowHTTP1 also emits `request` for HTTP/2 streams (compat API):
+    // those are tracked as streams, not here.
+    if (!(response instanceof http.ServerResponse)) return;
+    const socket = request.socket;
+    const connection = this.#connections.get(socket) ?? this.#adopt(server, state, socket);
+    connection.responses.push(response);
+    response.on('close', this.#onResponseClose);
+    this.#inFlight++;
+    this.#requests++;
+    this.emit('request', connection, request, response);
+  }
+
+  /** A connection the server had before it was tracked, first seen through a request. */
+  #adopt(server: ServerLike, state: ServerState, socket: net.Socket): TrackedConnection {
+    return this.#add(server, state, socket, isTlsServer(server) ? 'tls' : 'http1', false);
+  }
+
+  #trackUpgrades(server: ServerLike, on: (event: string, listener: Listener) => void): void {
+    // Node answers an upgrade request as a plain request when no `upgrade` listener exists, so
+    // ours is only present while the application has one: our listener must not change that.
+    const emitter = server as unknown as EventEmitter;
+    const onUpgrade = (request: http.IncomingMessage): void => {
+      const connection = this.#connections.get(request.socket);
+      if (connection === undefined || connection.kind === 'upgraded') return;
+      connection.kind = 'upgraded';
+      this.emit('upgrade', connection);
+    };
+    let active = true;
+    const sync = (): void => {
+      if (!active) return;
+      for (const event of UPGRADE_EVENTS) {
+        const listeners = emitter.listeners(event);
+        const ours = listeners.includes(onUpgrade);
+        const theirs = listeners.length - (ours ? 1 : 0);
+        // Prepended: we must see the socket before the application hands it to a protocol.
+        if (theirs > 0 && !ours) emitter.prependListener(event, onUpgrade);
+        if (theirs === 0 && ours) emitter.removeListener(event, onUpgrade);
+      }
+    };
+    sync();
+    // `newListener` runs before the listener is added: look again once it is in place.
+    const onListenerChange = (event: string | symbol): void => {
+      if (event === 'upgrade' || event === 'connect') queueMicrotask(sync);
+    };
+    on('newListener', onListenerChange);
+    on('removeListener', onListenerChange);
+    const undo = (): void => {
+      active = false;
+      for (const event of UPGRADE_EVENTS) emitter.removeListener(event, onUpgrade);
+    };
+    this.#servers.get(server)?.undo.push(undo);
+  }
+
+  #responseClosed(response: http.ServerResponse): void {
+    const connection = this.#connections.get(response.req.socket);
+    if (connection === undefined) return;
+    const { responses } = connection;
+    const index = responses[0] === response ? 0 : responses.indexOf(response);
+    if (index < 0) return;
+    if (index === 0) responses.shift();
+    else responses.splice(index, 1);
+    this.#settle(response);
+    if (connection.idle) this.emit('idle', connection);
+  }
+
+  #settle(response: http.ServerResponse): void {
+    this.#inFlight--;
+    if (response.writableFinished) this.#completed++;
+    else this.#aborted++;
+  }
+
+  #socketClosed(socket: net.Socket): void {
+    const connection = this.#connections.get(socket);
+    if (connection !== undefined) this.#remove(connection, true);
+  }
+
+  #remove(connection: TrackedConnection, notify: boolean): void {
+    const { socket, tlsSocket } = connection;
+    this.#connections.delete(socket);
+    socket.removeListener('close', this.#onSocketClose);
+    if (tlsSocket) {
+      this.#connections.delete(tlsSocket);
+      tlsSocket.removeListener('close', this.#onSocketClose);
+    }
+    // Responses still queued behind a closed socket never get their own `close` from Node.
+    for (const response of connection.responses.splice(0)) {
+      response.removeListener('close', this.#onResponseClose);
+      this.#settle(response);
+    }
+    const state = this.#servers.get(connection.server);
+    if (state) {
+      state.count--;
+      if (connection.handshaking) state.handshaking?.delete(peerKey(socket));
+    }
+    this.#size--;
+    if (notify) this.emit('close', connection);
+    if (this.#size === 0) for (const resolve of this.#emptyWaiters.splice(0)) resolve();
+  }
+}
+
+/** The server's own count of open connections, tracked or not. */
+export function connectionCount(server: ServerLike): Promise<number> {
+  return new Promise((resolve) => {
+    server.getConnections((error, count) => resolve(error ? 0 : count));
+  });
+}

@@ -1,0 +1,52 @@
+// One connection as the registry sees it: its sockets, its kind and its responses in flight.
+import type { ServerResponse } from 'node:http';
+import type * as http2 from 'node:http2';
+import type * as net from 'node:net';
+import type * as tls from 'node:tls';
+import type { ConnectionKind, ServerLike } from '../types.js';
+
+/**
+ * A connection of a tracked server. Strategies read it; only the registry changes it.
+ * `responses` is in arrival order, so the last one is the one that closes a pipelined connection.
+ */
+export class TrackedConnection {
+  /** The TLS socket once the handshake is done (TLS servers only). */
+  tlsSocket: tls.TLSSocket | undefined = undefined;
+  /** The HTTP/2 session on this connection (http2 servers only). */
+  session: http2.Http2Session | undefined = undefined;
+  /** Open HTTP/2 streams of the session. */
+  openStreams = 0;
+  /** HTTP/1 responses not yet closed, oldest first. */
+  readonly responses: ServerResponse[] = [];
+
+  constructor(
+    /** Unique within one registry. */
+    readonly id: number,
+    readonly server: ServerLike,
+    /** The TCP socket (for a TLS server, the raw socket under the TLS layer, when it was seen). */
+    readonly socket: net.Socket,
+    public kind: ConnectionKind,
+  ) {}
+
+  /** A TLS connection whose handshake has not finished: no request can be in flight on it. */
+  get handshaking(): boolean {
+    return this.kind === 'tls' && this.tlsSocket === undefined && this.session === undefined;
+  }
+
+  /** No request in flight. An upgraded connection is never idle: its protocol is not HTTP any more. */
+  get idle(): boolean {
+    return this.kind !== 'upgraded' && this.responses.length === 0 && this.openStreams === 0;
+  }
+
+  /** The socket that carries HTTP: the TLS socket when there is one, else the TCP socket. */
+  get httpSocket(): net.Socket {
+    return this.tlsSocket ?? this.socket;
+  }
+
+  /** Ends the connection now, whatever it carries. */
+  destroy(): void {
+    this.session?.destroy();
+    this.tlsSocket?.destroy();
+    this.socket.destroy();
+  }
+}

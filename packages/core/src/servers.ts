@@ -1,0 +1,48 @@
+// What kind of server this is, and the three ways lastcall asks a server to stop.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { ServerLike } from './types.js';
+
+/** True for anything lastcall can drain: a `net.Server` that is http, https or http2. */
+export function isServerLike(value: unknown): value is ServerLike {
+  return value instanceof net.Server;
+}
+
+/** The server speaks HTTP/1 through Node's http machinery (http, https, or http2 with allowHTTP1). */
+export function speaksHttp1(server: ServerLike): server is http.Server | https.Server {
+  return typeof (server as http.Server).closeIdleConnections === 'function';
+}
+
+/** The server terminates TLS itself: its `connection` event carries a raw socket in its handshake. */
+export function isTlsServer(server: ServerLike): boolean {
+  return server instanceof tls.Server;
+}
+
+/** The server is an HTTP/2 server (h2c or TLS): neither an `http.Server` nor an `https.Server`. */
+export function isHttp2Server(server: ServerLike): boolean {
+  return !(server instanceof http.Server) && !(server instanceof https.Server);
+}
+
+/**
+ * Stops accepting connections without touching the ones that are open.
+ *
+ * Why the base class: since Node 19, `http.Server#close()` also destroys every idle
+ * keep-alive connection at once, which resets a client that is just sending its next
+ * request. `net.Server.prototype.close` is the public method that only closes the listener;
+ * calling it on the instance replaces nothing.
+ */
+export function stopAccepting(server: ServerLike): void {
+  if (server.listening) net.Server.prototype.close.call(server);
+}
+
+/**
+ * The server's own full close: the listener, and (http) its idle connections and its
+ * headers-timeout checker. Only while the listener is open or lastcall stopped it itself and
+ * the server has not emitted `close` yet: a second `close` event would surprise its listeners.
+ */
+export function closeServer(server: ServerLike, stoppedByUs: boolean, alreadyClosed: boolean): void {
+  if (alreadyClosed) return;
+  if (server.listening || stoppedByUs) server.close();
+}

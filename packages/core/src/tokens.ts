@@ -1,0 +1,25 @@
+// The injection tokens: one place, typed, shared across copies of the package (Symbol.for).
+import type { Clock } from './clock.js';
+import type { DrainStrategy } from './drain/DrainStrategy.js';
+import type { ForceStrategy } from './force/ForceStrategy.js';
+import type { TerminatorConfig } from './options.js';
+import type { SocketRegistry } from './registry/SocketRegistry.js';
+
+/** A symbol that remembers the type registered under it. */
+export type Token<T> = symbol & { readonly __lastcallTokenType?: T };
+
+const token = <T>(name: string): Token<T> => Symbol.for(`lastcall.${name}`) as Token<T>;
+
+/** Register a class or an instance under these on a tsyringe container to swap a part. */
+export const TOKENS = {
+  /** The drain strategy: how connections are asked to end. Default `KeepAliveDrain`. */
+  drain: token<DrainStrategy>('DrainStrategy'),
+  /** The force strategy: how what is left ends at the deadline. Default `DestroyForce`. */
+  force: token<ForceStrategy>('ForceStrategy'),
+  /** The clock used for every deadline and timer. Default `systemClock`. */
+  clock: token<Clock>('Clock'),
+  /** The terminator's resolved configuration (servers and graceful timeout). Set by `createTerminator`. */
+  config: token<TerminatorConfig>('TerminatorConfig'),
+  /** The socket registry of one terminator. Set by `createTerminator`. */
+  registry: token<SocketRegistry>('SocketRegistry'),
+} as const;

@@ -1,0 +1,60 @@
+// Public types shared by the terminator, the registry and the strategies.
+import type * as http from 'node:http';
+import type * as http2 from 'node:http2';
+import type * as https from 'node:https';
+
+/** A server lastcall can drain: http, https, or http2 (h2c or TLS, with or without allowHTTP1). */
+export type ServerLike = http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer;
+
+/** `running` until `terminate()` is called, `draining` until every server closed, then `closed`. */
+export type TerminatorState = 'running' | 'draining' | 'closed';
+
+/**
+ * What a tracked connection carries:
+ * `http1` plain HTTP/1.x, `tls` HTTP/1.x over TLS (or a TLS socket still in its handshake),
+ * `http2` an HTTP/2 session, `upgraded` a socket handed to an `upgrade`/`connect` listener.
+ */
+export type ConnectionKind = 'http1' | 'tls' | 'http2' | 'upgraded';
+
+/** Where a strategy failure happened, as recorded in the report. */
+export type TerminationPhase = 'drain' | 'force';
+
+/** A failure that the terminator caught and survived; the shutdown went on. */
+export interface TerminationFailure {
+  readonly phase: TerminationPhase;
+  readonly error: unknown;
+}
+
+/** What `terminate()` resolves with: what happened, for a log line or a test. */
+export interface TerminationReport {
+  /** Time from `terminate()` to the promise resolving, in milliseconds. */
+  readonly durationMs: number;
+  /** The graceful period that applied, in milliseconds. */
+  readonly gracefulTimeoutMs: number;
+  /** True when the graceful period ran out and the force strategy was called. */
+  readonly timedOut: boolean;
+  readonly connections: {
+    /** Connections open when `terminate()` was called, tracked or not. */
+    readonly atStart: number;
+    /** Connections accepted while draining (only while a drain keeps the listener open). */
+    readonly acceptedDuringDrain: number;
+    /** Connections that ended without being forced. */
+    readonly closedGracefully: number;
+    /** Connections the force strategy ended at the deadline. */
+    readonly forced: number;
+  };
+  readonly requests: {
+    /** HTTP/1 responses and HTTP/2 streams in flight when `terminate()` was called. */
+    readonly inFlightAtStart: number;
+    /** Requests received while draining (each answered with `Connection: close`). */
+    readonly receivedDuringDrain: number;
+    /** Responses that ended completely while draining. */
+    readonly completed: number;
+    /** Responses cut before their end while draining (client went away, or forced). */
+    readonly aborted: number;
+  };
+  /** Open connections by kind when `terminate()` was called (tracked connections only). */
+  readonly kindsAtStart: Readonly<Record<ConnectionKind, number>>;
+  /** Strategy failures the terminator survived. Empty on a clean shutdown. */
+  readonly failures: readonly TerminationFailure[];
+}

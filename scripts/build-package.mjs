@@ -1,0 +1,64 @@
+// Builds the package in the current directory into dist/esm (tsc: ESM + .d.ts, with decorator
+// metadata) and dist/cjs (esbuild: one CommonJS file). Dependencies stay external, except
+// ESM-only ones (p-timeout), which CommonJS consumers on Node < 20.19 could not require.
+
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const root = process.cwd();
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
+
+/** A dependency is ESM-only when its package.json says `type: module` and offers no `require` condition. */
+function isEsmOnly(name) {
+  let manifest;
+  try {
+    // Read through the package's own node_modules link: an `exports` map may hide package.json.
+    manifest = JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8'));
+  } catch {
+    return false;
+  }
+  const exportsText = JSON.stringify(manifest.exports ?? {});
+  return manifest.type === 'module' && !exportsText.includes('"require"');
+}
+
+const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
+const external = deps.filter((name) => !isEsmOnly(name));
+external.push('node:*');
+
+await build({
+  entryPoints: [path.join(root, 'dist/esm/index.js')],
+  outfile: path.join(root, 'dist/cjs/index.js'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external,
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
+// CommonJS consumers get the same declarations, read as CommonJS through this package.json.
+function copyDeclarations(from, to) {
+  for (const entry of readdirSync(from)) {
+    const source = path.join(from, entry);
+    const target = path.join(to, entry);
+    if (statSync(source).isDirectory()) copyDeclarations(source, target);
+    else if (entry.endsWith('.d.ts')) {
+      mkdirSync(to, { recursive: true });
+      cpSync(source, target);
+    }
+  }
+}
+copyDeclarations(path.join(root, 'dist/esm'), path.join(root, 'dist/cjs'));
+writeFileSync(path.join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
+if (!existsSync(path.join(root, 'dist/esm/index.d.ts'))) throw new Error('build: no index.d.ts emitted');
+console.log(
+  `built ${pkg.name}: dist/esm (ESM + types), dist/cjs (CommonJS, bundled: ${deps.filter((d) => !external.includes(d)).join(', ') || 'nothing'})`,
+);
