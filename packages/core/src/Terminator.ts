@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pTimeout from 'p-timeout';
 import { inject, injectable } from 'tsyringe';
 import type { Clock } from './clock.js';
+import { publishDrain, publishEnd, publishForce, publishStart } from './diagnostics.js';
 import type { DrainContext, DrainStrategy } from './drain/DrainStrategy.js';
 import { assertDurationMs, StrategyError } from './errors.js';
 import { DestroyForce } from './force/DestroyForce.js';
@@ -55,7 +56,8 @@ export class Terminator {
         ? this.config.gracefulTimeoutMs
         : assertDurationMs('terminate', 'gracefulTimeout', gracefulTimeout, true);
     this.#state = 'draining';
-    this.#result = this.#run(timeoutMs);
+    publishStart(this, timeoutMs);
+    this.#result = this.#run(timeoutMs).then((report) => publishEnd(this, report));
     return this.#result;
   }
 
@@ -68,6 +70,7 @@ export class Terminator {
     this.registry.dispose();
   }
 
+  // Everything up to the first `await` runs synchronously inside terminate().
   async #run(timeoutMs: number): Promise<TerminationReport> {
     const { clock, registry, drain } = this;
     const started = clock.now();
@@ -75,8 +78,8 @@ export class Terminator {
     const before = registry.counters();
     const inFlightAtStart = registry.inFlight;
     const kindsAtStart = countKinds(registry.connections());
-    // The servers' own count: it includes connections opened before they were tracked.
-    const atStart = await openConnections(this.servers);
+    // The servers' own count, tracked or not; getConnections() reads it now, before the drain.
+    const atStartCount = openConnections(this.servers);
 
     const aborter = new AbortController();
     const context: DrainContext = {
@@ -109,7 +112,11 @@ export class Terminator {
       registry.whenEmpty(),
     );
     const timers = timersOf(clock);
+    // Synchronously within terminate(): the listeners close before any I/O can be accepted,
+    // and responses already queued are marked before their handlers can send them.
     const drained = guard('drain', () => drain.begin(context));
+    const atStart = await atStartCount;
+    publishDrain(this, atStart, inFlightAtStart, timeoutMs);
     let timedOut = false;
     await pTimeout(settled, {
       milliseconds: Math.max(0, context.deadline - clock.now()),
@@ -123,6 +130,7 @@ export class Terminator {
     if (timedOut) {
       aborter.abort();
       forced = await openConnections(this.servers);
+      publishForce(this, forced, clock.now() - started);
       await guard('force', () => this.force.force(context));
       if (failures.some((failure) => failure.phase === 'force')) {
         // The chosen force failed: the default still ends what is left, so nothing hangs.

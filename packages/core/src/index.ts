@@ -4,6 +4,14 @@ import 'reflect-metadata';
 export { type Clock, systemClock } from './clock.js';
 export { createTerminator } from './createTerminator.js';
 export {
+  CHANNELS,
+  type ChannelName,
+  type TerminateDrainMessage,
+  type TerminateEndMessage,
+  type TerminateForceMessage,
+  type TerminateStartMessage,
+} from './diagnostics.js';
+export {
   DEFAULT_LISTEN_DELAY_MS,
   DelayedCloseDrain,
   type DelayedCloseDrainOptions,
@@ -15,6 +23,7 @@ export {
   type KeepAliveDrainOptions,
 } from './drain/KeepAliveDrain.js';
 export {
+  assertDurationMs,
   describeValue,
   InvalidOptionRangeError,
   InvalidOptionTypeError,

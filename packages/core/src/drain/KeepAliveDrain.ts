@@ -133,7 +133,9 @@ export class KeepAliveDrain implements DrainStrategy {
     }
   }
 
+  /** Idle connections that the grace protects: tracked ones, or ones opened before tracking. */
   #hasIdle(server: ServerLike, context: DrainContext): boolean {
+    if (context.registry.mayHaveUntracked(server)) return true;
     for (const connection of context.registry.connections(server)) if (connection.idle) return true;
     return false;
   }

@@ -5,6 +5,7 @@ import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { isHttp2Server, isTlsServer, speaksHttp1, stopAccepting } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
+import { type Http2Hooks, trackHttp2 } from './http2.js';
 import { TrackedConnection } from './TrackedConnection.js';
 
 /** Events of a registry. Each is emitted synchronously from the Node event that caused it. */
@@ -19,6 +20,8 @@ export interface SocketRegistryEvents {
   close: [connection: TrackedConnection];
   /** An HTTP/1 connection was handed to an `upgrade` or `connect` listener. */
   upgrade: [connection: TrackedConnection];
+  /** An HTTP/2 session was established on a connection (`connection.session` is set). */
+  session: [connection: TrackedConnection];
 }
 
 /** Running totals since the registry was made; the terminator reports differences of two snapshots. */
@@ -28,6 +31,14 @@ export interface RegistryCounters {
   readonly requests: number;
   readonly completed: number;
   readonly aborted: number;
+  /** HTTP/2 sessions joined to a tracked connection. */
+  readonly sessions: number;
+  /** HTTP/2 streams opened; also counted in `requests` (and their ends in `completed`/`aborted`). */
+  readonly streams: number;
+  readonly streamsCompleted: number;
+  readonly streamsAborted: number;
+  /** Connections handed to an `upgrade`/`connect` listener. */
+  readonly upgraded: number;
 }
 
 interface ServerState {
@@ -40,6 +51,11 @@ interface ServerState {
   stoppedByUs: boolean;
   /** The server emitted `close` since it last emitted `listening`. */
   closed: boolean;
+  /**
+   * Connections the server had when tracking began (they are not seen until they send a
+   * request). `undefined` until the server's own count arrives: then nothing is ruled out.
+   */
+  untrackedAtStart: number | undefined;
   closeWaiters: Array<() => void>;
 }
 
@@ -66,6 +82,27 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   #requests = 0;
   #completed = 0;
   #aborted = 0;
+  /** HTTP/2 and upgrade totals (see `RegistryCounters`). */
+  readonly #more = { sessions: 0, streams: 0, streamsCompleted: 0, streamsAborted: 0, upgraded: 0 };
+  readonly #http2Hooks: Http2Hooks = {
+    sessionJoined: (connection) => {
+      this.#more.sessions++;
+      this.emit('session', connection);
+    },
+    streamOpened: (connection) => {
+      connection.openStreams++;
+      this.#inFlight++;
+      this.#requests++;
+      this.#more.streams++;
+    },
+    streamClosed: (connection, completed) => {
+      // Zero once the connection was removed: its streams were settled then.
+      if (connection.openStreams === 0) return;
+      connection.openStreams--;
+      this.#settleStream(completed);
+      if (connection.idle) this.emit('idle', connection);
+    },
+  };
 
   // Shared listeners: `this` is the emitter, so no closure is allocated per socket or response.
   readonly #onSocketClose: (this: net.Socket) => void;
@@ -103,6 +140,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       requests: this.#requests,
       completed: this.#completed,
       aborted: this.#aborted,
+      ...this.#more,
     };
   }
 
@@ -112,6 +150,14 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       if (connection.socket !== socket) continue;
       if (server === undefined || connection.server === server) yield connection;
     }
+  }
+
+  /**
+   * True when the server may have connections the registry has not seen: it was already
+   * serving when tracking began, and it had (or may have had) connections then.
+   */
+  mayHaveUntracked(server: ServerLike): boolean {
+    return this.#servers.get(server)?.untrackedAtStart !== 0;
   }
 
   /** Tracked connections of one server. */
@@ -139,8 +185,15 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       stoppedByUs: false,
       closed: false,
       closeWaiters: [],
+      untrackedAtStart: server.listening ? undefined : 0,
     };
     this.#servers.set(server, state);
+    if (server.listening) {
+      // getConnections() reads the count now and reports it on the next tick.
+      server.getConnections((error, count) => {
+        state.untrackedAtStart = error ? undefined : count;
+      });
+    }
     const on = (event: string, listener: Listener, prepend = false): void => {
       const emitter = server as unknown as EventEmitter;
       if (prepend) emitter.prependListener(event, listener);
@@ -175,6 +228,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       );
       this.#trackUpgrades(server, on);
     }
+    if (isHttp2Server(server)) trackHttp2(server, this, on, state.undo, this.#http2Hooks);
     on('close', () => {
       state.closed = true;
       state.stoppedByUs = false;
@@ -304,6 +358,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       const connection = this.#connections.get(request.socket);
       if (connection === undefined || connection.kind === 'upgraded') return;
       connection.kind = 'upgraded';
+      this.#more.upgraded++;
       this.emit('upgrade', connection);
     };
     let active = true;
@@ -350,6 +405,17 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     else this.#aborted++;
   }
 
+  #settleStream(completed: boolean): void {
+    this.#inFlight--;
+    if (completed) {
+      this.#completed++;
+      this.#more.streamsCompleted++;
+    } else {
+      this.#aborted++;
+      this.#more.streamsAborted++;
+    }
+  }
+
   #socketClosed(socket: net.Socket): void {
     const connection = this.#connections.get(socket);
     if (connection !== undefined) this.#remove(connection, true);
@@ -368,6 +434,8 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       response.removeListener('close', this.#onResponseClose);
       this.#settle(response);
     }
+    // Likewise streams whose `close` Node has not emitted yet: they ended with their session.
+    for (; connection.openStreams > 0; connection.openStreams--) this.#settleStream(false);
     const state = this.#servers.get(connection.server);
     if (state) {
       state.count--;

@@ -1,0 +1,99 @@
+// HTTP/2 tracking for the registry: joins each session to its connection and counts its streams,
+// from the server's public `session` and `stream` events only.
+import type { EventEmitter } from 'node:events';
+import type * as http2 from 'node:http2';
+import type { ServerLike } from '../types.js';
+import type { TrackedConnection } from './TrackedConnection.js';
+
+/** What the registry does when a session or a stream comes and goes; it owns every counter. */
+export interface Http2Hooks {
+  /** A session was joined to its connection. */
+  sessionJoined(connection: TrackedConnection): void;
+  /** A stream opened on the connection's session. */
+  streamOpened(connection: TrackedConnection): void;
+  /** A stream closed; `completed` when its response was sent in full. */
+  streamClosed(connection: TrackedConnection, completed: boolean): void;
+}
+
+/** Node's own listener type (its parameters are `any[]`). */
+type Listener = Parameters<EventEmitter['on']>[1];
+
+/** Adds a listener to the server and records its undo (the registry's `on`). */
+type On = (event: string, listener: Listener, prepend?: boolean) => void;
+
+/** The registry events the tracker needs: the connections of the server as they come and go. */
+interface ConnectionEvents {
+  on(event: 'connection' | 'close', listener: (connection: TrackedConnection) => void): unknown;
+  off(event: 'connection' | 'close', listener: (connection: TrackedConnection) => void): unknown;
+}
+
+/** The peer address of a socket: the same for a raw socket, its TLS socket and the session's proxy. */
+const peerOf = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
+  `${socket.remoteAddress}|${socket.remotePort}`;
+
+/**
+ * Tracks the sessions and streams of an http2 server (h2c or TLS, with or without allowHTTP1).
+ *
+ * Why the peer address: `session.socket` is a proxy, not the socket the registry keys on, but
+ * it forwards `remoteAddress`/`remotePort`, which are unique per open connection of one
+ * listener. Only connections still waiting for their session are indexed: Node emits `session`
+ * synchronously from its own `connection` (h2c) or `secureConnection` (TLS) listener, after
+ * the registry's prepended one made the record.
+ */
+export function trackHttp2(
+  server: ServerLike,
+  registry: ConnectionEvents,
+  on: On,
+  undo: Array<() => void>,
+  hooks: Http2Hooks,
+): void {
+  const waiting = new Map<string, TrackedConnection>();
+  const bySession = new WeakMap<http2.Http2Session, TrackedConnection>();
+
+  const onConnection = (connection: TrackedConnection): void => {
+    if (connection.server === server) waiting.set(peerOf(connection.socket), connection);
+  };
+  const onClose = (connection: TrackedConnection): void => {
+    if (connection.server !== server) return;
+    const key = peerOf(connection.socket);
+    if (waiting.get(key) === connection) waiting.delete(key);
+  };
+  registry.on('connection', onConnection);
+  registry.on('close', onClose);
+  undo.push(() => {
+    registry.off('connection', onConnection);
+    registry.off('close', onClose);
+    waiting.clear();
+  });
+
+  on('session', (session: http2.ServerHttp2Session) => {
+    const socket = session.socket;
+    if (socket === undefined) return;
+    const key = peerOf(socket);
+    const connection = waiting.get(key);
+    // Not found: the connection was accepted before the server was tracked.
+    if (connection === undefined) return;
+    waiting.delete(key);
+    connection.session = session;
+    // Over TLS the record was a `tls` connection until now; it carries HTTP/2 from here on.
+    connection.kind = 'http2';
+    bySession.set(session, connection);
+    hooks.sessionJoined(connection);
+  });
+
+  // Prepended: the stream is counted before the application's handler can end it.
+  on(
+    'stream',
+    (stream: http2.ServerHttp2Stream) => {
+      const session = stream.session;
+      const connection = session === undefined ? undefined : bySession.get(session);
+      if (connection === undefined) return;
+      hooks.streamOpened(connection);
+      stream.once('close', () => {
+        // Sent in full and not reset by either side (NGHTTP2_NO_ERROR is 0).
+        hooks.streamClosed(connection, stream.writableFinished && !stream.rstCode);
+      });
+    },
+    true,
+  );
+}

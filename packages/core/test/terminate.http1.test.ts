@@ -1,0 +1,334 @@
+// The behaviour contract (points 1-5, 8-10) for HTTP/1.1 over http and https, on real sockets.
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+import * as net from 'node:net';
+import { type CreateTerminatorOptions, createTerminator, KeepAliveDrain, type Terminator } from '@lastcall/core';
+import { connectRaw, get, keepAliveAgent, keepAliveLoad, readAll, whenClosed } from './helpers/clients';
+import { closeQuietly, type Handler, type Http1Kind, startHttp1 } from './helpers/servers';
+import { type Deferred, deferred, sleep, within } from './helpers/signals';
+
+describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  interface Served {
+    server: http.Server | https.Server;
+    port: number;
+    terminator: Terminator;
+  }
+  async function listen(handler: Handler): Promise<{ server: http.Server | https.Server; port: number }> {
+    const started = await startHttp1(kind, handler);
+    cleanups.push(() => closeQuietly(started.server));
+    return started;
+  }
+  function track(terminator: Terminator): Terminator {
+    cleanups.push(() => (terminator.state === 'running' ? terminator.dispose() : undefined));
+    return terminator;
+  }
+  /** A listening server with its terminator made at once, as a service does. */
+  async function serve(handler: Handler, options: Omit<CreateTerminatorOptions, 'server'> = {}): Promise<Served> {
+    const started = await listen(handler);
+    const terminator = track(createTerminator({ server: started.server, gracefulTimeout: 5_000, ...options }));
+    return { ...started, terminator };
+  }
+  function agent(maxSockets = 1): http.Agent {
+    const a = keepAliveAgent(kind, maxSockets);
+    cleanups.push(() => a.destroy());
+    return a;
+  }
+  function freeSocket(a: http.Agent): net.Socket {
+    const socket = Object.values(a.freeSockets)[0]?.[0];
+    if (!socket) throw new Error('the agent has no free socket');
+    return socket;
+  }
+  /** A handler that holds every request until `release` resolves, and says when one arrived. */
+  function held(body = 'done'): { handler: Handler; arrived: Deferred; release: Deferred } {
+    const arrived = deferred();
+    const release = deferred();
+    const handler: Handler = (_req, res) => {
+      arrived.resolve();
+      void release.promise.then(() => res.end(body));
+    };
+    return { handler, arrived, release };
+  }
+
+  test('an idle keep-alive connection is closed after the idle grace, without waiting for the deadline', async () => {
+    const { port, terminator } = await serve((_req, res) => res.end('ok'));
+    const client = agent();
+    await get(kind, port, '/', client);
+    const closed = whenClosed(freeSocket(client));
+    const started = performance.now();
+    const report = await terminator.terminate();
+    await within(closed, 1_000, 'the idle socket to close');
+    const elapsed = performance.now() - started;
+    expect(report.timedOut).toBe(false);
+    expect(report.connections).toMatchObject({ atStart: 1, closedGracefully: 1, forced: 0 });
+    // The default grace is 100 ms; the 5 s deadline plays no part.
+    expect(elapsed).toBeGreaterThanOrEqual(90);
+    expect(elapsed).toBeLessThan(2_000);
+  });
+
+  test('with idleGraceMs 0 an idle keep-alive connection is closed at once', async () => {
+    const { port, terminator } = await serve((_req, res) => res.end('ok'), {
+      drain: new KeepAliveDrain({ idleGraceMs: 0 }),
+    });
+    await get(kind, port, '/', agent());
+    const report = await terminator.terminate();
+    expect(report.timedOut).toBe(false);
+    expect(report.connections.closedGracefully).toBe(1);
+    expect(report.durationMs).toBeLessThan(80);
+  });
+
+  test('an in-flight response gets Connection: close and its full body', async () => {
+    const body = 'x'.repeat(256 * 1024);
+    const { handler, arrived, release } = held(body);
+    const { port, terminator } = await serve(handler);
+    const reply = get(kind, port, '/', agent());
+    await arrived.promise;
+    const done = terminator.terminate();
+    await sleep(20);
+    release.resolve();
+    const answer = await reply;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe('close');
+    expect(answer.body).toBe(body);
+    const report = await done;
+    expect(report.timedOut).toBe(false);
+    expect(report.requests).toMatchObject({ inFlightAtStart: 1, completed: 1, aborted: 0 });
+  });
+
+  test('a new connection during the drain is refused (ECONNREFUSED), not accepted and reset', async () => {
+    const { handler, arrived, release } = held();
+    const { port, terminator } = await serve(handler);
+    const pending = get(kind, port, '/', agent());
+    await arrived.promise;
+    const done = terminator.terminate();
+    const attempt = await new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve('connected');
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    });
+    expect(attempt).toBe('ECONNREFUSED');
+    release.resolve();
+    await pending;
+    expect((await done).connections.acceptedDuringDrain).toBe(0);
+  });
+
+  test('a request that never answers is forced at the deadline, and the report says so', async () => {
+    const arrived = deferred();
+    const { port, terminator } = await serve(() => arrived.resolve());
+    const outcome = get(kind, port, '/', agent()).then(
+      () => 'answered',
+      (error: NodeJS.ErrnoException) => error.code ?? error.message,
+    );
+    await arrived.promise;
+    const started = performance.now();
+    const report = await terminator.terminate(200);
+    const elapsed = performance.now() - started;
+    expect(report.timedOut).toBe(true);
+    expect(report.gracefulTimeoutMs).toBe(200);
+    expect(report.connections).toMatchObject({ atStart: 1, forced: 1, closedGracefully: 0 });
+    expect(report.requests).toMatchObject({ inFlightAtStart: 1, completed: 0, aborted: 1 });
+    expect(elapsed).toBeGreaterThanOrEqual(195);
+    expect(elapsed).toBeLessThan(1_500);
+    expect(await outcome).toMatch(/ECONNRESET|socket hang up/);
+  });
+
+  test('pipelined requests already received are all answered; only the last response closes', async () => {
+    let seen = 0;
+    const allArrived = deferred();
+    const release = deferred();
+    const { port, terminator } = await serve((req, res) => {
+      if (++seen === 3) allArrived.resolve();
+      void release.promise.then(() => res.end(`reply to ${req.url}`));
+    });
+    const socket = await connectRaw(kind, port);
+    cleanups.push(() => socket.destroy());
+    const text = readAll(socket);
+    socket.write(['/a', '/b', '/c'].map((p) => `GET ${p} HTTP/1.1\r\nHost: localhost\r\n\r\n`).join(''));
+    await within(allArrived.promise, 2_000, 'three pipelined requests');
+    const done = terminator.terminate();
+    release.resolve();
+    const received = await within(text, 3_000, 'the connection to close');
+    const heads = received.split('HTTP/1.1 200 OK').slice(1);
+    expect(heads).toHaveLength(3);
+    for (const path of ['/a', '/b', '/c']) expect(received).toContain(`reply to ${path}`);
+    expect(heads.slice(0, 2).every((head) => /Connection: keep-alive/i.test(head))).toBe(true);
+    expect(heads[2]).toMatch(/Connection: close/i);
+    const report = await done;
+    expect(report.requests).toMatchObject({ inFlightAtStart: 3, completed: 3, aborted: 0 });
+  });
+
+  test('a connection with a partly received request head is spared, then answered with Connection: close', async () => {
+    const { port, terminator } = await serve((_req, res) => res.end('late but whole'), {
+      drain: new KeepAliveDrain({ idleGraceMs: 20 }),
+    });
+    const socket = await connectRaw(kind, port);
+    cleanups.push(() => socket.destroy());
+    const text = readAll(socket);
+    socket.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n');
+    await sleep(50);
+    const done = terminator.terminate();
+    // Well past the idle grace: an idle connection would be gone by now.
+    await sleep(200);
+    expect(socket.destroyed).toBe(false);
+    socket.write('X-Finally: yes\r\n\r\n');
+    const received = await within(text, 3_000, 'the answer and the close');
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(received).toMatch(/Connection: close/i);
+    expect(received).toContain('late but whole');
+    expect((await done).timedOut).toBe(false);
+  });
+
+  test('a request sent on an idle keep-alive connection right after terminate() is answered with Connection: close', async () => {
+    const { port, terminator } = await serve((_req, res) => res.end('ok'));
+    const client = agent();
+    const first = await get(kind, port, '/', client);
+    expect(first.headers.connection).toBe('keep-alive');
+    const done = terminator.terminate();
+    const second = await get(kind, port, '/', client);
+    expect(second.status).toBe(200);
+    expect(second.headers.connection).toBe('close');
+    const report = await done;
+    expect(report.timedOut).toBe(false);
+    expect(report.requests.receivedDuringDrain).toBe(1);
+  });
+
+  test('a connection opened before the terminator existed is drained', async () => {
+    const { server, port } = await listen((_req, res) => res.end('ok'));
+    const idle = agent();
+    await get(kind, port, '/', idle);
+    const idleClosed = whenClosed(freeSocket(idle));
+    const busy = agent();
+    await get(kind, port, '/', busy);
+    // Both connections exist before the terminator; the second one sends a request while draining.
+    const terminator = track(createTerminator({ server, gracefulTimeout: 5_000 }));
+    const done = terminator.terminate();
+    const during = await get(kind, port, '/', busy);
+    expect(during.headers.connection).toBe('close');
+    await within(idleClosed, 2_000, 'the pre-existing idle connection to close');
+    const report = await done;
+    expect(report.timedOut).toBe(false);
+    expect(report.connections).toMatchObject({ atStart: 2, forced: 0, closedGracefully: 2 });
+  });
+
+  test('32 keep-alive clients loading the server while it terminates see zero failed requests (3 runs)', async () => {
+    for (let run = 0; run < 3; run++) {
+      const { port, terminator } = await serve((_req, res) => {
+        setTimeout(() => res.end('ok'), Math.floor(Math.random() * 5));
+      });
+      const load = keepAliveLoad(kind, port, 32, performance.now() + 1_500);
+      await sleep(500);
+      const report = await terminator.terminate();
+      const outcome = await load;
+      expect({ run, failed: outcome.failed, errors: outcome.errors.slice(0, 5) }).toEqual({
+        run,
+        failed: 0,
+        errors: [],
+      });
+      expect(outcome.ok).toBeGreaterThan(100);
+      expect(report.timedOut).toBe(false);
+      expect(report.connections.forced).toBe(0);
+    }
+  });
+
+  test('several servers under one terminator drain together', async () => {
+    const one = held('one');
+    const two = held('two');
+    const a = await listen(one.handler);
+    const b = await listen(two.handler);
+    const terminator = track(createTerminator({ servers: [a.server, b.server], gracefulTimeout: 5_000 }));
+    const replies = Promise.all([get(kind, a.port, '/', agent()), get(kind, b.port, '/', agent())]);
+    await Promise.all([one.arrived.promise, two.arrived.promise]);
+    const done = terminator.terminate();
+    one.release.resolve();
+    await sleep(30);
+    // Both listeners closed at once; the second server still serves its request.
+    expect(a.server.listening).toBe(false);
+    expect(b.server.listening).toBe(false);
+    two.release.resolve();
+    const [ra, rb] = await replies;
+    expect([ra.body, rb.body]).toEqual(['one', 'two']);
+    expect([ra.headers.connection, rb.headers.connection]).toEqual(['close', 'close']);
+    const report = await done;
+    expect(report.requests).toMatchObject({ inFlightAtStart: 2, completed: 2 });
+    expect(report.connections).toMatchObject({ atStart: 2, closedGracefully: 2, forced: 0 });
+  });
+
+  test('terminate() twice returns the same promise, and the state moves running -> draining -> closed', async () => {
+    const { handler, arrived, release } = held();
+    const { port, terminator } = await serve(handler);
+    const reply = get(kind, port, '/', agent());
+    await arrived.promise;
+    expect(terminator.state).toBe('running');
+    const first = terminator.terminate();
+    const second = terminator.terminate(1);
+    expect(second).toBe(first);
+    expect(terminator.state).toBe('draining');
+    release.resolve();
+    await reply;
+    const report = await first;
+    expect(terminator.state).toBe('closed');
+    expect(report.gracefulTimeoutMs).toBe(5_000);
+    expect(await terminator.terminate()).toBe(report);
+  });
+
+  test("the report's counts: idle and busy connections, requests in flight and during the drain", async () => {
+    let hold = false;
+    const busyArrived = deferred();
+    const gate = deferred();
+    const { port, terminator } = await serve((_req, res) => {
+      if (!hold) return void res.end('quick');
+      busyArrived.resolve();
+      void gate.promise.then(() => res.end('busy'));
+    });
+    const idleA = agent();
+    const idleB = agent();
+    await Promise.all([get(kind, port, '/', idleA), get(kind, port, '/', idleB)]);
+    hold = true;
+    const busy = get(kind, port, '/', agent());
+    await busyArrived.promise;
+    const done = terminator.terminate();
+    gate.resolve();
+    await busy;
+    const report = await done;
+    expect(report).toMatchObject({
+      timedOut: false,
+      gracefulTimeoutMs: 5_000,
+      connections: { atStart: 3, acceptedDuringDrain: 0, closedGracefully: 3, forced: 0 },
+      requests: { inFlightAtStart: 1, receivedDuringDrain: 0, completed: 1, aborted: 0 },
+      failures: [],
+    });
+    expect(report.kindsAtStart[kind === 'http' ? 'http1' : 'tls']).toBe(3);
+  });
+
+  test('terminate() resolves within a few ms of the last response ending (event-driven)', async () => {
+    let finishedAt = 0;
+    const arrived = deferred();
+    const release = deferred();
+    const { port, terminator } = await serve((_req, res) => {
+      arrived.resolve();
+      res.on('finish', () => {
+        finishedAt = performance.now();
+      });
+      void release.promise.then(() => res.end('last'));
+    });
+    const reply = get(kind, port, '/', agent());
+    await arrived.promise;
+    const done = terminator.terminate().then((report) => ({ report, at: performance.now() }));
+    await sleep(50);
+    release.resolve();
+    await reply;
+    const { report, at } = await done;
+    const overshoot = at - finishedAt;
+    expect(report.timedOut).toBe(false);
+    expect(overshoot).toBeGreaterThanOrEqual(0);
+    // Typically well under 1 ms; the bound only catches a timer or a poll in the path.
+    expect(overshoot).toBeLessThan(25);
+  });
+});
