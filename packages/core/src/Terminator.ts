@@ -78,6 +78,7 @@ export class Terminator {
     const before = registry.counters();
     const inFlightAtStart = registry.inFlight;
     const kindsAtStart = countKinds(registry.connections());
+    const openAtStart = countOpen(registry.connections());
     // The servers' own count, tracked or not; getConnections() reads it now, before the drain.
     const atStartCount = openConnections(this.servers);
 
@@ -107,6 +108,8 @@ export class Terminator {
     registry.on('request', onRequest);
     registry.on('idle', onIdle);
     registry.on('connection', onConnection);
+    const onSession = (c: TrackedConnection): void => void guard('drain', () => drain.onSession?.(c, context));
+    registry.on('session', onSession);
 
     const settled = Promise.all(this.servers.map((server) => registry.whenServerClosed(server))).then(() =>
       registry.whenEmpty(),
@@ -127,8 +130,10 @@ export class Terminator {
     });
 
     let forced = 0;
+    let openAtForce: OpenCounts = { sessions: 0, streams: 0, upgraded: 0 };
     if (timedOut) {
       aborter.abort();
+      openAtForce = countOpen(registry.connections());
       forced = await openConnections(this.servers);
       publishForce(this, forced, clock.now() - started);
       await guard('force', () => this.force.force(context));
@@ -147,6 +152,7 @@ export class Terminator {
     registry.off('request', onRequest);
     registry.off('idle', onIdle);
     registry.off('connection', onConnection);
+    registry.off('session', onSession);
     await guard('drain', () => drain.dispose?.());
     registry.dispose();
     this.#state = 'closed';
@@ -169,6 +175,24 @@ export class Terminator {
         completed: after.completed - before.completed,
         aborted: after.aborted - before.aborted,
       },
+      sessions: {
+        atStart: openAtStart.sessions,
+        openedDuringDrain: after.sessions - before.sessions,
+        closedGracefully: Math.max(0, openAtStart.sessions + after.sessions - before.sessions - openAtForce.sessions),
+        forced: openAtForce.sessions,
+      },
+      streams: {
+        inFlightAtStart: openAtStart.streams,
+        receivedDuringDrain: after.streams - before.streams,
+        completed: after.streamsCompleted - before.streamsCompleted,
+        aborted: after.streamsAborted - before.streamsAborted,
+      },
+      upgraded: {
+        atStart: openAtStart.upgraded,
+        upgradedDuringDrain: after.upgraded - before.upgraded,
+        closedGracefully: Math.max(0, openAtStart.upgraded + after.upgraded - before.upgraded - openAtForce.upgraded),
+        forced: openAtForce.upgraded,
+      },
       kindsAtStart,
       failures,
     };
@@ -185,6 +209,23 @@ function countKinds(connections: Iterable<TrackedConnection>): Record<Connection
   const kinds: Record<ConnectionKind, number> = { http1: 0, tls: 0, http2: 0, upgraded: 0 };
   for (const connection of connections) kinds[connection.kind]++;
   return kinds;
+}
+
+interface OpenCounts {
+  sessions: number;
+  streams: number;
+  upgraded: number;
+}
+
+/** HTTP/2 sessions, their open streams and upgraded connections among tracked connections. */
+function countOpen(connections: Iterable<TrackedConnection>): OpenCounts {
+  const open: OpenCounts = { sessions: 0, streams: 0, upgraded: 0 };
+  for (const connection of connections) {
+    if (connection.session !== undefined && !connection.session.destroyed) open.sessions++;
+    open.streams += connection.openStreams;
+    if (connection.kind === 'upgraded') open.upgraded++;
+  }
+  return open;
 }
 
 /** p-timeout takes Node-shaped timers; the clock's are forwarded so fake clocks drive deadlines too. */

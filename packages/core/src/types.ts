@@ -53,6 +53,46 @@ export interface TerminationReport {
     /** Responses cut before their end while draining (client went away, or forced). */
     readonly aborted: number;
   };
+  /**
+   * HTTP/2 sessions (tracked ones), each also counted in `connections`. Each gets GOAWAY when
+   * the drain begins and closes when its last stream ends.
+   */
+  readonly sessions: {
+    /** Sessions open when `terminate()` was called. */
+    readonly atStart: number;
+    /** Sessions established while draining (TLS handshakes that finished after the drain began). */
+    readonly openedDuringDrain: number;
+    /** Sessions that closed without being forced. */
+    readonly closedGracefully: number;
+    /** Sessions still open at the deadline, ended by the force strategy. */
+    readonly forced: number;
+  };
+  /** HTTP/2 streams alone; `requests` counts them too, together with HTTP/1 responses. */
+  readonly streams: {
+    /** Streams open when `terminate()` was called. */
+    readonly inFlightAtStart: number;
+    /** Streams opened while draining (before the client saw GOAWAY). */
+    readonly receivedDuringDrain: number;
+    /** Streams whose response was sent in full while draining. */
+    readonly completed: number;
+    /** Streams reset or cut while draining (client cancelled, or forced). */
+    readonly aborted: number;
+  };
+  /**
+   * Upgraded connections (WebSocket and other protocols behind `upgrade`/`connect`), each
+   * also counted in `connections`. The default drain leaves them to the deadline; a drain
+   * that knows the protocol (`@lastcall/ws`) closes them.
+   */
+  readonly upgraded: {
+    /** Upgraded connections open when `terminate()` was called. */
+    readonly atStart: number;
+    /** Connections upgraded while draining. */
+    readonly upgradedDuringDrain: number;
+    /** Upgraded connections that closed without being forced. */
+    readonly closedGracefully: number;
+    /** Upgraded connections still open at the deadline, ended by the force strategy. */
+    readonly forced: number;
+  };
   /** Open connections by kind when `terminate()` was called (tracked connections only). */
   readonly kindsAtStart: Readonly<Record<ConnectionKind, number>>;
   /** Strategy failures the terminator survived. Empty on a clean shutdown. */

@@ -36,6 +36,11 @@ export interface DrainStrategy {
   ): void;
   /** A connection's last request in flight ended while draining. */
   onIdle?(connection: TrackedConnection, context: DrainContext): void;
+  /**
+   * An HTTP/2 session was established while draining (a TLS handshake that finished after
+   * `begin`, or a listener the drain kept open): `connection.session` is set.
+   */
+  onSession?(connection: TrackedConnection, context: DrainContext): void;
   /** A connection was accepted while draining (only while the listener is still open). */
   onConnection?(connection: TrackedConnection, context: DrainContext): void;
   /** The terminator left the draining state: clear timers, drop references. */

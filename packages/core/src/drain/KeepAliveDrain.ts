@@ -5,6 +5,7 @@ import { assertDurationMs } from '../errors.js';
 import type { TrackedConnection } from '../registry/TrackedConnection.js';
 import type { ServerLike } from '../types.js';
 import type { DrainContext, DrainStrategy } from './DrainStrategy.js';
+import { goAway } from './http2.js';
 
 /**
  * How long an idle keep-alive connection stays open once draining begins, in milliseconds.
@@ -39,6 +40,8 @@ export class KeepAliveDrain implements DrainStrategy {
   readonly #due = new Set<ServerLike>();
   #timer: unknown = undefined;
   #clock: DrainContext['clock'] | undefined;
+  /** GOAWAY was sent to every HTTP/2 session: a session established from now on gets it too. */
+  #goingAway = false;
 
   constructor(options: KeepAliveDrainOptions = {}) {
     this.idleGraceMs = assertDurationMs('KeepAliveDrain', 'idleGraceMs', options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS);
@@ -46,7 +49,13 @@ export class KeepAliveDrain implements DrainStrategy {
 
   begin(context: DrainContext): void {
     this.askInFlightToClose(context);
+    this.goAwayAll(context);
     this.closeListeners(context);
+  }
+
+  /** A session established while draining (a TLS handshake that finished late). */
+  onSession(connection: TrackedConnection, _context: DrainContext): void {
+    if (this.#goingAway) goAway(connection);
   }
 
   onRequest(connection: TrackedConnection, _request: IncomingMessage, response: ServerResponse): void {
@@ -54,6 +63,8 @@ export class KeepAliveDrain implements DrainStrategy {
   }
 
   onIdle(connection: TrackedConnection, context: DrainContext): void {
+    // A session that got GOAWAY closes itself when its last stream ends.
+    if (connection.session !== undefined) return;
     // After a `Connection: close` response Node ends the socket itself; nothing to do.
     const socket = connection.httpSocket;
     if (socket.writableEnded || socket.destroyed) return;
@@ -72,6 +83,12 @@ export class KeepAliveDrain implements DrainStrategy {
       const last = connection.responses.at(-1);
       if (last !== undefined) this.markClose(connection, last);
     }
+  }
+
+  /** Contract point 6: GOAWAY to every HTTP/2 session; each closes when its last stream ends. */
+  protected goAwayAll(context: DrainContext): void {
+    this.#goingAway = true;
+    for (const connection of context.registry.connections()) goAway(connection);
   }
 
   /**

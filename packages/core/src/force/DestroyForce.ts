@@ -13,7 +13,8 @@ export class DestroyForce implements ForceStrategy {
   force(context: DrainContext): void {
     for (const server of context.servers) context.registry.closeServer(server);
     for (const connection of [...context.registry.connections()]) this.end(connection);
-    for (const server of context.servers) if (speaksHttp1(server)) server.closeAllConnections();
+    // An http2 secure server has `closeIdleConnections` (allowHTTP1) but no `closeAllConnections`.
+    for (const server of context.servers) if (speaksHttp1(server)) server.closeAllConnections?.();
   }
 
   /** Ends one connection now. */
