@@ -1,0 +1,160 @@
+// The WebSocket-aware drain: the default HTTP drain, plus a close frame (1001 Going Away) to
+// every client of the given `ws` servers. Built on @lastcall/core's public exports only.
+import {
+  type DrainContext,
+  InvalidOptionRangeError,
+  InvalidOptionTypeError,
+  KeepAliveDrain,
+  type KeepAliveDrainOptions,
+} from '@lastcall/core';
+
+/** Close code sent to every client: 1001 Going Away ("a server going down", RFC 6455 7.4.1). */
+export const DEFAULT_CLOSE_CODE = 1001;
+/** Close reason sent to every client when none is configured. */
+export const DEFAULT_CLOSE_REASON = 'server shutting down';
+/** A close frame's payload is at most 125 bytes, two of them the code (RFC 6455 5.5). */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/** `ws`'s readyState of an open socket (the `WebSocket.OPEN` constant). */
+const OPEN = 1;
+
+/**
+ * The part of a `ws` WebSocket the drain uses. Structural, so the package's types do not
+ * depend on `@types/ws`; a `WebSocket` of `ws` 8 fits.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  close(code?: number, reason?: string): void;
+}
+
+/**
+ * The part of a `ws` WebSocketServer the drain uses: its `clients` (so `clientTracking` must
+ * stay on, its default) and its `connection` event. A `WebSocketServer` of `ws` 8 fits,
+ * whether it was made with `{ server }` or with `{ noServer: true }` and `handleUpgrade`.
+ */
+export interface WebSocketServerLike {
+  readonly clients: ReadonlySet<WebSocketLike>;
+  on(event: 'connection', listener: (socket: WebSocketLike) => void): unknown;
+  off(event: 'connection', listener: (socket: WebSocketLike) => void): unknown;
+}
+
+export interface WebSocketDrainOptions extends KeepAliveDrainOptions {
+  /** The `ws` server(s) whose clients get a close frame when the drain begins. Required. */
+  webSocketServers: WebSocketServerLike | readonly WebSocketServerLike[];
+  /**
+   * Close code: 1000-1014 except the reserved 1004-1006, or 3000-4999.
+   * Defaults to 1001 (Going Away).
+   */
+  closeCode?: number;
+  /**
+   * Close reason, at most 123 bytes of UTF-8. Defaults to "server shutting down".
+   */
+  closeReason?: string;
+}
+
+const WHERE = 'WebSocketDrain';
+
+/**
+ * When the drain begins, the listener closes and HTTP traffic drains as `KeepAliveDrain`
+ * does; every open WebSocket client also gets a close frame (`closeCode`, `closeReason`).
+ * `ws` ends the TCP connection once the client answers with its own close frame, and the
+ * terminator sees the socket close: it waits for the handshake through the core's registry,
+ * not through a timer of its own. A client that never answers stays open until the deadline,
+ * where the force strategy ends it like any other connection (the report counts it among
+ * `upgraded.forced`). A client whose upgrade completes while draining is closed at once.
+ */
+export class WebSocketDrain extends KeepAliveDrain {
+  readonly webSocketServers: readonly WebSocketServerLike[];
+  readonly closeCode: number;
+  readonly closeReason: string;
+  /** Clients upgraded while draining get their close frame as soon as `ws` hands them over. */
+  readonly #onConnection = (socket: WebSocketLike): void => this.closeClient(socket);
+  #listening = false;
+
+  constructor(options: WebSocketDrainOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionTypeError(WHERE, 'options', 'an object with "webSocketServers"', options);
+    }
+    super(options);
+    this.webSocketServers = validateServers(options.webSocketServers);
+    this.closeCode = validateCode(options.closeCode ?? DEFAULT_CLOSE_CODE);
+    this.closeReason = validateReason(options.closeReason ?? DEFAULT_CLOSE_REASON);
+  }
+
+  override begin(context: DrainContext): void {
+    // HTTP first: the listener closes at once (contract point 1), then the protocol is told.
+    super.begin(context);
+    for (const server of this.webSocketServers) server.on('connection', this.#onConnection);
+    this.#listening = true;
+    this.closeClients();
+  }
+
+  override dispose(): void {
+    if (this.#listening) {
+      for (const server of this.webSocketServers) server.off('connection', this.#onConnection);
+      this.#listening = false;
+    }
+    super.dispose();
+  }
+
+  /** Sends the close frame to every open client of every server. */
+  protected closeClients(): void {
+    for (const server of this.webSocketServers) {
+      // A copy: `ws` removes a client from the set when its socket closes.
+      for (const client of [...server.clients]) this.closeClient(client);
+    }
+  }
+
+  /** Starts the close handshake with one client; a client already closing is left alone. */
+  protected closeClient(client: WebSocketLike): void {
+    if (client.readyState === OPEN) client.close(this.closeCode, this.closeReason);
+  }
+}
+
+function validateServers(value: unknown): readonly WebSocketServerLike[] {
+  const list = Array.isArray(value) ? value : [value];
+  const option = (index: number): string => (Array.isArray(value) ? `webSocketServers[${index}]` : 'webSocketServers');
+  if (Array.isArray(value) && value.length === 0) {
+    throw new InvalidOptionRangeError(WHERE, 'webSocketServers', 'a non-empty array of ws servers', value);
+  }
+  list.forEach((server: unknown, index) => {
+    const candidate = server as Partial<WebSocketServerLike> | null;
+    if (
+      typeof candidate !== 'object' ||
+      candidate === null ||
+      typeof candidate.on !== 'function' ||
+      typeof candidate.off !== 'function'
+    ) {
+      throw new InvalidOptionTypeError(WHERE, option(index), 'a WebSocketServer of the ws package', server);
+    }
+    if (!(candidate.clients instanceof Set)) {
+      throw new InvalidOptionTypeError(
+        WHERE,
+        `${option(index)}.clients`,
+        'a Set (create the WebSocketServer with clientTracking on, its default)',
+        candidate.clients,
+      );
+    }
+  });
+  return [...new Set(list as WebSocketServerLike[])];
+}
+
+function validateCode(value: unknown): number {
+  const expected = 'an integer close code in 1000-1014 (not 1004-1006) or 3000-4999';
+  if (typeof value !== 'number') throw new InvalidOptionTypeError(WHERE, 'closeCode', expected, value);
+  const valid =
+    Number.isInteger(value) &&
+    ((value >= 1000 && value <= 1014 && (value < 1004 || value > 1006)) || (value >= 3000 && value <= 4999));
+  if (!valid) throw new InvalidOptionRangeError(WHERE, 'closeCode', expected, value);
+  return value;
+}
+
+function validateReason(value: unknown): string {
+  const expected = `a string of at most ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`;
+  if (typeof value !== 'string') throw new InvalidOptionTypeError(WHERE, 'closeReason', expected, value);
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > MAX_CLOSE_REASON_BYTES) {
+    throw new InvalidOptionRangeError(WHERE, 'closeReason', `${expected} (it has ${bytes})`, value);
+  }
+  return value;
+}

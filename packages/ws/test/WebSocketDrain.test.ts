@@ -1,0 +1,322 @@
+// WebSocketDrain on real sockets: real http servers with `ws` servers ({ server } and noServer)
+// and real `ws` clients on 127.0.0.1.
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { createTerminator, isInvalidOptionError, KeepAliveDrain, type Terminator } from '@lastcall/core';
+import { DEFAULT_CLOSE_CODE, DEFAULT_CLOSE_REASON, WebSocketDrain } from '@lastcall/ws';
+import { WebSocket, WebSocketServer } from 'ws';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The promise, or a rejection after `ms` saying what was awaited. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+interface Closed {
+  code: number;
+  reason: string;
+  at: number;
+}
+
+type Mode = 'server' | 'noServer';
+
+describe('WebSocketDrain', () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  /** An http server with a `ws` server on it, attached as `{ server }` or through `handleUpgrade`. */
+  async function start(
+    mode: Mode,
+    handler: http.RequestListener = (_req, res) => res.end('plain'),
+  ): Promise<{ server: http.Server; wss: WebSocketServer; port: number }> {
+    const server = http.createServer(handler);
+    server.keepAliveTimeout = 60_000;
+    let wss: WebSocketServer;
+    if (mode === 'server') {
+      wss = new WebSocketServer({ server });
+    } else {
+      wss = new WebSocketServer({ noServer: true });
+      server.on('upgrade', (req, socket, head) => {
+        wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      });
+    }
+    // An echo, so a test can tell the protocol still works.
+    wss.on('connection', (ws) => ws.on('message', (data) => ws.send(data)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    return { server, wss, port: (server.address() as net.AddressInfo).port };
+  }
+
+  function terminatorFor(server: http.Server, options: Parameters<typeof createTerminator>[0]): Terminator {
+    const terminator = createTerminator({ ...options, server });
+    cleanups.push(() => (terminator.state === 'running' ? terminator.dispose() : undefined));
+    return terminator;
+  }
+
+  /** A real `ws` client, open, with its close event recorded. */
+  async function client(port: number): Promise<{ ws: WebSocket; closed: Promise<Closed> }> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    cleanups.push(() => ws.terminate());
+    ws.on('error', () => undefined);
+    const closed = new Promise<Closed>((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString(), at: performance.now() })),
+    );
+    await within(
+      new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      }),
+      2_000,
+      'the WebSocket to open',
+    );
+    return { ws, closed };
+  }
+
+  async function echo(ws: WebSocket, text: string): Promise<string> {
+    const reply = new Promise<string>((resolve) => ws.once('message', (data) => resolve(data.toString())));
+    ws.send(text);
+    return within(reply, 1_000, 'the echo');
+  }
+
+  describe.each<Mode>(['server', 'noServer'])('ws in %s mode', (mode) => {
+    test('an open client gets close 1001 with the configured reason and terminate() resolves promptly', async () => {
+      const { server, wss, port } = await start(mode);
+      const drain = new WebSocketDrain({ webSocketServers: wss, closeReason: 'deploying, come back soon' });
+      const terminator = terminatorFor(server, { gracefulTimeout: 5_000, drain });
+      const { ws, closed } = await client(port);
+      expect(await echo(ws, 'hello')).toBe('hello');
+
+      const started = performance.now();
+      const report = await within(terminator.terminate(), 2_000, 'terminate() to resolve');
+      const resolvedAt = performance.now();
+      const close = await closed;
+      console.log(
+        `ws ${mode}: terminate() resolved ${(resolvedAt - started).toFixed(1)} ms after it was called, ` +
+          `${(resolvedAt - close.at).toFixed(1)} ms after the client saw its close`,
+      );
+
+      expect(close).toMatchObject({ code: 1001, reason: 'deploying, come back soon' });
+      expect(report.timedOut).toBe(false);
+      expect(resolvedAt - started).toBeLessThan(500);
+      expect(report.upgraded).toEqual({ atStart: 1, upgradedDuringDrain: 0, closedGracefully: 1, forced: 0 });
+      expect(report.connections).toMatchObject({ atStart: 1, closedGracefully: 1, forced: 0 });
+    });
+
+    test('a client that never answers the close is forced at the deadline and counted', async () => {
+      const { server, wss, port } = await start(mode);
+      const terminator = terminatorFor(server, {
+        gracefulTimeout: 400,
+        drain: new WebSocketDrain({ webSocketServers: wss }),
+      });
+      const { ws, closed } = await client(port);
+      // A paused client does not read the close frame, so it never sends its own.
+      ws.pause();
+
+      const started = performance.now();
+      const done = terminator.terminate();
+      await sleep(200);
+      expect([...wss.clients].map((c) => c.readyState)).toEqual([WebSocket.CLOSING]);
+      const report = await within(done, 3_000, 'terminate() to resolve');
+      const elapsed = performance.now() - started;
+      ws.resume();
+      const close = await within(closed, 1_000, 'the client to see its close');
+
+      expect(report.timedOut).toBe(true);
+      expect(elapsed).toBeGreaterThanOrEqual(390);
+      // The close frame was sent before the TCP connection was cut; a paused client may read
+      // it afterwards (1001) or only see the connection drop (1006).
+      expect([1001, 1006]).toContain(close.code);
+      expect(report.upgraded).toEqual({ atStart: 1, upgradedDuringDrain: 0, closedGracefully: 0, forced: 1 });
+      expect(report.connections).toMatchObject({ forced: 1 });
+    });
+
+    test('without WebSocketDrain the core leaves the client open until the deadline, then forces it (1006)', async () => {
+      const { server, port } = await start(mode);
+      const terminator = terminatorFor(server, { gracefulTimeout: 400 });
+      const { ws, closed } = await client(port);
+
+      const done = terminator.terminate();
+      await sleep(200);
+      expect(await echo(ws, 'still open')).toBe('still open');
+      const report = await within(done, 3_000, 'terminate() to resolve');
+      const close = await within(closed, 1_000, 'the client to see its close');
+
+      expect(close.code).toBe(1006);
+      expect(report.timedOut).toBe(true);
+      expect(report.upgraded).toEqual({ atStart: 1, upgradedDuringDrain: 0, closedGracefully: 0, forced: 1 });
+      expect(report.kindsAtStart.upgraded).toBe(1);
+    });
+  });
+
+  test('HTTP traffic drains as usual: an in-flight response gets Connection: close and its full body', async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let arrived: () => void = () => undefined;
+    const arrival = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const { server, wss, port } = await start('server', (_req, res) => {
+      arrived();
+      void released.then(() => res.end('full body'));
+    });
+    const terminator = terminatorFor(server, {
+      gracefulTimeout: 5_000,
+      drain: new WebSocketDrain({ webSocketServers: [wss] }),
+    });
+    const { closed } = await client(port);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    cleanups.push(() => agent.destroy());
+    const reply = new Promise<{ connection: string | undefined; body: string }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve({ connection: res.headers.connection, body }));
+        })
+        .on('error', reject);
+    });
+    await within(arrival, 2_000, 'the request to arrive');
+
+    const done = terminator.terminate();
+    expect(await within(closed, 1_000, 'the WebSocket to close')).toMatchObject({
+      code: DEFAULT_CLOSE_CODE,
+      reason: DEFAULT_CLOSE_REASON,
+    });
+    expect(terminator.state).toBe('draining');
+    release();
+    expect(await reply).toEqual({ connection: 'close', body: 'full body' });
+    const report = await within(done, 2_000, 'terminate() to resolve');
+    expect(report.timedOut).toBe(false);
+    expect(report.requests).toMatchObject({ inFlightAtStart: 1, completed: 1 });
+    expect(report.upgraded).toMatchObject({ atStart: 1, closedGracefully: 1 });
+  });
+
+  test('a WebSocket upgraded while draining (on a connection opened before) is closed at once with 1001', async () => {
+    const { server, wss, port } = await start('server');
+    const terminator = terminatorFor(server, {
+      gracefulTimeout: 2_000,
+      drain: new WebSocketDrain({ webSocketServers: wss }),
+    });
+    const raw = net.connect(port, '127.0.0.1');
+    cleanups.push(() => raw.destroy());
+    await within(
+      new Promise<void>((resolve) => raw.once('connect', () => resolve())),
+      2_000,
+      'the raw socket to connect',
+    );
+    let received = Buffer.alloc(0);
+    raw.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      // This client answers a close frame (0x88) with its own, masked as a client must.
+      const head = received.indexOf('\r\n\r\n');
+      if (head >= 0 && received[head + 4] === 0x88) raw.end(Buffer.from([0x88, 0x80, 0, 0, 0, 0]));
+    });
+    const rawClosed = new Promise<void>((resolve) => raw.on('close', () => resolve()));
+
+    const done = terminator.terminate();
+    raw.write(
+      'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    await within(rawClosed, 1_500, 'the upgraded socket to close');
+    const report = await within(done, 2_000, 'terminate() to resolve');
+
+    const head = received.indexOf('\r\n\r\n');
+    expect(received.subarray(0, head).toString()).toMatch(/^HTTP\/1\.1 101 /);
+    const frame = received.subarray(head + 4);
+    expect(frame[0]).toBe(0x88); // FIN + close
+    expect(frame.readUInt16BE(2)).toBe(1001);
+    expect(frame.subarray(4, 4 + (frame[1] ?? 0) - 2).toString()).toBe(DEFAULT_CLOSE_REASON);
+    expect(report.timedOut).toBe(false);
+    expect(report.upgraded).toMatchObject({ atStart: 0, upgradedDuringDrain: 1, closedGracefully: 1, forced: 0 });
+  });
+
+  test('it is a KeepAliveDrain: the core options apply, the defaults are 1001 and the documented reason', async () => {
+    const { wss } = await start('noServer');
+    const drain = new WebSocketDrain({ webSocketServers: wss, idleGraceMs: 0 });
+    expect(drain).toBeInstanceOf(KeepAliveDrain);
+    expect(drain.idleGraceMs).toBe(0);
+    expect(drain.closeCode).toBe(1001);
+    expect(drain.closeReason).toBe(DEFAULT_CLOSE_REASON);
+  });
+
+  describe('bad options throw at construction, naming the option and the value', () => {
+    const wss = new WebSocketServer({ noServer: true });
+    afterAll(() => wss.close());
+    const cases: Array<[string, () => unknown, typeof TypeError | typeof RangeError, RegExp]> = [
+      ['no options', () => new WebSocketDrain(undefined as never), TypeError, /"options".*undefined/],
+      ['no servers', () => new WebSocketDrain({} as never), TypeError, /"webSocketServers".*undefined/],
+      ['an empty list', () => new WebSocketDrain({ webSocketServers: [] }), RangeError, /"webSocketServers".*\[\]/],
+      [
+        'an http server instead',
+        () => new WebSocketDrain({ webSocketServers: [{} as never] }),
+        TypeError,
+        /"webSocketServers\[0\]".*\{\}/,
+      ],
+      [
+        'clientTracking off',
+        () => new WebSocketDrain({ webSocketServers: new WebSocketServer({ noServer: true, clientTracking: false }) }),
+        TypeError,
+        /"webSocketServers.clients".*clientTracking.*undefined/,
+      ],
+      [
+        'a close code out of range',
+        () => new WebSocketDrain({ webSocketServers: wss, closeCode: 1006 }),
+        RangeError,
+        /"closeCode".*1006/,
+      ],
+      [
+        'a close code that is not a number',
+        () => new WebSocketDrain({ webSocketServers: wss, closeCode: '1001' as never }),
+        TypeError,
+        /"closeCode".*"1001" \(string\)/,
+      ],
+      [
+        'a reason too long',
+        () => new WebSocketDrain({ webSocketServers: wss, closeReason: 'é'.repeat(62) }),
+        RangeError,
+        /"closeReason".*123 bytes.*it has 124/,
+      ],
+      [
+        'a reason that is not a string',
+        () => new WebSocketDrain({ webSocketServers: wss, closeReason: 42 as never }),
+        TypeError,
+        /"closeReason".*42 \(number\)/,
+      ],
+      [
+        'a negative idle grace',
+        () => new WebSocketDrain({ webSocketServers: wss, idleGraceMs: -1 }),
+        RangeError,
+        /"idleGraceMs".*-1/,
+      ],
+    ];
+    test.each(cases)('%s', (_name, make, kind, message) => {
+      let thrown: unknown;
+      try {
+        make();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(kind);
+      expect(isInvalidOptionError(thrown)).toBe(true);
+      expect((thrown as Error).message).toMatch(message);
+    });
+  });
+});
