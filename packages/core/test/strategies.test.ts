@@ -1,0 +1,239 @@
+// Swapping and extending strategies: by option, by container, the alternatives core ships,
+// strategies that fail, and an injected clock that drives the deadline.
+import * as net from 'node:net';
+import {
+  createTerminator,
+  DelayedCloseDrain,
+  DestroyForce,
+  type DrainContext,
+  type DrainStrategy,
+  type ForceStrategy,
+  isStrategyError,
+  KeepAliveDrain,
+  ResetForce,
+  TOKENS,
+} from '@lastcall/core';
+import { container } from 'tsyringe';
+import { get, keepAliveAgent } from './helpers/clients';
+import { ManualClock } from './helpers/manualClock';
+import { closeQuietly, type Handler, startHttp1 } from './helpers/servers';
+import { deferred, sleep, within } from './helpers/signals';
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function listen(handler: Handler) {
+  const started = await startHttp1('http', handler);
+  cleanups.push(() => closeQuietly(started.server));
+  return started;
+}
+
+function connectOutcome(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+  });
+}
+
+/**
+ * Sends a request that never gets an answer; `outcome` is the client's error once the server
+ * ends it. Wrapped in an object: an async function returning a bare promise would adopt it.
+ */
+async function hungRequest(port: number): Promise<{ outcome: Promise<string> }> {
+  const agent = keepAliveAgent('http');
+  cleanups.push(() => agent.destroy());
+  const outcome = get('http', port, '/', agent).then(
+    () => 'answered',
+    (error: Error) => error.message,
+  );
+  await sleep(30);
+  return { outcome };
+}
+
+class ShortDelayDrain extends DelayedCloseDrain {
+  constructor() {
+    super({ delayMs: 200 });
+  }
+}
+
+describe('swapping the drain strategy', () => {
+  test('by option, as a class: DelayedCloseDrain keeps accepting for its delay, with Connection: close', async () => {
+    const { server, port } = await listen((_req, res) => res.end('ok'));
+    const terminator = createTerminator({ server, drain: ShortDelayDrain, gracefulTimeout: 5_000 });
+    expect(terminator.drain).toBeInstanceOf(ShortDelayDrain);
+    const done = terminator.terminate();
+    // During the delay a new connection is still served, and told to close.
+    const during = await get('http', port, '/', false);
+    expect(during.headers.connection).toBe('close');
+    await sleep(300);
+    expect(await connectOutcome(port)).toBe('ECONNREFUSED');
+    const report = await done;
+    expect(report.connections.acceptedDuringDrain).toBeGreaterThanOrEqual(1);
+    expect(report.durationMs).toBeGreaterThanOrEqual(195);
+  });
+
+  test('by option, as an instance: the default drain refuses at once', async () => {
+    const { server, port } = await listen((_req, res) => res.end('ok'));
+    const drain = new KeepAliveDrain({ idleGraceMs: 0 });
+    const terminator = createTerminator({ server, drain });
+    expect(terminator.drain).toBe(drain);
+    const done = terminator.terminate();
+    expect(await connectOutcome(port)).toBe('ECONNREFUSED');
+    await done;
+  });
+
+  test('by container registration: a platform team registers DelayedCloseDrain under TOKENS.drain', async () => {
+    const platform = container.createChildContainer();
+    platform.register(TOKENS.drain, { useClass: ShortDelayDrain });
+    const { server, port } = await listen((_req, res) => res.end('ok'));
+    const other = await listen((_req, res) => res.end('ok'));
+    const terminator = createTerminator({ server, container: platform });
+    const second = createTerminator({ server: other.server, container: platform });
+    expect(terminator.drain).toBeInstanceOf(ShortDelayDrain);
+    // A class registration gives each terminator its own instance: no state is shared.
+    expect(second.drain).not.toBe(terminator.drain);
+    const done = terminator.terminate();
+    expect(await connectOutcome(port)).toBe('connected');
+    await done;
+    second.dispose();
+  });
+
+  test('an option wins over the container; the root container is left untouched', async () => {
+    const platform = container.createChildContainer();
+    platform.register(TOKENS.drain, { useClass: ShortDelayDrain });
+    const { server } = await listen((_req, res) => res.end('ok'));
+    const terminator = createTerminator({ server, container: platform, drain: KeepAliveDrain });
+    expect(terminator.drain).toBeInstanceOf(KeepAliveDrain);
+    expect(terminator.drain).not.toBeInstanceOf(ShortDelayDrain);
+    expect(container.isRegistered(TOKENS.drain, true)).toBe(false);
+    await terminator.terminate();
+  });
+});
+
+describe('the force strategy', () => {
+  test('ResetForce ends a hung request with a TCP reset (the client reads ECONNRESET)', async () => {
+    const { server, port } = await listen(() => undefined);
+    const terminator = createTerminator({ server, force: ResetForce });
+    const { outcome } = await hungRequest(port);
+    const report = await terminator.terminate(100);
+    expect(report.timedOut).toBe(true);
+    expect(report.connections.forced).toBe(1);
+    expect(await outcome).toBe('read ECONNRESET');
+  });
+
+  test('DestroyForce ends a hung request with a plain close (the client sees a hang-up)', async () => {
+    const { server, port } = await listen(() => undefined);
+    const terminator = createTerminator({ server, force: DestroyForce });
+    const { outcome } = await hungRequest(port);
+    await terminator.terminate(100);
+    expect(await outcome).toBe('socket hang up');
+  });
+});
+
+describe('strategies that fail', () => {
+  test('a drain that throws is reported, and the terminator still forces at the deadline', async () => {
+    const broken: DrainStrategy = {
+      begin() {
+        throw new Error('drain exploded');
+      },
+    };
+    const { server, port } = await listen(() => undefined);
+    const terminator = createTerminator({ server, drain: broken });
+    const { outcome } = await hungRequest(port);
+    const report = await within(terminator.terminate(100), 3_000, 'terminate');
+    expect(report.timedOut).toBe(true);
+    expect(report.failures).toHaveLength(1);
+    expect(report.failures[0]?.phase).toBe('drain');
+    expect(isStrategyError(report.failures[0]?.error)).toBe(true);
+    expect(String((report.failures[0]?.error as Error).message)).toContain('drain exploded');
+    expect(server.listening).toBe(false);
+    expect(await outcome).toBe('socket hang up');
+  });
+
+  test('a force that rejects is reported, and the default destroy still ends the connection', async () => {
+    const broken: ForceStrategy = {
+      force: () => Promise.reject(new Error('force exploded')),
+    };
+    const { server, port } = await listen(() => undefined);
+    const terminator = createTerminator({ server, force: broken });
+    const { outcome } = await hungRequest(port);
+    const report = await within(terminator.terminate(100), 3_000, 'terminate');
+    expect(report.failures.map((failure) => failure.phase)).toEqual(['force']);
+    expect(await outcome).toBe('socket hang up');
+  });
+
+  test('an async drain that never settles does not hold terminate() past the deadline', async () => {
+    const stuck: DrainStrategy = {
+      begin: (context: DrainContext) => {
+        context.registry.stopAccepting(context.servers[0] as net.Server as never);
+        return new Promise<void>(() => undefined);
+      },
+    };
+    const { server } = await listen(() => undefined);
+    const terminator = createTerminator({ server, drain: stuck });
+    const report = await within(terminator.terminate(100), 3_000, 'terminate');
+    expect(report.timedOut).toBe(false);
+  });
+});
+
+describe('an injected clock', () => {
+  test('drives the graceful deadline: nothing is forced until the clock says so', async () => {
+    const clock = new ManualClock();
+    const arrived = deferred();
+    const { server, port } = await listen(() => arrived.resolve());
+    const terminator = createTerminator({ server, clock, gracefulTimeout: 60_000 });
+    const { outcome } = await hungRequest(port);
+    await arrived.promise;
+    let settled = false;
+    const done = terminator.terminate().finally(() => {
+      settled = true;
+    });
+    await sleep(100);
+    expect(settled).toBe(false);
+    clock.advance(59_000);
+    await sleep(30);
+    expect(settled).toBe(false);
+    clock.advance(1_000);
+    const report = await within(done, 2_000, 'terminate after the clock passed the deadline');
+    expect(report.timedOut).toBe(true);
+    expect(report.durationMs).toBe(60_000);
+    expect(await outcome).toBe('socket hang up');
+  });
+});
+
+describe('dispose()', () => {
+  test('removes every listener the terminator added to the server', async () => {
+    const { server } = await listen((_req, res) => res.end('ok'));
+    server.on('upgrade', () => undefined);
+    const events = [
+      'connection',
+      'request',
+      'close',
+      'listening',
+      'upgrade',
+      'connect',
+      'newListener',
+      'removeListener',
+    ];
+    const before = events.map((event) => server.listenerCount(event));
+    const terminator = createTerminator({ server });
+    expect(events.map((event) => server.listenerCount(event))).not.toEqual(before);
+    terminator.dispose();
+    await sleep(0);
+    expect(events.map((event) => server.listenerCount(event))).toEqual(before);
+  });
+
+  test('terminate() leaves no listener behind either', async () => {
+    const { server } = await listen((_req, res) => res.end('ok'));
+    const events = ['connection', 'request', 'close', 'listening', 'newListener', 'removeListener'];
+    const before = events.map((event) => server.listenerCount(event));
+    await createTerminator({ server }).terminate();
+    expect(events.map((event) => server.listenerCount(event))).toEqual(before);
+  });
+});
