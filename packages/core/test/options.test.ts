@@ -1,0 +1,132 @@
+// Bad input is a clear error at the call: the right class, the option's name, the value received.
+import * as http from 'node:http';
+import {
+  createTerminator,
+  DelayedCloseDrain,
+  InvalidOptionRangeError,
+  InvalidOptionTypeError,
+  isInvalidOptionError,
+  KeepAliveDrain,
+} from '@lastcall/core';
+
+const server = http.createServer();
+afterAll(() => server.close());
+
+type Case = [label: string, call: () => unknown, errorClass: typeof TypeError | typeof RangeError, fragments: string[]];
+
+const cases: Case[] = [
+  ['no options at all', () => createTerminator(undefined as never), TypeError, ['"options"', 'undefined']],
+  ['no server', () => createTerminator({}), TypeError, ['"server"', 'undefined']],
+  ['a server that is not a server', () => createTerminator({ server: {} as never }), TypeError, ['"server"', '{}']],
+  ['both server and servers', () => createTerminator({ server, servers: [server] }), TypeError, ['"server"']],
+  ['servers not an array', () => createTerminator({ servers: server as never }), TypeError, ['"servers"']],
+  ['servers empty', () => createTerminator({ servers: [] }), RangeError, ['"servers"', '[]']],
+  [
+    'servers with a non-server',
+    () => createTerminator({ servers: [server, 42 as never] }),
+    TypeError,
+    ['"servers[1]"', '42 (number)'],
+  ],
+  [
+    'a negative gracefulTimeout',
+    () => createTerminator({ server, gracefulTimeout: -1 }),
+    RangeError,
+    ['"gracefulTimeout"', '-1 (number)'],
+  ],
+  [
+    'a NaN gracefulTimeout',
+    () => createTerminator({ server, gracefulTimeout: Number.NaN }),
+    RangeError,
+    ['"gracefulTimeout"', 'NaN'],
+  ],
+  [
+    'a string gracefulTimeout',
+    () => createTerminator({ server, gracefulTimeout: '10' as never }),
+    TypeError,
+    ['"gracefulTimeout"', '"10" (string)'],
+  ],
+  [
+    'a drain that is not a strategy',
+    () => createTerminator({ server, drain: 42 as never }),
+    TypeError,
+    ['"drain"', '42'],
+  ],
+  [
+    'a drain object without begin()',
+    () => createTerminator({ server, drain: {} as never }),
+    TypeError,
+    ['"drain"', 'begin()'],
+  ],
+  [
+    'a force that is not a strategy',
+    () => createTerminator({ server, force: 'destroy' as never }),
+    TypeError,
+    ['"force"', '"destroy"'],
+  ],
+  [
+    'a container that is not a container',
+    () => createTerminator({ server, container: {} as never }),
+    TypeError,
+    ['"container"'],
+  ],
+  [
+    'a clock that is not a clock',
+    () => createTerminator({ server, clock: { now: 1 } as never }),
+    TypeError,
+    ['"clock"'],
+  ],
+  [
+    'a negative idleGraceMs',
+    () => new KeepAliveDrain({ idleGraceMs: -5 }),
+    RangeError,
+    ['KeepAliveDrain', '"idleGraceMs"', '-5'],
+  ],
+  [
+    'an infinite idleGraceMs',
+    () => new KeepAliveDrain({ idleGraceMs: Number.POSITIVE_INFINITY }),
+    RangeError,
+    ['"idleGraceMs"', 'Infinity'],
+  ],
+  [
+    'a NaN delayMs',
+    () => new DelayedCloseDrain({ delayMs: Number.NaN }),
+    RangeError,
+    ['DelayedCloseDrain', '"delayMs"', 'NaN'],
+  ],
+  ['a string delayMs', () => new DelayedCloseDrain({ delayMs: '5s' as never }), TypeError, ['"delayMs"', '"5s"']],
+];
+
+test.each(cases)('%s: throws at the call, naming the option and the value', (_label, call, errorClass, fragments) => {
+  let thrown: unknown;
+  try {
+    call();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(errorClass);
+  expect(isInvalidOptionError(thrown)).toBe(true);
+  for (const fragment of fragments) expect((thrown as Error).message).toContain(fragment);
+});
+
+describe('terminate(gracefulTimeout)', () => {
+  const terminator = createTerminator({ server });
+  afterAll(() => terminator.dispose());
+
+  test.each([
+    [-5, InvalidOptionRangeError, '-5 (number)'],
+    [Number.NaN, InvalidOptionRangeError, 'NaN'],
+    ['1000', InvalidOptionTypeError, '"1000" (string)'],
+    [null, InvalidOptionTypeError, 'null'],
+  ])('terminate(%p) throws synchronously and leaves the terminator running', (value, errorClass, fragment) => {
+    expect(() => terminator.terminate(value as never)).toThrow(errorClass);
+    expect(() => terminator.terminate(value as never)).toThrow(/terminate: option "gracefulTimeout"/);
+    expect(() => terminator.terminate(value as never)).toThrow(fragment);
+    expect(terminator.state).toBe('running');
+  });
+});
+
+test('the brand guard tells our errors from any other TypeError', () => {
+  expect(isInvalidOptionError(new TypeError('x'))).toBe(false);
+  expect(isInvalidOptionError(undefined)).toBe(false);
+  expect(isInvalidOptionError({ isLastcallInvalidOptionError: true })).toBe(true);
+});
