@@ -122,7 +122,8 @@ export class Terminator {
     publishDrain(this, atStart, inFlightAtStart, timeoutMs);
     let timedOut = false;
     await pTimeout(settled, {
-      milliseconds: Math.max(0, context.deadline - clock.now()),
+      // p-timeout rejects 0 ("a positive number"): terminate(0), or a deadline already passed, waits 1 ms.
+      milliseconds: Math.max(1, context.deadline - clock.now()),
       fallback: () => {
         timedOut = true;
       },
