@@ -1,0 +1,517 @@
+// The shutdown coordinator: one per process; signals in, ordered phases, one exit out.
+import {
+  assertDurationMs,
+  describeValue,
+  FORCE_SETTLE_TIMEOUT_MS,
+  InvalidOptionTypeError,
+  type TerminationReport,
+  type Terminator,
+} from '@lastcall/core';
+import {
+  CoordinatorActiveError,
+  ShutdownForcedError,
+  ShutdownStartedError,
+  StepFailedError,
+  StepTimeoutError,
+} from './errors.js';
+import { forceNow } from './forceNow.js';
+import { flushLogger } from './logger.js';
+import { assertOrder, type CoordinatorConfig, type HookConfig } from './options.js';
+import type { ProcessListener } from './ProcessLike.js';
+import { isPhase, PHASES, type Phase } from './phases.js';
+import { watchTerminators } from './progress.js';
+import {
+  chooseExitCode,
+  type PhaseReport,
+  type ShutdownReason,
+  type ShutdownReport,
+  type StepReport,
+} from './report.js';
+import { type HookContext, runStep, type StepFunction } from './runStep.js';
+
+/** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
+export type CoordinatorState = 'idle' | 'shutting-down' | 'done';
+
+export interface AddTerminatorOptions {
+  /** Shown in progress lines and the report. Defaults to `terminator N`. */
+  name?: string;
+  /** Position within the `servers` phase: ascending; equal orders drain together. Defaults to 0. */
+  order?: number;
+}
+
+export interface TaskOptions {
+  /** The phase the task runs in. Defaults to `onShutdown`. */
+  phase?: Phase;
+  /** Position within its phase: ascending; equal orders run concurrently. Defaults to 0. */
+  order?: number;
+  /** The task's timeout in milliseconds. Defaults to the coordinator's `hookTimeout`. */
+  timeout?: number;
+}
+
+/**
+ * Time to wait for forced terminators to report, in milliseconds: the core's own settle bound
+ * plus a margin for `getConnections()` and the report.
+ */
+const FORCED_WAIT_MS = FORCE_SETTLE_TIMEOUT_MS + 500;
+
+type Trigger = { reason: ShutdownReason; signal?: NodeJS.Signals; error?: unknown };
+type FnStep = { kind: 'hook' | 'task'; name: string; phase: Phase; order: number; hook: HookConfig };
+type TerminatorStep = { kind: 'terminator'; name: string; phase: Phase; order: number; terminator: Terminator };
+type Step = FnStep | TerminatorStep;
+
+// One coordinator per process object: two would both answer SIGTERM and both exit.
+const active = new WeakMap<object, ShutdownCoordinator>();
+
+/**
+ * Owns the process's shutdown. Made by `createCoordinator`; terminators and cleanup tasks
+ * register with it; a signal (or `shutdown()`, or an uncaught error when enabled) runs the
+ * phases `beforeShutdown -> servers -> onShutdown -> finally`, then applies the exit policy.
+ * A second signal forces: running hooks are abandoned, terminators force their connections
+ * now, later phases are skipped, `finally` still runs, the exit code is `forceExitCode`.
+ */
+export class ShutdownCoordinator {
+  #state: CoordinatorState = 'idle';
+  #steps: Step[] = [];
+  #counter = 0;
+  /** Undo of every process listener added, run in reverse by `dispose()`. */
+  #subscriptions: Array<() => void> = [];
+  #result: Promise<ShutdownReport> | undefined;
+  #forcedBy: 'signal' | 'deadline' | undefined;
+  #onForced: () => void = () => undefined;
+  readonly #forced = new Promise<void>((resolve) => {
+    this.#onForced = resolve;
+  });
+  /** Hooks and tasks running now, so a force can abort them. */
+  readonly #running = new Set<AbortController>();
+  readonly #abortedByForce = new WeakSet<AbortController>();
+  /** Terminators that started with a graceful period, and those a force then cut short. */
+  readonly #graceful = new Set<Terminator>();
+  readonly #forcedTerminators = new Set<Terminator>();
+
+  constructor(readonly config: CoordinatorConfig) {
+    if (active.has(config.process)) throw new CoordinatorActiveError();
+    for (const hook of config.beforeShutdown) this.#addHook('hook', 'beforeShutdown', hook);
+    for (const hook of config.onShutdown) this.#addHook('hook', 'onShutdown', hook);
+    this.#listen();
+    active.set(config.process, this);
+  }
+
+  get state(): CoordinatorState {
+    return this.#state;
+  }
+
+  /**
+   * Registers a terminator: it drains in the `servers` phase. Returns a function that
+   * unregisters it (before the shutdown starts). Registering the same terminator twice is a no-op.
+   * @throws ShutdownStartedError once the shutdown has started.
+   */
+  add(terminator: Terminator, options: AddTerminatorOptions = {}): () => void {
+    const where = 'add';
+    if (this.#state !== 'idle') throw new ShutdownStartedError('a terminator');
+    const candidate = terminator as Partial<Terminator> | null;
+    if (typeof candidate !== 'object' || candidate === null || typeof candidate.terminate !== 'function') {
+      throw new InvalidOptionTypeError(where, 'terminator', 'a Terminator from createTerminator()', terminator);
+    }
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionTypeError(where, 'options', 'an object', options);
+    }
+    const existing = this.#steps.find((step) => step.kind === 'terminator' && step.terminator === terminator);
+    if (existing) return () => this.#remove(existing);
+    const step: TerminatorStep = {
+      kind: 'terminator',
+      name: assertName(where, 'name', options.name) ?? `terminator ${++this.#counter}`,
+      phase: 'servers',
+      order: assertOrder(where, 'order', options.order),
+      terminator,
+    };
+    this.#steps.push(step);
+    return () => this.#remove(step);
+  }
+
+  /**
+   * Registers a cleanup task (close a pool, flush a logger), `onShutdown` unless `phase` says
+   * otherwise. `run` may return a promise, return nothing, or take `(context, done)` and call
+   * `done()`. Returns a function that unregisters it (before the shutdown starts).
+   * @throws ShutdownStartedError once the shutdown has started.
+   */
+  task(name: string, run: StepFunction, options: TaskOptions = {}): () => void {
+    const where = 'task';
+    if (this.#state !== 'idle') throw new ShutdownStartedError(`task ${describeValue(name)}`);
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionTypeError(where, 'options', 'an object', options);
+    }
+    const phase = options.phase ?? 'onShutdown';
+    if (!isPhase(phase)) throw new InvalidOptionTypeError(where, 'phase', `one of ${PHASES.join(', ')}`, phase);
+    if (typeof run !== 'function') throw new InvalidOptionTypeError(where, 'run', 'a function', run);
+    const hook: HookConfig = {
+      name: assertName(where, 'name', name),
+      run,
+      timeoutMs: options.timeout === undefined ? undefined : assertDurationMs(where, 'timeout', options.timeout, true),
+      order: assertOrder(where, 'order', options.order),
+    };
+    return this.#addHook('task', phase, hook);
+  }
+
+  /**
+   * Starts the shutdown now, as a signal would (reason `manual`), and resolves with the report
+   * after the exit policy ran (with `exit: true` the process exits first). A second call
+   * returns the same promise.
+   */
+  shutdown(): Promise<ShutdownReport> {
+    return this.#begin({ reason: 'manual' });
+  }
+
+  /**
+   * Removes every process listener this coordinator added and frees the process for another
+   * coordinator. A shutdown already running goes on (a later signal no longer forces it).
+   * Called by the coordinator itself when the shutdown is done. Idempotent.
+   */
+  dispose(): void {
+    for (const undo of this.#subscriptions.splice(0).reverse()) undo();
+    if (active.get(this.config.process) === this) active.delete(this.config.process);
+  }
+
+  #addHook(kind: 'hook' | 'task', phase: Phase, hook: HookConfig): () => void {
+    const step: FnStep = { kind, name: hook.name ?? `${kind} ${++this.#counter}`, phase, order: hook.order, hook };
+    this.#steps.push(step);
+    return () => this.#remove(step);
+  }
+
+  #remove(step: Step): void {
+    if (this.#state !== 'idle') return;
+    const index = this.#steps.indexOf(step);
+    if (index >= 0) this.#steps.splice(index, 1);
+  }
+
+  #listen(): void {
+    const { process, signals, shutdownOnUncaught } = this.config;
+    const on = (event: string, listener: ProcessListener): void => {
+      process.on(event, listener);
+      this.#subscriptions.push(() => process.removeListener(event, listener));
+    };
+    for (const signal of signals) on(signal, () => this.#onSignal(signal));
+    if (shutdownOnUncaught) {
+      on('uncaughtException', (error) => this.#onUncaught('uncaughtException', error));
+      on('unhandledRejection', (error) => this.#onUncaught('unhandledRejection', error));
+    }
+  }
+
+  #onSignal(signal: NodeJS.Signals): void {
+    if (this.#state === 'idle') {
+      void this.#begin({ reason: 'signal', signal });
+    } else if (this.#state === 'shutting-down' && this.#forcedBy === undefined) {
+      this.#force('signal', signal);
+    } else if (this.#state === 'shutting-down') {
+      // A third signal while forcing: whoever sends it wants out now, before the bounded waits.
+      this.config.logger.warn({ event: 'exit-now', signal }, `${signal} again while forcing: exiting now`);
+      if (this.config.exit) this.config.process.exit(this.config.forceExitCode);
+    }
+  }
+
+  #onUncaught(reason: 'uncaughtException' | 'unhandledRejection', error: unknown): void {
+    const text = error instanceof Error ? (error.stack ?? error.message) : describeValue(error);
+    this.config.logger.error({ event: reason, err: error }, `${reason}: ${text}`);
+    if (this.#state === 'idle') void this.#begin({ reason, error });
+  }
+
+  #begin(trigger: Trigger): Promise<ShutdownReport> {
+    if (this.#result) return this.#result;
+    this.#state = 'shutting-down';
+    this.#result = this.#run(trigger);
+    // A bug of ours must not leave the process half shut down: log it and apply the exit policy.
+    this.#result.catch((error: unknown) => {
+      this.config.logger.error({ event: 'bug', err: error }, `lastcall: the shutdown failed: ${describeValue(error)}`);
+      if (this.config.exit) this.config.process.exit(this.config.failureExitCode);
+    });
+    return this.#result;
+  }
+
+  #force(by: 'signal' | 'deadline', signal?: NodeJS.Signals): void {
+    if (this.#forcedBy !== undefined || this.#state !== 'shutting-down') return;
+    this.#forcedBy = by;
+    const { logger, deadlineMs } = this.config;
+    logger.warn(
+      { event: 'force', by, signal },
+      by === 'signal'
+        ? `second ${signal}: forcing now, remaining hooks skipped`
+        : `deadline of ${deadlineMs} ms reached: forcing now, remaining hooks skipped`,
+    );
+    const reason = new ShutdownForcedError(by);
+    for (const controller of this.#running) {
+      this.#abortedByForce.add(controller);
+      controller.abort(reason);
+    }
+    for (const terminator of this.#graceful) {
+      if (terminator.state !== 'draining') continue;
+      this.#forcedTerminators.add(terminator);
+      void forceNow(terminator);
+    }
+    this.#onForced();
+  }
+
+  async #run(trigger: Trigger): Promise<ShutdownReport> {
+    const { clock, logger, deadlineMs, development } = this.config;
+    const started = clock.now();
+    // Ref'd on purpose: every lastcall timer is unref'd, so a hook awaiting a promise nothing
+    // will settle would let the event loop empty and Node exit 0 in the middle of the shutdown.
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
+    const deadline = Number.isFinite(deadlineMs)
+      ? clock.setTimeout(() => this.#force('deadline'), deadlineMs)
+      : undefined;
+    const names = new Map<Terminator, string>();
+    for (const step of this.#steps) if (step.kind === 'terminator') names.set(step.terminator, step.name);
+    const unwatch = watchTerminators(names, logger);
+    logger.info(
+      { event: 'start', reason: trigger.reason, signal: trigger.signal, deadlineMs, development },
+      `shutdown started by ${trigger.signal ?? trigger.reason}: ${this.#describePlan()}; deadline ${deadlineMs} ms${development ? '; development mode: no grace' : ''}`,
+    );
+
+    const context = { reason: trigger.reason, signal: trigger.signal, error: trigger.error };
+    const phases: PhaseReport[] = [];
+    try {
+      for (const phase of PHASES) phases.push(await this.#runPhase(phase, context, started));
+    } finally {
+      if (deadline !== undefined) clock.clearTimeout(deadline);
+      unwatch();
+    }
+
+    const forcedBy = this.#forcedBy;
+    const facts = { reason: trigger.reason, forcedBy, phases, finallyFailed: false };
+    let report: ShutdownReport = {
+      reason: trigger.reason,
+      ...(trigger.signal === undefined ? {} : { signal: trigger.signal }),
+      ...(trigger.error === undefined ? {} : { error: trigger.error }),
+      durationMs: clock.now() - started,
+      deadlineMs,
+      ...(forcedBy === undefined ? {} : { forcedBy }),
+      development,
+      phases,
+      exitCode: chooseExitCode(facts, this.config),
+    };
+    report = this.#runFinally(report, facts);
+
+    const { exit, process } = this.config;
+    const ending = forcedBy
+      ? `shutdown forced by ${forcedBy === 'signal' ? 'a second signal' : 'the deadline'}`
+      : 'shutdown complete';
+    const level = report.exitCode === 0 ? 'info' : 'warn';
+    logger[level](
+      { event: 'end', report },
+      `${ending} in ${Math.round(report.durationMs)} ms: exit code ${report.exitCode}${exit ? '' : ' (no exit: set as process.exitCode)'}`,
+    );
+    this.#state = 'done';
+    this.dispose();
+    if (exit) {
+      await flushLogger(logger, clock);
+      clearInterval(keepAlive);
+      process.exit(report.exitCode);
+    } else {
+      clearInterval(keepAlive);
+      if (report.exitCode !== 0) process.exitCode = report.exitCode;
+    }
+    return report;
+  }
+
+  #runFinally(report: ShutdownReport, facts: Parameters<typeof chooseExitCode>[0]): ShutdownReport {
+    const run = this.config.finally;
+    if (!run) return report;
+    try {
+      const returned: unknown = run(report);
+      if (typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function') {
+        this.config.logger.warn(
+          { event: 'finally' },
+          'finally returned a promise: it is not awaited (finally is synchronous)',
+        );
+        (returned as PromiseLike<unknown>).then(undefined, () => undefined);
+      }
+      return report;
+    } catch (error) {
+      const failure = new StepFailedError('finally', 'finally', error);
+      this.config.logger.error({ event: 'finally', err: failure }, failure.message);
+      return {
+        ...report,
+        finallyError: failure,
+        exitCode: chooseExitCode({ ...facts, finallyFailed: true }, this.config),
+      };
+    }
+  }
+
+  #describePlan(): string {
+    return PHASES.map((phase) => {
+      const count = this.#steps.filter((step) => step.phase === phase).length;
+      return `${phase} ${count} step${count === 1 ? '' : 's'}`;
+    }).join(', ');
+  }
+
+  async #runPhase(phase: Phase, context: Omit<HookContext, 'abortSignal'>, started: number): Promise<PhaseReport> {
+    const { clock, logger, development } = this.config;
+    // Array.prototype.sort is stable: registration order breaks ties within one `order`.
+    const steps = this.#steps.filter((step) => step.phase === phase).sort((a, b) => a.order - b.order);
+    const skip = (why: string): PhaseReport => {
+      if (steps.length > 0) logger.info({ event: 'phase', phase, skipped: true }, `${phase} skipped (${why})`);
+      return { phase, ran: false, durationMs: 0, steps: steps.map(skipped) };
+    };
+    if (phase === 'beforeShutdown' && development) return skip('development mode');
+    // Once forced, only the servers still run: they must end, at once, before the exit.
+    if (this.#forcedBy !== undefined && phase !== 'servers') return skip('forced');
+
+    const phaseStarted = clock.now();
+    const reports: StepReport[] = [];
+    for (const group of groupByOrder(steps)) {
+      if (this.#forcedBy !== undefined && phase !== 'servers') reports.push(...group.map(skipped));
+      else reports.push(...(await this.#runGroup(group, context, started)));
+    }
+    const durationMs = clock.now() - phaseStarted;
+    if (steps.length > 0) {
+      const bad = reports.filter((step) => step.outcome !== 'ok').length;
+      logger.info(
+        { event: 'phase', phase, durationMs, steps: reports.length, notOk: bad },
+        `${phase} done in ${Math.round(durationMs)} ms (${reports.length} step${reports.length === 1 ? '' : 's'}${bad ? `, ${bad} not ok` : ''})`,
+      );
+    }
+    return { phase, ran: true, durationMs, steps: reports };
+  }
+
+  /** Runs steps of one `order` concurrently; after a force, waits (bounded) only for terminators. */
+  async #runGroup(group: Step[], context: Omit<HookContext, 'abortSignal'>, started: number): Promise<StepReport[]> {
+    const { clock } = this.config;
+    const slots: Array<StepReport | undefined> = group.map(() => undefined);
+    const startedAt = group.map(() => clock.now());
+    // Forced before this group began (servers phase): only its terminators run, at once.
+    const forcedAtStart = this.#forcedBy !== undefined;
+    const running = group.map((step, index) =>
+      (forcedAtStart && step.kind !== 'terminator'
+        ? Promise.resolve(skipped(step))
+        : this.#runStep(step, context, started)
+      ).then((report) => {
+        slots[index] = report;
+      }),
+    );
+    const forced = await Promise.race([Promise.all(running).then(() => false), this.#forced.then(() => true)]);
+    if (forced) {
+      const terminators = running.filter((_, index) => group[index]?.kind === 'terminator');
+      await withTimeout(Promise.all(terminators), FORCED_WAIT_MS, clock);
+    }
+    return group.map(
+      (step, index) =>
+        slots[index] ?? {
+          ...base(step),
+          outcome: 'abandoned',
+          durationMs: clock.now() - (startedAt[index] ?? 0),
+          error: new ShutdownForcedError(this.#forcedBy ?? 'signal'),
+        },
+    );
+  }
+
+  #runStep(step: Step, context: Omit<HookContext, 'abortSignal'>, started: number): Promise<StepReport> {
+    return step.kind === 'terminator' ? this.#runTerminator(step, started) : this.#runHook(step, context);
+  }
+
+  async #runHook(step: FnStep, context: Omit<HookContext, 'abortSignal'>): Promise<StepReport> {
+    const { clock, logger, hookTimeoutMs } = this.config;
+    const controller = new AbortController();
+    const timeoutMs = step.hook.timeoutMs ?? hookTimeoutMs;
+    const stepStarted = clock.now();
+    this.#running.add(controller);
+    const result = await runStep(step.hook.run, context, controller, timeoutMs, clock);
+    this.#running.delete(controller);
+    const durationMs = clock.now() - stepStarted;
+    if (this.#abortedByForce.has(controller) && result.outcome !== 'ok') {
+      return {
+        ...base(step),
+        outcome: 'abandoned',
+        durationMs,
+        error: new ShutdownForcedError(this.#forcedBy ?? 'signal'),
+      };
+    }
+    if (result.outcome === 'ok') return { ...base(step), outcome: 'ok', durationMs };
+    const error =
+      result.outcome === 'failed'
+        ? new StepFailedError(step.name, step.phase, result.error)
+        : new StepTimeoutError(step.name, step.phase, timeoutMs);
+    logger.warn(
+      { event: 'step', phase: step.phase, step: step.name, outcome: result.outcome, err: error },
+      error.message,
+    );
+    return { ...base(step), outcome: result.outcome, durationMs, error };
+  }
+
+  async #runTerminator(step: TerminatorStep, started: number): Promise<StepReport> {
+    const { clock, logger, deadlineMs, gracefulTimeoutMs, development } = this.config;
+    const { terminator } = step;
+    const forced = this.#forcedBy !== undefined;
+    const remainingMs = deadlineMs - (clock.now() - started);
+    const ownMs = gracefulTimeoutMs ?? terminator.config.gracefulTimeoutMs;
+    // The terminator forces by itself early enough for its sockets to settle before the deadline.
+    const graceMs = forced || development ? 0 : Math.max(0, Math.min(ownMs, remainingMs - FORCE_SETTLE_TIMEOUT_MS));
+    if (graceMs > 0 && terminator.state === 'running') this.#graceful.add(terminator);
+    const stepStarted = clock.now();
+    let termination: TerminationReport;
+    try {
+      termination = await terminator.terminate(graceMs);
+    } catch (error) {
+      const failure = new StepFailedError(step.name, step.phase, error);
+      logger.warn({ event: 'step', phase: step.phase, step: step.name, err: failure }, failure.message);
+      return { ...base(step), outcome: 'failed', durationMs: clock.now() - stepStarted, error: failure };
+    }
+    const durationMs = clock.now() - stepStarted;
+    const failures = termination.failures;
+    for (const failure of failures) {
+      logger.warn(
+        { event: 'strategy', step: step.name, err: failure.error },
+        `${step.name}: ${failure.error instanceof Error ? failure.error.message : describeValue(failure.error)}`,
+      );
+    }
+    // In development mode forcing at once is the point: a forced terminator is not a failure there.
+    const outcome =
+      failures.length > 0
+        ? 'failed'
+        : forced || this.#forcedTerminators.has(terminator)
+          ? 'forced'
+          : termination.timedOut && !development
+            ? 'timed-out'
+            : 'ok';
+    return { ...base(step), outcome, durationMs, termination };
+  }
+}
+
+function base(step: Step): Pick<StepReport, 'name' | 'kind' | 'phase' | 'order'> {
+  return { name: step.name, kind: step.kind, phase: step.phase, order: step.order };
+}
+
+function skipped(step: Step): StepReport {
+  return { ...base(step), outcome: 'skipped', durationMs: 0 };
+}
+
+function groupByOrder(sorted: readonly Step[]): Step[][] {
+  const groups: Step[][] = [];
+  for (const step of sorted) {
+    const last = groups[groups.length - 1];
+    if (last && last[0]?.order === step.order) last.push(step);
+    else groups.push([step]);
+  }
+  return groups;
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number, clock: CoordinatorConfig['clock']): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(resolve, ms);
+    promise.then(
+      () => {
+        clock.clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clock.clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
+}
+
+function assertName(where: string, option: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '')
+    throw new InvalidOptionTypeError(where, option, 'a non-empty string', value);
+  return value;
+}

@@ -1,0 +1,38 @@
+// @lastcall/lifecycle public surface: the coordinator, its options, its report, its errors.
+export { createCoordinator } from './createCoordinator.js';
+export {
+  CoordinatorActiveError,
+  isCoordinatorActiveError,
+  isShutdownForcedError,
+  isShutdownStartedError,
+  isStepFailedError,
+  isStepTimeoutError,
+  ShutdownForcedError,
+  ShutdownStartedError,
+  StepFailedError,
+  StepTimeoutError,
+} from './errors.js';
+export { forceNow } from './forceNow.js';
+export { consoleLogger, FLUSH_TIMEOUT_MS, type LogFn, type Logger, silentLogger } from './logger.js';
+export {
+  type CoordinatorConfig,
+  type CoordinatorOptions,
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_FAILURE_EXIT_CODE,
+  DEFAULT_FORCE_EXIT_CODE,
+  DEFAULT_HOOK_TIMEOUT_MS,
+  DEFAULT_SIGNALS,
+  type Hook,
+  type HookConfig,
+  type HookDefinition,
+} from './options.js';
+export type { ProcessLike, ProcessListener } from './ProcessLike.js';
+export { PHASES, type Phase } from './phases.js';
+export type { PhaseReport, ShutdownReason, ShutdownReport, StepOutcome, StepReport } from './report.js';
+export type { HookContext, StepFunction } from './runStep.js';
+export {
+  type AddTerminatorOptions,
+  type CoordinatorState,
+  ShutdownCoordinator,
+  type TaskOptions,
+} from './ShutdownCoordinator.js';

@@ -1,0 +1,76 @@
+// The logger the coordinator reports progress to: pino's shape, with a console default.
+import type { Clock } from '@lastcall/core';
+
+/** Structured fields first, the human line second: the argument order of pino, bunyan-style. */
+export type LogFn = (fields: Record<string, unknown>, message: string) => void;
+
+/**
+ * What the coordinator logs through. A pino logger fits as it is (`logger: pino()`), as does
+ * anything with these three methods. An optional `flush` is called before the process exits,
+ * so an asynchronous destination does not lose the last lines.
+ */
+export interface Logger {
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  flush?: (callback?: (error?: Error) => void) => void;
+}
+
+/**
+ * The default: one plain line per event on the console, prefixed `[lastcall]`. Info goes to
+ * stdout, warnings and errors to stderr. A `report` field is printed as indented JSON below
+ * its line, so the final report is readable in a terminal.
+ */
+export function consoleLogger(prefix = '[lastcall]'): Logger {
+  const line =
+    (write: (text: string) => void): LogFn =>
+    (fields, message) => {
+      write(`${prefix} ${message}`);
+      if (fields.report !== undefined) write(JSON.stringify(fields.report, replacer, 2));
+    };
+  return {
+    info: line((text) => console.log(text)),
+    warn: line((text) => console.error(text)),
+    error: line((text) => console.error(text)),
+  };
+}
+
+/** Logs nothing (`logger: false`). */
+export const silentLogger: Logger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+// Errors have no enumerable fields: print their name and message rather than `{}`.
+// Durations are measured to the microsecond; a tenth of a millisecond is plenty to read.
+function replacer(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (typeof value === 'number' && !Number.isInteger(value)) return Math.round(value * 10) / 10;
+  return value;
+}
+
+/** Time `flush()` may take before the process exits anyway, in milliseconds. */
+export const FLUSH_TIMEOUT_MS = 1_000;
+
+/** Calls the logger's `flush`, if any, and waits for its callback, bounded by `FLUSH_TIMEOUT_MS`. */
+export function flushLogger(logger: Logger, clock: Clock): Promise<void> {
+  const flush = logger.flush;
+  if (typeof flush !== 'function') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(resolve, FLUSH_TIMEOUT_MS);
+    const done = (): void => {
+      clock.clearTimeout(timer);
+      resolve();
+    };
+    try {
+      // A flush that takes no callback is synchronous: done when it returns.
+      if (flush.length === 0) {
+        flush.call(logger);
+        done();
+      } else flush.call(logger, done);
+    } catch {
+      done();
+    }
+  });
+}

@@ -1,0 +1,276 @@
+// createCoordinator's options: validation and defaults, each default defined here once.
+import { constants } from 'node:os';
+import {
+  assertDurationMs,
+  type Clock,
+  InvalidOptionRangeError,
+  InvalidOptionTypeError,
+  systemClock,
+} from '@lastcall/core';
+import { consoleLogger, type Logger, silentLogger } from './logger.js';
+import type { ProcessLike } from './ProcessLike.js';
+import { isProcessLike } from './ProcessLike.js';
+import type { ShutdownReport } from './report.js';
+import type { StepFunction } from './runStep.js';
+
+/** Signals that start a shutdown when `signals` is not given. */
+export const DEFAULT_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+/** The whole shutdown's deadline, in milliseconds: 25 s, inside Kubernetes' default 30 s grace. */
+export const DEFAULT_DEADLINE_MS = 25_000;
+/** A hook's or task's own timeout when it gives none, in milliseconds. */
+export const DEFAULT_HOOK_TIMEOUT_MS = 5_000;
+/** Exit code after a timeout, a hook failure, the deadline, or an uncaught error. */
+export const DEFAULT_FAILURE_EXIT_CODE = 1;
+/** Exit code after a second signal forced the shutdown. */
+export const DEFAULT_FORCE_EXIT_CODE = 1;
+
+/** A hook: a function, or a function with its own name, timeout and order. */
+export type Hook = StepFunction | HookDefinition;
+
+export interface HookDefinition {
+  /** Shown in the log and the report. Defaults to the function's name, or `hook N`. */
+  name?: string;
+  run: StepFunction;
+  /** This hook's timeout in milliseconds. Defaults to the coordinator's `hookTimeout`. */
+  timeout?: number;
+  /** Position within its phase: ascending; equal orders run concurrently. Defaults to 0. */
+  order?: number;
+}
+
+export interface CoordinatorOptions {
+  /** Signals that start the shutdown; a second one forces it. Defaults to `['SIGTERM', 'SIGINT']`. `[]` for none. */
+  signals?: readonly NodeJS.Signals[];
+  /**
+   * Overall deadline of the whole shutdown, in milliseconds, from the trigger to the exit.
+   * When it passes, the servers are forced, the remaining hooks are skipped and the exit
+   * code is `failureExitCode`. `Infinity` for none. Defaults to 25000 ms.
+   */
+  deadline?: number;
+  /** Timeout of each hook and task that does not give its own, in milliseconds. `Infinity` for none. Defaults to 5000 ms. */
+  hookTimeout?: number;
+  /**
+   * Graceful period of every registered terminator, in milliseconds. Defaults to each
+   * terminator's own `gracefulTimeout` (10000 ms unless set). Always capped so the
+   * terminator's own force runs before the overall deadline.
+   */
+  gracefulTimeout?: number;
+  /** Run before the servers are touched: readiness flip, load-balancer delay. Phase `beforeShutdown`. */
+  beforeShutdown?: Hook | readonly Hook[];
+  /** Run after every server drained: close pools, flush queues. Phase `onShutdown`. */
+  onShutdown?: Hook | readonly Hook[];
+  /**
+   * Synchronous, last, always (also after a forced shutdown): the final log line, a metric.
+   * Receives the report. A promise it returns is not awaited.
+   */
+  finally?: (report: ShutdownReport) => void;
+  /** Call `process.exit(code)` at the end. `false`: never exit; set `process.exitCode` and let the event loop drain. Defaults to `true`. */
+  exit?: boolean;
+  /** Exit code after a timeout, a failed or hung hook, the deadline, or an uncaught error. Defaults to 1. */
+  failureExitCode?: number;
+  /** Exit code after a second signal forced the shutdown. Defaults to 1. */
+  forceExitCode?: number;
+  /** Start the same shutdown on `uncaughtException` and `unhandledRejection` (exit code `failureExitCode`). Defaults to `false`. */
+  shutdownOnUncaught?: boolean;
+  /** Where progress goes: a pino-compatible logger, or `false` for none. Defaults to one console line per event. */
+  logger?: Logger | false;
+  /** No grace (nodemon-style restarts): terminators force at once, `beforeShutdown` is skipped. Defaults to `false`. */
+  development?: boolean;
+  /** The process to listen on and exit (tests). Defaults to `globalThis.process`. */
+  process?: ProcessLike;
+  /** Time and timers (tests). Defaults to the system clock. */
+  clock?: Clock;
+}
+
+/** A hook after validation. */
+export interface HookConfig {
+  readonly name: string | undefined;
+  readonly run: StepFunction;
+  readonly timeoutMs: number | undefined;
+  readonly order: number;
+}
+
+/** What the coordinator runs with, after validation. */
+export interface CoordinatorConfig {
+  readonly signals: readonly NodeJS.Signals[];
+  readonly deadlineMs: number;
+  readonly hookTimeoutMs: number;
+  readonly gracefulTimeoutMs: number | undefined;
+  readonly beforeShutdown: readonly HookConfig[];
+  readonly onShutdown: readonly HookConfig[];
+  readonly finally: ((report: ShutdownReport) => void) | undefined;
+  readonly exit: boolean;
+  readonly failureExitCode: number;
+  readonly forceExitCode: number;
+  readonly shutdownOnUncaught: boolean;
+  readonly logger: Logger;
+  readonly development: boolean;
+  readonly process: ProcessLike;
+  readonly clock: Clock;
+}
+
+const WHERE = 'createCoordinator';
+const KNOWN: ReadonlySet<string> = new Set<keyof CoordinatorOptions>([
+  'signals',
+  'deadline',
+  'hookTimeout',
+  'gracefulTimeout',
+  'beforeShutdown',
+  'onShutdown',
+  'finally',
+  'exit',
+  'failureExitCode',
+  'forceExitCode',
+  'shutdownOnUncaught',
+  'logger',
+  'development',
+  'process',
+  'clock',
+]);
+// Node cannot listen to these: asking for them is a mistake to report at the call.
+const UNCATCHABLE = new Set(['SIGKILL', 'SIGSTOP']);
+
+export function resolveConfig(options: CoordinatorOptions = {}): CoordinatorConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionTypeError(WHERE, 'options', 'an object', options);
+  }
+  for (const key of Object.keys(options)) {
+    // An unknown key is most often a misspelt or misremembered one (`timeout`): say so now.
+    if (!KNOWN.has(key)) {
+      throw new InvalidOptionTypeError(WHERE, key, `one of ${[...KNOWN].join(', ')}`, (options as never)[key]);
+    }
+  }
+  return {
+    signals: resolveSignals(options.signals),
+    deadlineMs: assertDurationMs(WHERE, 'deadline', options.deadline ?? DEFAULT_DEADLINE_MS, true),
+    hookTimeoutMs: assertDurationMs(WHERE, 'hookTimeout', options.hookTimeout ?? DEFAULT_HOOK_TIMEOUT_MS, true),
+    gracefulTimeoutMs:
+      options.gracefulTimeout === undefined
+        ? undefined
+        : assertDurationMs(WHERE, 'gracefulTimeout', options.gracefulTimeout, true),
+    beforeShutdown: resolveHooks('beforeShutdown', options.beforeShutdown),
+    onShutdown: resolveHooks('onShutdown', options.onShutdown),
+    finally: resolveFinally(options.finally),
+    exit: assertBoolean('exit', options.exit, true),
+    failureExitCode: assertExitCode('failureExitCode', options.failureExitCode, DEFAULT_FAILURE_EXIT_CODE),
+    forceExitCode: assertExitCode('forceExitCode', options.forceExitCode, DEFAULT_FORCE_EXIT_CODE),
+    shutdownOnUncaught: assertBoolean('shutdownOnUncaught', options.shutdownOnUncaught, false),
+    logger: resolveLogger(options.logger),
+    development: assertBoolean('development', options.development, false),
+    process: resolveProcess(options.process),
+    clock: resolveClock(options.clock),
+  };
+}
+
+function resolveSignals(value: unknown): readonly NodeJS.Signals[] {
+  if (value === undefined) return DEFAULT_SIGNALS;
+  if (!Array.isArray(value)) throw new InvalidOptionTypeError(WHERE, 'signals', 'an array of signal names', value);
+  value.forEach((signal, index) => {
+    if (typeof signal !== 'string') {
+      throw new InvalidOptionTypeError(WHERE, `signals[${index}]`, 'a signal name such as "SIGTERM"', signal);
+    }
+    if (!(signal in constants.signals) || UNCATCHABLE.has(signal)) {
+      throw new InvalidOptionRangeError(
+        WHERE,
+        `signals[${index}]`,
+        'a signal Node can listen to (not SIGKILL or SIGSTOP)',
+        signal,
+      );
+    }
+  });
+  return [...new Set(value as NodeJS.Signals[])];
+}
+
+/** Validates a hook (function or definition) and names it. Shared with `task()`. */
+export function resolveHook(where: string, option: string, hook: unknown): HookConfig {
+  if (typeof hook === 'function')
+    return { name: hook.name || undefined, run: hook as StepFunction, timeoutMs: undefined, order: 0 };
+  const definition = hook as Partial<HookDefinition> | null;
+  if (typeof definition !== 'object' || definition === null || typeof definition.run !== 'function') {
+    throw new InvalidOptionTypeError(where, option, 'a function or { run, name?, timeout?, order? }', hook);
+  }
+  if (definition.name !== undefined && (typeof definition.name !== 'string' || definition.name === '')) {
+    throw new InvalidOptionTypeError(where, `${option}.name`, 'a non-empty string', definition.name);
+  }
+  return {
+    name: definition.name ?? (definition.run.name || undefined),
+    run: definition.run,
+    timeoutMs:
+      definition.timeout === undefined
+        ? undefined
+        : assertDurationMs(where, `${option}.timeout`, definition.timeout, true),
+    order: assertOrder(where, `${option}.order`, definition.order),
+  };
+}
+
+export function assertOrder(where: string, option: string, value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number') throw new InvalidOptionTypeError(where, option, 'a finite number', value);
+  if (!Number.isFinite(value)) throw new InvalidOptionRangeError(where, option, 'a finite number', value);
+  return value;
+}
+
+function resolveHooks(option: string, value: unknown): HookConfig[] {
+  if (value === undefined) return [];
+  const list: readonly unknown[] = Array.isArray(value) ? value : [value];
+  return list.map((hook, index) => resolveHook(WHERE, Array.isArray(value) ? `${option}[${index}]` : option, hook));
+}
+
+function resolveFinally(value: unknown): ((report: ShutdownReport) => void) | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new InvalidOptionTypeError(WHERE, 'finally', 'a function', value);
+  return value as (report: ShutdownReport) => void;
+}
+
+function assertBoolean(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidOptionTypeError(WHERE, option, 'a boolean', value);
+  return value;
+}
+
+function assertExitCode(option: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new InvalidOptionTypeError(WHERE, option, 'an integer from 0 to 255', value);
+  if (!Number.isInteger(value) || value < 0 || value > 255) {
+    throw new InvalidOptionRangeError(WHERE, option, 'an integer from 0 to 255', value);
+  }
+  return value;
+}
+
+function resolveLogger(value: unknown): Logger {
+  if (value === undefined) return consoleLogger();
+  if (value === false) return silentLogger;
+  const candidate = value as Partial<Record<keyof Logger, unknown>> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.info !== 'function' ||
+    typeof candidate.warn !== 'function' ||
+    typeof candidate.error !== 'function'
+  ) {
+    throw new InvalidOptionTypeError(WHERE, 'logger', 'a logger with info, warn and error methods, or false', value);
+  }
+  return value as Logger;
+}
+
+function resolveProcess(value: unknown): ProcessLike {
+  if (value === undefined) return globalThis.process as unknown as ProcessLike;
+  if (!isProcessLike(value)) {
+    throw new InvalidOptionTypeError(WHERE, 'process', 'a process-like object with on, removeListener and exit', value);
+  }
+  return value;
+}
+
+function resolveClock(value: unknown): Clock {
+  if (value === undefined) return systemClock;
+  const clock = value as Partial<Record<keyof Clock, unknown>> | null;
+  if (
+    typeof clock !== 'object' ||
+    clock === null ||
+    typeof clock.now !== 'function' ||
+    typeof clock.setTimeout !== 'function' ||
+    typeof clock.clearTimeout !== 'function'
+  ) {
+    throw new InvalidOptionTypeError(WHERE, 'clock', 'a Clock (now, setTimeout, clearTimeout)', value);
+  }
+  return value as Clock;
+}

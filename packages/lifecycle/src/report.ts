@@ -1,0 +1,91 @@
+// What a shutdown resolves with, and the exit policy that reads it.
+import type { TerminationReport } from '@lastcall/core';
+import type { Phase } from './phases.js';
+
+/** What started the shutdown. */
+export type ShutdownReason = 'signal' | 'manual' | 'uncaughtException' | 'unhandledRejection';
+
+/**
+ * How a step ended:
+ * `ok`; `failed` (threw, rejected, `done(error)`, or a terminator's strategy failed);
+ * `timed-out` (its own timeout, or a terminator's graceful period, ran out);
+ * `forced` (a terminator ended by a second signal or the overall deadline);
+ * `abandoned` (a hook or task still running when the shutdown was forced);
+ * `skipped` (never started: the shutdown was forced first, or development mode).
+ */
+export type StepOutcome = 'ok' | 'failed' | 'timed-out' | 'forced' | 'abandoned' | 'skipped';
+
+export interface StepReport {
+  readonly name: string;
+  readonly kind: 'hook' | 'task' | 'terminator';
+  readonly phase: Phase;
+  readonly order: number;
+  readonly outcome: StepOutcome;
+  /** From the step's start to its end, in milliseconds (0 when skipped). */
+  readonly durationMs: number;
+  /** The failure, for `failed`, `timed-out` and `abandoned`. */
+  readonly error?: unknown;
+  /** The terminator's own report, for a terminator that finished. */
+  readonly termination?: TerminationReport;
+}
+
+export interface PhaseReport {
+  readonly phase: Phase;
+  /** Whether the phase ran, or was skipped whole (forced before it, or development mode). */
+  readonly ran: boolean;
+  /** Time the phase took, in milliseconds. */
+  readonly durationMs: number;
+  readonly steps: readonly StepReport[];
+}
+
+/** What the shutdown did: one per coordinator, handed to `finally`, logged, and resolved by `shutdown()`. */
+export interface ShutdownReport {
+  readonly reason: ShutdownReason;
+  /** The signal that started it, when `reason` is `signal`. */
+  readonly signal?: NodeJS.Signals;
+  /** The error that started it, for `uncaughtException` / `unhandledRejection`. */
+  readonly error?: unknown;
+  /** From the trigger to the report, in milliseconds. */
+  readonly durationMs: number;
+  /** The overall deadline that applied, in milliseconds. */
+  readonly deadlineMs: number;
+  /** What forced the shutdown, if anything: a second signal, or the overall deadline. */
+  readonly forcedBy?: 'signal' | 'deadline';
+  readonly development: boolean;
+  readonly phases: readonly PhaseReport[];
+  /** The `finally` hook's failure, if it threw. */
+  readonly finallyError?: unknown;
+  /** The exit code the policy chose (applied with `process.exit`, or as `process.exitCode` in no-exit mode). */
+  readonly exitCode: number;
+}
+
+/**
+ * True when every step ended `ok` (or was skipped by development mode). A terminator's
+ * outcome is `ok` only when it did not time out and its strategies did not fail.
+ */
+export function isClean(phases: readonly PhaseReport[]): boolean {
+  return phases.every((phase) => phase.steps.every((step) => step.outcome === 'ok' || step.outcome === 'skipped'));
+}
+
+/**
+ * The exit policy: a second signal exits with `forceExitCode`; an uncaught error, the
+ * deadline, or any step that did not end cleanly exits with `failureExitCode`; otherwise 0.
+ */
+export function chooseExitCode(
+  facts: {
+    reason: ShutdownReason;
+    forcedBy: 'signal' | 'deadline' | undefined;
+    phases: readonly PhaseReport[];
+    finallyFailed: boolean;
+  },
+  codes: { failureExitCode: number; forceExitCode: number },
+): number {
+  if (facts.forcedBy === 'signal') return codes.forceExitCode;
+  const failed =
+    facts.forcedBy === 'deadline' ||
+    facts.reason === 'uncaughtException' ||
+    facts.reason === 'unhandledRejection' ||
+    facts.finallyFailed ||
+    !isClean(facts.phases);
+  return failed ? codes.failureExitCode : 0;
+}
