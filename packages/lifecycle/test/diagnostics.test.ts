@@ -15,11 +15,17 @@ type Seen = { channel: string; message: Record<string, unknown> };
 function record(): { seen: Seen[]; stop: () => void } {
   const seen: Seen[] = [];
   const listeners = Object.values(CHANNELS).map((channel) => {
-    const listener = (message: unknown): void => void seen.push({ channel, message: message as Record<string, unknown> });
+    const listener = (message: unknown): void =>
+      void seen.push({ channel, message: message as Record<string, unknown> });
     diagnosticsChannel.subscribe(channel, listener);
     return () => diagnosticsChannel.unsubscribe(channel, listener);
   });
-  return { seen, stop: () => listeners.forEach((undo) => undo()) };
+  return {
+    seen,
+    stop: () => {
+      for (const undo of listeners) undo();
+    },
+  };
 }
 
 test('start, drain, force and end are published in order, with the counts and the report', async () => {
@@ -37,7 +43,7 @@ test('start, drain, force and end are published in order, with the counts and th
     expect(seen[1]?.message).toMatchObject({ connections: 1, inFlight: 1, gracefulTimeoutMs: 100 });
     expect(seen[2]?.message).toMatchObject({ connections: 1 });
     expect(seen[2]?.message.elapsedMs).toBeGreaterThanOrEqual(90);
-    expect((seen[3]?.message.report as TerminationReport)).toBe(report);
+    expect(seen[3]?.message.report as TerminationReport).toBe(report);
   } finally {
     stop();
   }

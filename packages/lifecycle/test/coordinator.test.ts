@@ -1,0 +1,294 @@
+// The coordinator in-process, with a fake process (an emitter and a recorded exit): options,
+// listeners and their removal, idempotence, reports. Exit codes in real processes: exit-codes.test.ts.
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import { createTerminator, isInvalidOptionError } from '@lastcall/core';
+import {
+  type CoordinatorOptions,
+  createCoordinator,
+  isCoordinatorActiveError,
+  isShutdownStartedError,
+  isStepFailedError,
+  isStepTimeoutError,
+  type ProcessLike,
+} from '@lastcall/lifecycle';
+
+interface FakeProcess extends ProcessLike {
+  emitter: EventEmitter;
+  exits: number[];
+}
+
+function fakeProcess(): FakeProcess {
+  const emitter = new EventEmitter();
+  const exits: number[] = [];
+  return {
+    emitter,
+    exits,
+    exitCode: undefined,
+    on: (event, listener) => emitter.on(event, listener),
+    removeListener: (event, listener) => emitter.removeListener(event, listener),
+    exit: (code) => void exits.push(code),
+  };
+}
+
+const quiet = (extra: CoordinatorOptions = {}): CoordinatorOptions => ({
+  logger: false,
+  process: fakeProcess(),
+  ...extra,
+});
+
+describe('options', () => {
+  const bad: Array<[string, CoordinatorOptions, 'TypeError' | 'RangeError', string]> = [
+    ['deadline', { deadline: -1 }, 'RangeError', '-1'],
+    ['deadline', { deadline: Number.NaN }, 'RangeError', 'NaN'],
+    ['deadline', { deadline: '5s' as unknown as number }, 'TypeError', '"5s" (string)'],
+    ['hookTimeout', { hookTimeout: -5 }, 'RangeError', '-5'],
+    ['gracefulTimeout', { gracefulTimeout: null as unknown as number }, 'TypeError', 'null'],
+    ['signals', { signals: 'SIGTERM' as unknown as NodeJS.Signals[] }, 'TypeError', '"SIGTERM" (string)'],
+    ['signals[0]', { signals: ['SIGKILL'] }, 'RangeError', '"SIGKILL" (string)'],
+    ['signals[1]', { signals: ['SIGTERM', 'SIGNOPE' as NodeJS.Signals] }, 'RangeError', '"SIGNOPE"'],
+    ['exit', { exit: 0 as unknown as boolean }, 'TypeError', '0 (number)'],
+    ['failureExitCode', { failureExitCode: 256 }, 'RangeError', '256'],
+    ['forceExitCode', { forceExitCode: 1.5 }, 'RangeError', '1.5'],
+    ['forceExitCode', { forceExitCode: '1' as unknown as number }, 'TypeError', '"1" (string)'],
+    ['beforeShutdown', { beforeShutdown: 42 as unknown as () => void }, 'TypeError', '42 (number)'],
+    ['onShutdown[1]', { onShutdown: [() => undefined, { run: 'x' } as never] }, 'TypeError', "{ run: 'x' }"],
+    ['onShutdown.timeout', { onShutdown: { run: () => undefined, timeout: -1 } }, 'RangeError', '-1'],
+    ['finally', { finally: true as unknown as () => void }, 'TypeError', 'true (boolean)'],
+    ['logger', { logger: console.log as never }, 'TypeError', 'log (function)'],
+    ['process', { process: {} as ProcessLike }, 'TypeError', '{}'],
+    ['shutdownOnUncaught', { shutdownOnUncaught: 'yes' as never }, 'TypeError', '"yes"'],
+    ['timeout', { timeout: 1000 } as never, 'TypeError', '1000 (number)'],
+  ];
+  test.each(bad)('%s: %j is a %s naming the option and the value', (option, options, kind, shown) => {
+    let caught: unknown;
+    try {
+      createCoordinator({ logger: false, process: fakeProcess(), ...options });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isInvalidOptionError(caught)).toBe(true);
+    expect((caught as Error).name).toBe(`InvalidOption${kind === 'TypeError' ? 'Type' : 'Range'}Error`);
+    expect(caught).toBeInstanceOf(kind === 'TypeError' ? TypeError : RangeError);
+    expect((caught as Error).message).toContain(`createCoordinator: option "${option}"`);
+    expect((caught as Error).message).toContain(shown);
+  });
+
+  test('add() and task() validate their arguments too', () => {
+    const shutdown = createCoordinator(quiet());
+    expect(() => shutdown.add({} as never)).toThrow(/add: option "terminator" must be a Terminator/);
+    expect(() => shutdown.task('', () => undefined)).toThrow(/task: option "name" must be a non-empty string/);
+    expect(() => shutdown.task('x', 'nope' as never)).toThrow(/task: option "run" must be a function/);
+    expect(() => shutdown.task('x', () => undefined, { phase: 'later' as never })).toThrow(/option "phase"/);
+    expect(() => shutdown.task('x', () => undefined, { order: Number.POSITIVE_INFINITY })).toThrow(RangeError);
+    expect(() => shutdown.task('x', () => undefined, { timeout: -1 })).toThrow(/task: option "timeout"/);
+    shutdown.dispose();
+  });
+});
+
+describe('listeners', () => {
+  test('dispose() removes every listener it added: 50 coordinators on the real process, no warning', async () => {
+    const events = ['SIGTERM', 'SIGINT', 'SIGHUP', 'uncaughtException', 'unhandledRejection'];
+    const before = events.map((event) => process.listenerCount(event));
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    // The real process's listeners, but an exit that does not end jest.
+    const real: ProcessLike = {
+      on: (event, listener) => process.on(event, listener),
+      removeListener: (event, listener) => process.removeListener(event, listener),
+      exit: () => undefined,
+    };
+    try {
+      for (let i = 0; i < 50; i++) {
+        const shutdown = createCoordinator({
+          logger: false,
+          process: real,
+          signals: ['SIGTERM', 'SIGINT', 'SIGHUP'],
+          shutdownOnUncaught: true,
+        });
+        expect(process.listenerCount('SIGHUP')).toBe((before[2] ?? 0) + 1);
+        shutdown.dispose();
+        shutdown.dispose(); // idempotent
+      }
+      expect(events.map((event) => process.listenerCount(event))).toEqual(before);
+      // Node emits the warning on a later tick: give it one before looking.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
+  test('one coordinator per process: a second one throws until the first is disposed', () => {
+    const fake = fakeProcess();
+    const first = createCoordinator({ logger: false, process: fake });
+    let caught: unknown;
+    try {
+      createCoordinator({ logger: false, process: fake });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isCoordinatorActiveError(caught)).toBe(true);
+    first.dispose();
+    createCoordinator({ logger: false, process: fake }).dispose();
+  });
+
+  test('the coordinator removes its listeners by itself once the shutdown is done', async () => {
+    const fake = fakeProcess();
+    const shutdown = createCoordinator({ logger: false, process: fake, shutdownOnUncaught: true });
+    expect(fake.emitter.listenerCount('SIGTERM')).toBe(1);
+    expect(fake.emitter.listenerCount('unhandledRejection')).toBe(1);
+    await shutdown.shutdown();
+    expect(fake.emitter.eventNames()).toEqual([]);
+    expect(fake.exits).toEqual([0]);
+  });
+});
+
+describe('shutdown', () => {
+  test('a signal starts it; shutdown() and a later call return the same report; exit is called once', async () => {
+    const fake = fakeProcess();
+    const run = jest.fn();
+    const shutdown = createCoordinator({ logger: false, process: fake, onShutdown: run });
+    fake.emitter.emit('SIGTERM', 'SIGTERM');
+    expect(shutdown.state).toBe('shutting-down');
+    const first = shutdown.shutdown();
+    expect(shutdown.shutdown()).toBe(first);
+    const report = await first;
+    expect(report).toMatchObject({ reason: 'signal', signal: 'SIGTERM', exitCode: 0 });
+    expect(run).toHaveBeenCalledTimes(1);
+    expect(run.mock.calls[0]?.[0]).toMatchObject({ reason: 'signal', signal: 'SIGTERM' });
+    expect(fake.exits).toEqual([0]);
+    expect(shutdown.state).toBe('done');
+  });
+
+  test('registering after the start throws ShutdownStartedError', async () => {
+    const shutdown = createCoordinator(quiet());
+    const done = shutdown.shutdown();
+    let caught: unknown;
+    try {
+      shutdown.task('late', () => undefined);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isShutdownStartedError(caught)).toBe(true);
+    await done;
+  });
+
+  test('failed and timed-out hooks are in the report with branded errors; exit code 1', async () => {
+    const fake = fakeProcess();
+    const shutdown = createCoordinator({
+      logger: false,
+      process: fake,
+      beforeShutdown: {
+        name: 'boom',
+        run: async () => {
+          throw new Error('boom');
+        },
+      },
+      onShutdown: { name: 'slow', run: () => new Promise(() => undefined), timeout: 50 },
+    });
+    const report = await shutdown.shutdown();
+    const steps = report.phases.flatMap((phase) => phase.steps);
+    expect(steps.map((step) => [step.name, step.outcome])).toEqual([
+      ['boom', 'failed'],
+      ['slow', 'timed-out'],
+    ]);
+    expect(isStepFailedError(steps[0]?.error)).toBe(true);
+    expect(isStepTimeoutError(steps[1]?.error)).toBe(true);
+    expect(report.exitCode).toBe(1);
+    expect(fake.exits).toEqual([1]);
+  });
+
+  test('a timed-out hook sees its abortSignal aborted', async () => {
+    let aborted = false;
+    const shutdown = createCoordinator(
+      quiet({
+        onShutdown: {
+          run: ({ abortSignal }) =>
+            new Promise<void>(() =>
+              abortSignal.addEventListener('abort', () => {
+                aborted = true;
+              }),
+            ),
+          timeout: 20,
+        },
+      }),
+    );
+    await shutdown.shutdown();
+    expect(aborted).toBe(true);
+  });
+
+  test('finally runs last, gets the report, and a throw makes the exit code 1', async () => {
+    const fake = fakeProcess();
+    const seen: number[] = [];
+    const shutdown = createCoordinator({
+      logger: false,
+      process: fake,
+      finally: (report) => {
+        seen.push(report.exitCode);
+        throw new Error('finally broke');
+      },
+    });
+    const report = await shutdown.shutdown();
+    expect(seen).toEqual([0]);
+    expect(report.exitCode).toBe(1);
+    expect(isStepFailedError(report.finallyError)).toBe(true);
+    expect(fake.exits).toEqual([1]);
+  });
+
+  test('no-exit mode: exit is never called; a failure sets exitCode', async () => {
+    const fake = fakeProcess();
+    const shutdown = createCoordinator({
+      logger: false,
+      process: fake,
+      exit: false,
+      onShutdown: () => {
+        throw new Error('x');
+      },
+    });
+    await shutdown.shutdown();
+    expect(fake.exits).toEqual([]);
+    expect(fake.exitCode).toBe(1);
+  });
+
+  test('a terminator registered twice drains once; its report is in the servers phase', async () => {
+    const server = http.createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const terminator = createTerminator({ server });
+    const shutdown = createCoordinator(quiet());
+    shutdown.add(terminator, { name: 'api' });
+    shutdown.add(terminator, { name: 'again' });
+    const report = await shutdown.shutdown();
+    const servers = report.phases.find((phase) => phase.phase === 'servers');
+    expect(servers?.steps.map((step) => [step.name, step.outcome])).toEqual([['api', 'ok']]);
+    expect(servers?.steps[0]?.termination?.timedOut).toBe(false);
+    expect(server.listening).toBe(false);
+  });
+
+  test('an unregistered task does not run', async () => {
+    const run = jest.fn();
+    const shutdown = createCoordinator(quiet());
+    const undo = shutdown.task('gone', run);
+    undo();
+    await shutdown.shutdown();
+    expect(run).not.toHaveBeenCalled();
+  });
+
+  test('the console logger prints one line per phase and the report', async () => {
+    const lines: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void lines.push(text));
+    const error = jest.spyOn(console, 'error').mockImplementation((text: string) => void lines.push(text));
+    try {
+      const shutdown = createCoordinator({ process: fakeProcess(), onShutdown: { name: 'db', run: () => undefined } });
+      await shutdown.shutdown();
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+    expect(lines[0]).toMatch(/^\[lastcall\] shutdown started by manual: .*deadline 25000 ms$/);
+    expect(lines.some((line) => /^\[lastcall\] onShutdown done in \d+ ms \(1 step\)$/.test(line))).toBe(true);
+    expect(lines.some((line) => /^\[lastcall\] shutdown complete in \d+ ms: exit code 0$/.test(line))).toBe(true);
+    expect(JSON.parse(lines[lines.length - 1] ?? '')).toMatchObject({ reason: 'manual', exitCode: 0 });
+  });
+});
