@@ -4,13 +4,13 @@
 import { spawn } from 'node:child_process';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 const CLIENTS = 32;
 const LOAD_BEFORE_SIGTERM_MS = 1_500;
 const BOUND_MS = 30_000;
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+// argv[1], not import.meta: the workspace type-check reads examples as CommonJS.
+const here = path.dirname(path.resolve(process.argv[1] ?? 'examples/demo.ts'));
 const root = path.resolve(here, '../../..');
 
 interface Counts {
