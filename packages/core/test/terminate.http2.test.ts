@@ -1,8 +1,11 @@
 // Contract point 6 on real sockets: HTTP/2 over h2c, over TLS, and over TLS with allowHTTP1
 // serving HTTP/1.1 and HTTP/2 clients at once.
+
+import { once } from 'node:events';
 import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
-import { createTerminator, type Terminator } from '@lastcall/core';
+import * as net from 'node:net';
+import { createTerminator, KeepAliveDrain, type Terminator } from '@lastcall/core';
 import { get, keepAliveAgent } from './helpers/clients';
 import {
   type AnyResponse,
@@ -167,6 +170,34 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
     expect(report.streams).toEqual({ inFlightAtStart: 3, receivedDuringDrain: 0, completed: 3, aborted: 0 });
     expect(report.sessions.closedGracefully).toBe(1);
   });
+
+  if (kind !== 'h2c') {
+    test('a session whose TLS handshake finishes after the drain began gets GOAWAY at once', async () => {
+      // A long idle grace: the handshaking connection is not cut, and the server's own close()
+      // (Node 24 sends GOAWAY from it) only comes after the grace.
+      const started = await startHttp2(kind, (_req, res) => res.end('ok'));
+      cleanups.push(() => closeHttp2Quietly(started.server, []));
+      const terminator = createTerminator({
+        server: started.server,
+        gracefulTimeout: 5_000,
+        drain: new KeepAliveDrain({ idleGraceMs: 1_000 }),
+      });
+      cleanups.push(() => (terminator.state === 'running' ? terminator.dispose() : undefined));
+      const raw = net.connect(started.port, '127.0.0.1');
+      cleanups.push(() => raw.destroy());
+      await within(once(raw, 'connect'), 2_000, 'the TCP connection');
+
+      const begun = performance.now();
+      const done = terminator.terminate();
+      const c = await connectH2(started.url, raw);
+      cleanups.push(() => c.session.destroy());
+      await within(c.goaway, 500, 'GOAWAY on the late session');
+      const report = await within(done, 2_000, 'terminate() to resolve');
+      const elapsed = performance.now() - begun;
+      expect(elapsed).toBeLessThan(500);
+      expect(report.sessions).toMatchObject({ atStart: 0, openedDuringDrain: 1, closedGracefully: 1, forced: 0 });
+    });
+  }
 
   if (kind === 'h2+http1') {
     test('HTTP/1.1 and HTTP/2 clients at once: each drains its own way', async () => {

@@ -1,6 +1,8 @@
 // Real HTTP/2 servers (h2c, TLS, TLS with allowHTTP1) and real http2 clients for the tests.
 import * as http2 from 'node:http2';
+import type * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import * as tls from 'node:tls';
 import { tlsMaterial } from './servers';
 
 export type Http2Kind = 'h2c' | 'h2' | 'h2+http1';
@@ -43,9 +45,17 @@ export interface H2Client {
   sawGoaway: () => boolean;
 }
 
-/** Connects a real http2 client and waits until the session is established. */
-export async function connectH2(url: string): Promise<H2Client> {
-  const session = http2.connect(url, { rejectUnauthorized: false });
+/**
+ * Connects a real http2 client and waits until the session is established. With `socket`, the
+ * session runs over TLS on that already connected TCP socket (a handshake started late).
+ */
+export async function connectH2(url: string, socket?: net.Socket): Promise<H2Client> {
+  const session = http2.connect(url, {
+    rejectUnauthorized: false,
+    ...(socket && {
+      createConnection: () => tls.connect({ socket, ALPNProtocols: ['h2'], rejectUnauthorized: false }),
+    }),
+  });
   let saw = false;
   const goaway = new Promise<number>((resolve) =>
     session.on('goaway', (code: number) => {
