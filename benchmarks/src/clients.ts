@@ -1,0 +1,187 @@
+// A helper process that plays the clients of the dropped, overshoot, HTTP/2 and WebSocket
+// scenarios, so that the measured process runs the server alone, as in production.
+// Talks over IPC; exits when its parent goes away, and after a hard limit in any case.
+import * as http from 'node:http';
+import * as http2 from 'node:http2';
+import { WebSocket } from 'ws';
+import { HOST, now, sleep, within } from './lib/net.js';
+
+export type ClientsCommand =
+  | { readonly type: 'load'; readonly port: number; readonly clients: number; readonly durationMs: number }
+  | { readonly type: 'inflight'; readonly port: number; readonly delaysMs: readonly number[]; readonly h2: boolean }
+  | { readonly type: 'ws'; readonly port: number; readonly clients: number }
+  | { readonly type: 'release' };
+
+export type ClientsEvent =
+  | {
+      readonly type: 'load-done';
+      readonly ok: number;
+      readonly refused: number;
+      readonly dropped: number;
+      readonly codes: Record<string, number>;
+    }
+  | { readonly type: 'inflight-done'; readonly completed: number; readonly goaways: number }
+  | { readonly type: 'ws-open'; readonly opened: number }
+  | { readonly type: 'ws-closed'; readonly codes: Record<string, number> };
+
+/** Back-off after a refused connection, so refused clients do not spin. */
+const REFUSED_BACKOFF_MS = 10;
+/** How long requests pending at the end of a load run get before they count as hung. */
+const END_GRACE_MS = 500;
+/** The longest an in-flight request may take before it counts as lost. */
+const INFLIGHT_LIMIT_MS = 15_000;
+const HARD_LIMIT_MS = 20 * 60_000;
+
+/** What `release` ends: agents, sessions and sockets left open for the server to close. */
+let held: Array<() => void> = [];
+
+function send(event: ClientsEvent): void {
+  process.send?.(event);
+}
+
+type Outcome = 'ok' | string;
+
+/** 32 keep-alive clients back to back for `durationMs`; a refusal is fine, anything else a drop. */
+async function load(port: number, clients: number, durationMs: number): Promise<void> {
+  let ok = 0;
+  let refused = 0;
+  let dropped = 0;
+  const codes: Record<string, number> = {};
+  const pending = new Set<http.ClientRequest>();
+  let ending = false;
+
+  const request = (agent: http.Agent): Promise<Outcome> =>
+    new Promise((resolve) => {
+      let settled = false;
+      const settle = (outcome: Outcome): void => {
+        if (settled) return;
+        settled = true;
+        pending.delete(req);
+        resolve(outcome);
+      };
+      const req = http.request({ host: HOST, port, path: '/', agent }, (res) => {
+        res.resume();
+        res.on('end', () => settle(res.complete ? 'ok' : 'ECONNRESET'));
+        res.on('error', (error: NodeJS.ErrnoException) => settle(error.code ?? 'response error'));
+        res.on('close', () => settle(res.complete ? 'ok' : 'aborted'));
+      });
+      pending.add(req);
+      req.on('error', (error: NodeJS.ErrnoException) => settle(ending ? 'hung' : (error.code ?? 'request error')));
+      req.end();
+    });
+
+  const stopAt = now() + durationMs;
+  const client = async (): Promise<void> => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      while (now() < stopAt) {
+        const outcome = await request(agent);
+        if (outcome === 'ok') ok++;
+        else if (outcome === 'ECONNREFUSED') {
+          refused++;
+          await sleep(REFUSED_BACKOFF_MS);
+        } else {
+          dropped++;
+          codes[outcome] = (codes[outcome] ?? 0) + 1;
+        }
+      }
+    } finally {
+      agent.destroy();
+    }
+  };
+  const all = Promise.all(Array.from({ length: clients }, client));
+  if ((await within(all, durationMs + END_GRACE_MS)) === 'timeout') {
+    ending = true;
+    for (const req of [...pending]) req.destroy();
+    await within(all, 1_000);
+  }
+  send({ type: 'load-done', ok, refused, dropped, codes });
+}
+
+/** One request per delay, each on its own keep-alive connection (HTTP/1) or session (HTTP/2). */
+async function inflight(port: number, delaysMs: readonly number[], h2: boolean): Promise<void> {
+  let goaways = 0;
+  const results = delaysMs.map((ms) => {
+    const path = `/?ms=${ms}`;
+    if (h2) {
+      const session = http2.connect(`http://${HOST}:${port}`);
+      session.on('error', () => undefined);
+      session.once('goaway', () => goaways++);
+      held.push(() => session.destroy());
+      return new Promise<boolean>((resolve) => {
+        const stream = session.request({ ':path': path });
+        let status = 0;
+        stream.on('response', (headers) => {
+          status = Number(headers[':status']);
+        });
+        stream.resume();
+        stream.on('end', () => resolve(status === 200));
+        stream.on('error', () => resolve(false));
+        stream.on('close', () => resolve(false));
+      });
+    }
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    held.push(() => agent.destroy());
+    return new Promise<boolean>((resolve) => {
+      const req = http.get({ host: HOST, port, path, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.complete));
+        res.on('error', () => resolve(false));
+      });
+      req.on('error', () => resolve(false));
+    });
+  });
+  const settled = await within(Promise.all(results), INFLIGHT_LIMIT_MS);
+  const completed = settled === 'timeout' ? 0 : settled.filter(Boolean).length;
+  send({ type: 'inflight-done', completed, goaways });
+}
+
+/** `clients` WebSocket clients, open and idle; reports the close code each one saw. */
+async function webSockets(port: number, clients: number): Promise<void> {
+  const codes: Record<string, number> = {};
+  const closed: Array<Promise<void>> = [];
+  const opened: Array<Promise<boolean>> = [];
+  for (let i = 0; i < clients; i++) {
+    const socket = new WebSocket(`ws://${HOST}:${port}/`);
+    socket.on('error', () => undefined);
+    held.push(() => socket.terminate());
+    opened.push(
+      new Promise((resolve) => {
+        socket.once('open', () => resolve(true));
+        socket.once('close', () => resolve(false));
+      }),
+    );
+    closed.push(
+      new Promise((resolve) => {
+        socket.once('close', (code: number) => {
+          codes[String(code)] = (codes[String(code)] ?? 0) + 1;
+          resolve();
+        });
+      }),
+    );
+  }
+  const open = await within(Promise.all(opened), 10_000);
+  send({ type: 'ws-open', opened: open === 'timeout' ? 0 : open.filter(Boolean).length });
+  await Promise.all(closed);
+  send({ type: 'ws-closed', codes });
+}
+
+process.on('message', (command: ClientsCommand) => {
+  switch (command.type) {
+    case 'load':
+      void load(command.port, command.clients, command.durationMs);
+      break;
+    case 'inflight':
+      void inflight(command.port, command.delaysMs, command.h2);
+      break;
+    case 'ws':
+      void webSockets(command.port, command.clients);
+      break;
+    case 'release':
+      for (const release of held.splice(0)) release();
+      held = [];
+      break;
+  }
+});
+process.on('disconnect', () => process.exit(0));
+setTimeout(() => process.exit(0), HARD_LIMIT_MS).unref();

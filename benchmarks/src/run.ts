@@ -1,0 +1,168 @@
+// `pnpm bench`: runs every scenario x library, each in its own child process, then writes
+// docs/benchmarks.md with its charts (quick by default, --full for more runs). `--smoke` measures
+// lastcall's own rows only and exits non-zero when one misses its target; it writes no docs.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { LASTCALL, LASTCALL_GRACE0, PEERS } from './adapters/index.js';
+import type { Adapter } from './adapters/types.js';
+import { now } from './lib/net.js';
+import { installedVersion, machineInfo } from './machine.js';
+import { type Mode, PLANS, paramsFor, timeLimitMs } from './plan.js';
+import type { BenchRun } from './report/model.js';
+import { writeReport } from './report/page.js';
+import type { ChildResult, ChildSpec, ScenarioId } from './results.js';
+import { checkTargets, formatChecks } from './targets.js';
+
+const distDir = path.dirname(process.argv[1] ?? '.');
+const benchRoot = path.resolve(distDir, '..');
+const repoRoot = path.resolve(benchRoot, '..');
+
+/** Every scenario, in page order. */
+const SCENARIOS: readonly ScenarioId[] = ['dropped', 'overshoot', 'idle', 'http2', 'websocket', 'cpu', 'memory'];
+
+interface Cli {
+  readonly mode: Mode;
+  readonly only: readonly ScenarioId[];
+  /** Restrict the libraries (development): adapter ids, lastcall's always included. */
+  readonly libs: readonly string[] | undefined;
+}
+
+function parseCli(argv: readonly string[]): Cli {
+  let mode: Mode = 'quick';
+  let only: readonly ScenarioId[] = SCENARIOS;
+  let libs: readonly string[] | undefined;
+  for (const arg of argv) {
+    if (arg === '--full') mode = 'full';
+    else if (arg === '--smoke') mode = 'smoke';
+    else if (arg === '--quick') mode = 'quick';
+    else if (arg.startsWith('--only=')) only = arg.slice(7).split(',') as ScenarioId[];
+    else if (arg.startsWith('--libs=')) libs = arg.slice(7).split(',');
+    else if (arg === '--') continue;
+    else throw new RangeError(`unknown argument "${arg}"; use --full, --smoke, --only=a,b or --libs=x,y`);
+  }
+  for (const scenario of only) {
+    if (!SCENARIOS.includes(scenario)) throw new RangeError(`unknown scenario "${scenario}"`);
+  }
+  return { mode, only, libs };
+}
+
+/** Which libraries a scenario measures in this mode. */
+function adaptersFor(scenario: ScenarioId, cli: Cli): Adapter[] {
+  const own = scenario === 'idle' ? [LASTCALL_GRACE0, LASTCALL] : [LASTCALL];
+  if (cli.mode === 'smoke') return scenario === 'idle' ? [LASTCALL_GRACE0] : own;
+  const peers = cli.libs === undefined ? PEERS : PEERS.filter((peer) => cli.libs?.includes(peer.id));
+  return [...own, ...peers];
+}
+
+/** Node flags per scenario: only the memory child needs the collector by hand. */
+function execArgvFor(scenario: ScenarioId): string[] {
+  return scenario === 'memory' || scenario === 'idle' ? ['--expose-gc'] : [];
+}
+
+/** Runs one child to completion or to its time limit; a killed or failed child still reports. */
+function runChild<S extends ScenarioId>(spec: ChildSpec<S>): Promise<ChildResult<S>> {
+  const limit = timeLimitMs(spec.scenario, spec.params);
+  const started = now();
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [...execArgvFor(spec.scenario), path.join(distDir, 'child.js'), JSON.stringify(spec)],
+      // Peers may log; their output is not the report's. stderr is kept for the error message.
+      { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
+    );
+    let result: ChildResult<S> | undefined;
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2_000);
+    });
+    child.on('message', (message: ChildResult<S>) => {
+      result = message;
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), limit);
+    child.on('exit', (code, signal) => {
+      clearTimeout(killer);
+      const wallMs = now() - started;
+      if (result !== undefined) resolve({ ...result, wallMs });
+      else {
+        const why = signal === 'SIGKILL' ? `killed at its ${limit} ms limit` : `exited with ${code ?? signal}`;
+        resolve({
+          scenario: spec.scenario,
+          adapter: spec.adapter,
+          data: [] as unknown as ChildResult<S>['data'],
+          error: `child ${why}${stderr ? `: ${stderr.trim()}` : ''}`,
+          wallMs,
+        });
+      }
+    });
+  });
+}
+
+function fdLimit(): string {
+  const out = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' });
+  return out.stdout.trim() || 'unknown';
+}
+
+async function main(): Promise<number> {
+  const cli = parseCli(process.argv.slice(2));
+  const plan = PLANS[cli.mode].own;
+  const startedAt = new Date();
+  const started = now();
+  const results: ChildResult[] = [];
+  const limit = fdLimit();
+  console.log(`lastcall benchmarks, ${cli.mode} mode, Node ${process.version}, open files limit ${limit}`);
+  for (const scenario of cli.only) {
+    for (const adapter of adaptersFor(scenario, cli)) {
+      const spec = {
+        scenario,
+        adapter: adapter.id,
+        params: paramsFor(cli.mode, scenario, adapter.lastcall),
+      } as ChildSpec;
+      const result = await runChild(spec);
+      results.push(result);
+      const status = result.error ? `ERROR ${result.error.split('\n')[0]}` : `${result.data.length} runs`;
+      console.log(
+        `  ${scenario.padEnd(9)} ${adapter.id.padEnd(24)} ${(result.wallMs / 1000).toFixed(1).padStart(5)} s  ${status}`,
+      );
+    }
+  }
+  const pkgs = new Set([LASTCALL, ...PEERS].flatMap((adapter) => (adapter.pkg ? [adapter.pkg] : [])));
+  const run: BenchRun = {
+    mode: cli.mode,
+    startedAt: startedAt.toISOString(),
+    durationS: (now() - started) / 1000,
+    machine: machineInfo(limit),
+    versions: Object.fromEntries([...pkgs].map((pkg) => [pkg, installedVersion(benchRoot, pkg)])),
+    plan,
+    peerPlan: PLANS[cli.mode].peers,
+    results,
+  };
+  const checks = checkTargets(run);
+  console.log(`\n${formatChecks(checks)}`);
+
+  if (cli.mode === 'smoke') {
+    const failed = checks.filter((check) => check.gated && !check.met);
+    const tmp = path.join(benchRoot, '.bench-tmp');
+    mkdirSync(tmp, { recursive: true });
+    writeFileSync(path.join(tmp, 'smoke.json'), `${JSON.stringify(run, null, 2)}\n`);
+    console.log(
+      failed.length === 0
+        ? `\nsmoke: every gated target met (${run.durationS.toFixed(0)} s)`
+        : `\nsmoke: ${failed.length} target(s) missed: ${failed.map((check) => check.id).join(', ')}`,
+    );
+    return failed.length === 0 ? 0 : 1;
+  }
+  const written = await writeReport(run, checks, path.join(repoRoot, 'docs'));
+  console.log(
+    `\nwrote ${written.map((file) => path.relative(repoRoot, file)).join(', ')} in ${run.durationS.toFixed(0)} s`,
+  );
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(2);
+  },
+);
