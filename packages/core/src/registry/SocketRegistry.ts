@@ -63,6 +63,7 @@ interface ServerState {
 type Listener = Parameters<EventEmitter['on']>[1];
 
 const UPGRADE_EVENTS = ['upgrade', 'connect'] as const;
+const EXPECT_EVENTS = ['checkContinue', 'checkExpectation'] as const;
 
 const peerKey = (socket: net.Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
 
@@ -227,6 +228,12 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
         true,
       );
       this.#trackUpgrades(server, on);
+      // A request with `Expect:` goes to these events instead of `request` while the
+      // application listens to them: without this, its response was never tracked (no
+      // `Connection: close`, its keep-alive connection held until the deadline).
+      this.#mirror(server, on, EXPECT_EVENTS, (request: http.IncomingMessage, response: http.ServerResponse) =>
+        this.#request(server, state, request, response),
+      );
     }
     if (isHttp2Server(server)) trackHttp2(server, this, on, state.undo, this.#http2Hooks);
     on('close', () => {
@@ -351,9 +358,6 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   }
 
   #trackUpgrades(server: ServerLike, on: (event: string, listener: Listener) => void): void {
-    // Node answers an upgrade request as a plain request when no `upgrade` listener exists, so
-    // ours is only present while the application has one: our listener must not change that.
-    const emitter = server as unknown as EventEmitter;
     const onUpgrade = (request: http.IncomingMessage): void => {
       const connection = this.#connections.get(request.socket);
       if (connection === undefined || connection.kind === 'upgraded') return;
@@ -361,28 +365,44 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       this.#more.upgraded++;
       this.emit('upgrade', connection);
     };
+    this.#mirror(server, on, UPGRADE_EVENTS, onUpgrade);
+  }
+
+  /**
+   * Listens to `events` only while the application listens to them too. Node changes what it
+   * does when one of these events has a listener (an upgrade request without one is answered
+   * as a plain request; `Expect: 100-continue` without one gets its 100 Continue and goes to
+   * `request`), so our listener must never be the one that makes the difference.
+   */
+  #mirror(
+    server: ServerLike,
+    on: (event: string, listener: Listener) => void,
+    events: readonly string[],
+    listener: Listener,
+  ): void {
+    const emitter = server as unknown as EventEmitter;
     let active = true;
     const sync = (): void => {
       if (!active) return;
-      for (const event of UPGRADE_EVENTS) {
+      for (const event of events) {
         const listeners = emitter.listeners(event);
-        const ours = listeners.includes(onUpgrade);
+        const ours = listeners.includes(listener);
         const theirs = listeners.length - (ours ? 1 : 0);
         // Prepended: we must see the socket before the application hands it to a protocol.
-        if (theirs > 0 && !ours) emitter.prependListener(event, onUpgrade);
-        if (theirs === 0 && ours) emitter.removeListener(event, onUpgrade);
+        if (theirs > 0 && !ours) emitter.prependListener(event, listener);
+        if (theirs === 0 && ours) emitter.removeListener(event, listener);
       }
     };
     sync();
     // `newListener` runs before the listener is added: look again once it is in place.
     const onListenerChange = (event: string | symbol): void => {
-      if (event === 'upgrade' || event === 'connect') queueMicrotask(sync);
+      if (typeof event === 'string' && events.includes(event)) queueMicrotask(sync);
     };
     on('newListener', onListenerChange);
     on('removeListener', onListenerChange);
     const undo = (): void => {
       active = false;
-      for (const event of UPGRADE_EVENTS) emitter.removeListener(event, onUpgrade);
+      for (const event of events) emitter.removeListener(event, listener);
     };
     this.#servers.get(server)?.undo.push(undo);
   }
