@@ -1,13 +1,39 @@
 // Compiles the benchmarks (TypeScript, strict-checked by the root tsconfig) to dist/ with esbuild:
 // children then start as plain `node`, with no transpiler in the process being measured.
+// The workspace packages measured (@lastcall/*) are used as built; one whose dist/ is missing or
+// older than its src/ is built first with its own `build` script, so a fresh clone just works.
+import { execSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
 const root = path.dirname(new URL(import.meta.url).pathname);
+const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+/** Newest modification time of any file under `dir` (0 when it does not exist). */
+function newest(dir) {
+  if (!existsSync(dir)) return 0;
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(full) : statSync(full).mtimeMs);
+  }
+  return latest;
+}
+
+for (const [name, range] of Object.entries(manifest.devDependencies ?? {})) {
+  if (!range.startsWith('workspace:')) continue;
+  const dir = path.join(root, 'node_modules', name);
+  const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  const stale = newest(path.join(dir, 'src')) > newest(path.join(dir, 'dist')) || !existsSync(path.join(dir, 'dist'));
+  if (stale && pkg.scripts?.build) {
+    console.log(`building ${name} (its dist/ is missing or older than its src/)`);
+    execSync(pkg.scripts.build, { cwd: dir, stdio: 'inherit' });
+  }
+}
+
 await build({
-  entryPoints: (process.env.ENTRIES?.split(',') ?? ['run', 'child', 'holder', 'loadgen', 'clients']).map((name) =>
-    path.join(root, 'src', `${name}.ts`),
-  ),
+  entryPoints: ['run', 'child', 'holder', 'loadgen', 'clients'].map((name) => path.join(root, 'src', `${name}.ts`)),
   outdir: path.join(root, 'dist'),
   bundle: true,
   // Every library (the peers, @lastcall/*, vega) loads from node_modules as its users load it.

@@ -1,5 +1,7 @@
-// lastcall itself: createTerminator with the default KeepAliveDrain, or with its idle grace set.
+// lastcall itself: createTerminator with the default KeepAliveDrain, or with its idle grace set;
+// with a WebSocket server, @lastcall/ws's WebSocketDrain, as a user with WebSockets would.
 import { createTerminator, KeepAliveDrain } from '@lastcall/core';
+import { WebSocketDrain } from '@lastcall/ws';
 import type { Adapter } from './types.js';
 
 /** lastcall as a user gets it; `idleGraceMs` set only where a scenario compares the grace. */
@@ -10,11 +12,17 @@ export function lastcallAdapter(idleGraceMs?: number): Adapter {
     label: custom ? `lastcall (idleGraceMs ${idleGraceMs})` : 'lastcall',
     pkg: '@lastcall/core',
     lastcall: true,
-    attach(server, { gracefulTimeoutMs }) {
+    attach(server, { gracefulTimeoutMs, webSocketServer }) {
+      const grace = custom ? { idleGraceMs } : {};
+      const drain = webSocketServer
+        ? new WebSocketDrain({ webSocketServers: webSocketServer, ...grace })
+        : custom
+          ? new KeepAliveDrain(grace)
+          : undefined;
       const terminator = createTerminator({
         server,
         gracefulTimeout: gracefulTimeoutMs,
-        ...(custom ? { drain: new KeepAliveDrain({ idleGraceMs }) } : {}),
+        ...(drain ? { drain } : {}),
       });
       return {
         async terminate() {

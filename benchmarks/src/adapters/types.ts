@@ -1,6 +1,7 @@
 // The one small interface every library under test sits behind: attach to a server, then terminate.
 import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
+import type { WebSocketServer } from 'ws';
 
 /** The servers the scenarios build: HTTP/1.1, or h2c for the HTTP/2 scenario. */
 export type BenchServer = http.Server | http2.Http2Server;
@@ -8,6 +9,8 @@ export type BenchServer = http.Server | http2.Http2Server;
 export interface AttachOptions {
   /** Graceful period in milliseconds, for the libraries that take one; the rest ignore it. */
   readonly gracefulTimeoutMs: number;
+  /** The WebSocket scenario's `ws` server, for a library that knows the protocol (@lastcall/ws). */
+  readonly webSocketServer?: WebSocketServer;
 }
 
 export interface Attached {
