@@ -115,6 +115,17 @@ export class Terminator {
       registry.whenEmpty(),
     );
     const timers = timersOf(clock);
+    // A strategy call the shutdown waits for, bounded: one that never settles is recorded as a
+    // failure after FORCE_SETTLE_TIMEOUT_MS instead of holding terminate() for ever.
+    const bounded = (phase: 'drain' | 'force', what: string, action: () => unknown): Promise<void> =>
+      pTimeout(guard(phase, action), {
+        milliseconds: FORCE_SETTLE_TIMEOUT_MS,
+        fallback: () => {
+          const error = new Error(`${what} did not settle within ${FORCE_SETTLE_TIMEOUT_MS} ms`);
+          failures.push({ phase, error: new StrategyError(phase, error) });
+        },
+        customTimers: timers,
+      });
     // Synchronously within terminate(): the listeners close before any I/O can be accepted,
     // and responses already queued are marked before their handlers can send them.
     void guard('drain', () => drain.begin(context));
@@ -137,7 +148,7 @@ export class Terminator {
       openAtForce = countOpen(registry.connections());
       forced = await openConnections(this.servers);
       publishForce(this, forced, clock.now() - started);
-      await guard('force', () => this.force.force(context));
+      await bounded('force', 'force()', () => this.force.force(context));
       if (failures.some((failure) => failure.phase === 'force')) {
         // The chosen force failed: the default still ends what is left, so nothing hangs.
         await guard('force', () => new DestroyForce().force(context));
@@ -155,7 +166,7 @@ export class Terminator {
     registry.off('idle', onIdle);
     registry.off('connection', onConnection);
     registry.off('session', onSession);
-    await guard('drain', () => drain.dispose?.());
+    await bounded('drain', 'dispose()', () => drain.dispose?.());
     registry.dispose();
     this.#state = 'closed';
 

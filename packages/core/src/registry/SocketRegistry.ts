@@ -52,6 +52,11 @@ interface ServerState {
   /** The server emitted `close` since it last emitted `listening`. */
   closed: boolean;
   /**
+   * A drain asked this server to stop. A `listen()` still looking its address up when that
+   * happened opens the listener later: it is closed the moment it emits `listening`.
+   */
+  stopRequested: boolean;
+  /**
    * Connections the server had when tracking began (they are not seen until they send a
    * request). `undefined` until the server's own count arrives: then nothing is ruled out.
    */
@@ -185,6 +190,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       count: 0,
       stoppedByUs: false,
       closed: false,
+      stopRequested: false,
       closeWaiters: [],
       untrackedAtStart: server.listening ? undefined : 0,
     };
@@ -243,6 +249,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     });
     on('listening', () => {
       state.closed = false;
+      if (state.stopRequested) this.closeServer(server);
     });
   }
 
@@ -264,6 +271,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   /** Closes the server's listener, leaving its connections open (see `stopAccepting`). */
   stopAccepting(server: ServerLike): void {
     const state = this.#servers.get(server);
+    if (state) state.stopRequested = true;
     if (state && server.listening) state.stoppedByUs = true;
     stopAccepting(server);
   }
@@ -275,6 +283,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
    */
   closeServer(server: ServerLike): void {
     const state = this.#servers.get(server);
+    if (state) state.stopRequested = true;
     if (state?.closed) return;
     if (server.listening || state?.stoppedByUs) {
       if (state) state.stoppedByUs = false;
@@ -300,7 +309,9 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     if (!server.listening && !state.stoppedByUs) {
       // Never listened, or closed before we were asked: `close` may never come again.
       const open = await connectionCount(server);
-      if (open === 0 && state.count === 0) return;
+      // Listening by now: a `listen()` was still looking its address up when the drain began;
+      // the `listening` handler closes it, and `close` does come.
+      if (open === 0 && state.count === 0 && !server.listening) return;
     }
     await closed;
   }
