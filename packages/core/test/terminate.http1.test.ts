@@ -81,6 +81,18 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     expect(report.durationMs).toBeLessThan(80);
   });
 
+  test('a connection that never sent a byte is closed after the idle grace, not left to the deadline', async () => {
+    const { port, terminator } = await serve((_req, res) => res.end('ok'));
+    const socket = await connectRaw(kind, port);
+    cleanups.push(() => socket.destroy());
+    const closed = whenClosed(socket);
+    const report = await terminator.terminate();
+    await within(closed, 1_000, 'the unused connection to close');
+    expect(report.timedOut).toBe(false);
+    expect(report.connections).toMatchObject({ atStart: 1, closedGracefully: 1, forced: 0 });
+    expect(report.durationMs).toBeLessThan(1_000);
+  });
+
   test('an in-flight response gets Connection: close and its full body', async () => {
     const body = 'x'.repeat(256 * 1024);
     const { handler, arrived, release } = held(body);

@@ -108,13 +108,14 @@ export class KeepAliveDrain implements DrainStrategy {
 
   /**
    * Closes the server's idle connections now: its full `close()` the first time, then its
-   * `closeIdleConnections()`, plus TLS sockets still in their handshake.
+   * `closeIdleConnections()`, plus what that skips: TLS sockets still in their handshake and
+   * connections that have not received a byte.
    */
   protected closeIdle(server: ServerLike, context: DrainContext): void {
     context.registry.closeServer(server);
     (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
     for (const connection of [...context.registry.connections(server)]) {
-      if (connection.handshaking) connection.destroy();
+      if (connection.handshaking || connection.unused) connection.destroy();
     }
   }
 

@@ -33,6 +33,20 @@ export class TrackedConnection {
     return this.kind === 'tls' && this.tlsSocket === undefined && this.session === undefined;
   }
 
+  /**
+   * An HTTP/1 connection that has not received a single byte: no request can be partly
+   * received on it, so it is as safe to close as an idle one. Node's own
+   * `closeIdleConnections()` skips such a connection (its parser counts it as active).
+   */
+  get unused(): boolean {
+    return (
+      (this.kind === 'http1' || this.kind === 'tls') &&
+      !this.handshaking &&
+      this.responses.length === 0 &&
+      this.httpSocket.bytesRead === 0
+    );
+  }
+
   /** No request in flight. An upgraded connection is never idle: its protocol is not HTTP any more. */
   get idle(): boolean {
     return this.kind !== 'upgraded' && this.responses.length === 0 && this.openStreams === 0;
