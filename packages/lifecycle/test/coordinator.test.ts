@@ -162,6 +162,33 @@ describe('shutdown', () => {
     expect(shutdown.state).toBe('done');
   });
 
+  test('a second signal abandons the running hook; a third exits at once with forceExitCode', async () => {
+    const fake = fakeProcess();
+    let aborted = false;
+    const shutdown = createCoordinator({
+      logger: false,
+      process: fake,
+      forceExitCode: 9,
+      hookTimeout: Number.POSITIVE_INFINITY,
+      beforeShutdown: ({ abortSignal }) =>
+        new Promise<void>(() =>
+          abortSignal.addEventListener('abort', () => {
+            aborted = true;
+          }),
+        ),
+      onShutdown: { name: 'never', run: jest.fn() },
+    });
+    fake.emitter.emit('SIGTERM');
+    fake.emitter.emit('SIGINT');
+    expect(aborted).toBe(true);
+    fake.emitter.emit('SIGTERM');
+    expect(fake.exits).toEqual([9]);
+    const report = await shutdown.shutdown();
+    expect(report).toMatchObject({ forcedBy: 'signal', exitCode: 9 });
+    const outcomes = report.phases.flatMap((phase) => phase.steps.map((step) => step.outcome));
+    expect(outcomes).toEqual(['abandoned', 'skipped']);
+  });
+
   test('registering after the start throws ShutdownStartedError', async () => {
     const shutdown = createCoordinator(quiet());
     const done = shutdown.shutdown();
