@@ -24,6 +24,8 @@ import type { ConnectionKind, ServerLike, TerminationFailure, TerminationReport,
 export class Terminator {
   #state: TerminatorState = 'running';
   #result: Promise<TerminationReport> | undefined;
+  /** Ends the graceful period now; set while draining. */
+  #requestForce: (() => void) | undefined;
 
   constructor(
     @inject(TOKENS.config) readonly config: TerminatorConfig,
@@ -62,6 +64,17 @@ export class Terminator {
   }
 
   /**
+   * Ends the graceful period now: the force strategy runs at once, and the report says
+   * `timedOut: true`. For a second signal or an overall deadline. Before `terminate()` it is
+   * `terminate(0)`; after the end it returns the same report.
+   */
+  forceNow(): Promise<TerminationReport> {
+    if (this.#result === undefined) return this.terminate(0);
+    this.#requestForce?.();
+    return this.#result;
+  }
+
+  /**
    * Stops tracking without shutting anything down: removes every listener lastcall added to
    * the servers. For a terminator that will not be used; `terminate()` does it by itself.
    */
@@ -82,6 +95,10 @@ export class Terminator {
     // The servers' own count, tracked or not; getConnections() reads it now, before the drain.
     const atStartCount = openConnections(this.servers);
 
+    // Set before the first await: forceNow() in the same tick as terminate() is not lost.
+    const forceRequested = new Promise<'forced'>((resolve) => {
+      this.#requestForce = () => resolve('forced');
+    });
     const aborter = new AbortController();
     const context: DrainContext = {
       registry,
@@ -131,15 +148,15 @@ export class Terminator {
     void guard('drain', () => drain.begin(context));
     const atStart = await atStartCount;
     publishDrain(this, atStart, inFlightAtStart, timeoutMs);
-    let timedOut = false;
-    await pTimeout(settled, {
+    // Settled, forced early by forceNow(), or out of time: whichever comes first.
+    const outcome = await pTimeout(Promise.race([settled.then(() => 'settled' as const), forceRequested]), {
       // p-timeout rejects 0 ("a positive number"): terminate(0), or a deadline already passed, waits 1 ms.
       milliseconds: Math.max(1, context.deadline - clock.now()),
-      fallback: () => {
-        timedOut = true;
-      },
+      fallback: () => 'deadline' as const,
       customTimers: timers,
     });
+    this.#requestForce = undefined;
+    const timedOut = outcome !== 'settled';
 
     let forced = 0;
     let openAtForce: OpenCounts = { sessions: 0, streams: 0, upgraded: 0 };

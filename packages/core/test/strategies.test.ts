@@ -237,3 +237,38 @@ describe('dispose()', () => {
     expect(events.map((event) => server.listenerCount(event))).toEqual(before);
   });
 });
+
+describe('forceNow()', () => {
+  test('cuts the graceful period short: the force runs at once and the report counts it', async () => {
+    const arrived = deferred();
+    const { server, port } = await listen(() => arrived.resolve());
+    const terminator = createTerminator({ server, gracefulTimeout: 60_000 });
+    const { outcome } = await hungRequest(port);
+    await arrived.promise;
+    const done = terminator.terminate();
+    await sleep(50);
+    const started = performance.now();
+    const forced = terminator.forceNow();
+    expect(forced).toBe(done);
+    const report = await within(forced, 2_000, 'terminate after forceNow()');
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(report.timedOut).toBe(true);
+    expect(report.connections).toMatchObject({ atStart: 1, forced: 1, closedGracefully: 0 });
+    expect(report.requests.aborted).toBe(1);
+    expect(await outcome).toBe('socket hang up');
+  });
+
+  test('in the same tick as terminate(), and before it, it still forces', async () => {
+    const { server, port } = await listen(() => undefined);
+    const terminator = createTerminator({ server, gracefulTimeout: 60_000 });
+    const { outcome } = await hungRequest(port);
+    const done = terminator.terminate();
+    terminator.forceNow();
+    expect((await within(done, 2_000, 'terminate')).connections.forced).toBe(1);
+    await outcome;
+    const idle = await listen(() => undefined);
+    const early = createTerminator({ server: idle.server });
+    const report = await within(early.forceNow(), 2_000, 'forceNow before terminate');
+    expect(report.gracefulTimeoutMs).toBe(0);
+  });
+});

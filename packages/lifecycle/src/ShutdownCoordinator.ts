@@ -14,7 +14,6 @@ import {
   StepFailedError,
   StepTimeoutError,
 } from './errors.js';
-import { forceNow } from './forceNow.js';
 import { flushLogger } from './logger.js';
 import { assertOrder, type CoordinatorConfig, type HookConfig } from './options.js';
 import type { ProcessListener } from './ProcessLike.js';
@@ -244,7 +243,8 @@ export class ShutdownCoordinator {
     for (const terminator of this.#graceful) {
       if (terminator.state !== 'draining') continue;
       this.#forcedTerminators.add(terminator);
-      void forceNow(terminator);
+      // The core cuts its graceful period short and reports the connections it forced.
+      void terminator.forceNow();
     }
     this.#onForced();
   }

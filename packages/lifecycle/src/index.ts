@@ -12,7 +12,6 @@ export {
   StepFailedError,
   StepTimeoutError,
 } from './errors.js';
-export { forceNow } from './forceNow.js';
 export { consoleLogger, FLUSH_TIMEOUT_MS, type LogFn, type Logger, silentLogger } from './logger.js';
 export {
   type CoordinatorConfig,
