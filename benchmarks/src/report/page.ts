@@ -292,7 +292,7 @@ ${table(
   if (ws.length > 0) {
     sections.push(`## WebSocket
 
-An HTTP server with a \`ws\` WebSocketServer and ${run.plan.websocket.clients} connected, idle clients; \`terminate()\`, graceful timeout ${run.plan.websocket.gracefulTimeoutMs} ms. The close code each client saw, and how long after the last client's close \`terminate()\` resolved.
+An HTTP server with a \`ws\` WebSocketServer and ${run.plan.websocket.clients} connected, idle clients (in the clients helper process); \`terminate()\`, graceful timeout ${run.plan.websocket.gracefulTimeoutMs} ms. lastcall runs here with @lastcall/ws's \`WebSocketDrain\` (given the WebSocketServer), as an application with WebSockets would; the core alone leaves upgraded connections to the deadline. The close code each client saw, and how long after the last WebSocket connection's \`close\` on the server \`terminate()\` resolved: a negative figure means the library resolved before the connections finished closing (it resolved on the server's \`close\`, right after destroying the sockets).
 
 ${table(
   [

@@ -72,7 +72,8 @@ export async function inflightRun(
         error = `terminate rejected: ${caught instanceof Error ? caught.message : String(caught)}`;
       },
     ) ?? Promise.resolve();
-  await within(termination, gracefulTimeoutMs + 2_000);
+  // A library still waiting a second past its own deadline is recorded as unresolved.
+  await within(termination, gracefulTimeoutMs + 1_000);
   const resolved = !Number.isNaN(terminateEnd);
   const terminateMs = resolved ? terminateEnd - terminateStart : now() - terminateStart;
   const outcome = await done.catch(() => ({ completed: 0, goaways: 0 }));
