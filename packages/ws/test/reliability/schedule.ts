@@ -266,14 +266,16 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
       }
       case 'pipelined': {
         const ids = Array.from({ length: actor.requests }, () => `${tag}p${newId()}`);
-        const text = await pipelined(
+        const read = await pipelined(
           secure,
           port,
           ids.map((id) => pathOf(id, actor.delay, false)),
           disposers,
         );
-        if (text === undefined) for (const id of ids) clients.set(id, 'refused');
-        else for (const id of ids) clients.set(id, text.includes(bodyOf(id)) ? 'ok' : 'failed');
+        const lost: ClientOutcome =
+          read.localPort !== undefined && !accepted.has(read.localPort) ? 'backlog' : 'failed';
+        if (read.text === undefined) for (const id of ids) clients.set(id, 'refused');
+        else for (const id of ids) clients.set(id, read.text.includes(bodyOf(id)) ? 'ok' : lost);
         return;
       }
       case 'h2': {
@@ -282,6 +284,7 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
           `${secure ? 'https' : 'http'}://127.0.0.1:${port}`,
           ids.map((id) => [id, pathOf(id, actor.delay, actor.stream)] as const),
           disposers,
+          accepted,
         );
         for (const [id, outcome] of outcomes) clients.set(id, outcome);
         return;
@@ -479,7 +482,7 @@ function pipelined(
   port: number,
   paths: string[],
   disposers: Array<() => unknown>,
-): Promise<string | undefined> {
+): Promise<{ text: string | undefined; localPort: number | undefined }> {
   return new Promise((resolve) => {
     const socket = secure
       ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] })
@@ -487,6 +490,10 @@ function pipelined(
     disposers.push(() => socket.destroy());
     let text = '';
     let connected = false;
+    let localPort: number | undefined;
+    socket.once('connect', () => {
+      localPort = socket.localPort;
+    });
     socket.once(secure ? 'secureConnect' : 'connect', () => {
       connected = true;
       socket.write(paths.map((path) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join(''));
@@ -495,7 +502,7 @@ function pipelined(
       text += chunk.toString('latin1');
     });
     socket.on('error', () => undefined);
-    socket.on('close', () => resolve(connected ? text : undefined));
+    socket.on('close', () => resolve({ text: connected ? text : undefined, localPort }));
   });
 }
 
@@ -504,6 +511,7 @@ async function h2Streams(
   url: string,
   requests: ReadonlyArray<readonly [string, string]>,
   disposers: Array<() => unknown>,
+  accepted: ReadonlySet<number>,
 ): Promise<Array<[string, ClientOutcome]>> {
   const session = http2.connect(url, { rejectUnauthorized: false });
   disposers.push(() => session.destroy());
@@ -514,6 +522,8 @@ async function h2Streams(
     session.once('close', () => resolve(false));
   });
   if (!connected) return requests.map(([id]) => [id, 'refused']);
+  const localPort = session.socket?.localPort;
+  const lost: ClientOutcome = localPort !== undefined && !accepted.has(localPort) ? 'backlog' : 'failed';
   const results = await Promise.all(
     requests.map(
       ([id, path]) =>
@@ -542,7 +552,7 @@ async function h2Streams(
             if (status === 200 && body === bodyOf(id) && stream.rstCode === 0) resolve([id, 'ok']);
             // Refused by GOAWAY before the server saw it: REFUSED_STREAM (7), nothing lost.
             else if (!responded && stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) resolve([id, 'refused']);
-            else resolve([id, responded ? 'cut' : 'failed']);
+            else resolve([id, responded ? 'cut' : lost]);
           });
           stream.end();
         }),

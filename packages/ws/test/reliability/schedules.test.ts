@@ -19,6 +19,9 @@ afterAll(() => {
   process.off('uncaughtException', onUncaught);
 });
 
+/** What the clients saw over every run, printed at the end: the figures of docs/reliability.md. */
+const tally = { runs: 0, forced: 0, outcomes: {} as Record<string, number> };
+
 /** Count mismatches at the force itself (see `check`): allowed, but printed, never hidden. */
 const boundary: string[] = [];
 
@@ -29,6 +32,9 @@ test(`${runs} random schedules (seed ${seed}): every invariant holds`, async () 
       fc.asyncProperty(scheduleArbitrary, async (schedule) => {
         ran++;
         const run = await runSchedule(schedule);
+        tally.runs++;
+        if (run.report?.timedOut) tally.forced++;
+        for (const outcome of run.clients.values()) tally.outcomes[outcome] = (tally.outcomes[outcome] ?? 0) + 1;
         // Let a late error surface inside this run, not the next one.
         await new Promise((resolve) => setImmediate(resolve));
         const problems = [...check(run, boundary), ...unexpected.splice(0)];
@@ -46,6 +52,9 @@ test(`${runs} random schedules (seed ${seed}): every invariant holds`, async () 
     );
   }
   expect(ran).toBe(runs);
+  console.log(
+    `seed ${seed}: ${tally.runs} schedules, ${tally.forced} forced; client outcomes ${JSON.stringify(tally.outcomes)}`,
+  );
   if (boundary.length > 0) {
     console.log(`seed ${seed}: ${boundary.length} count mismatch(es) at the force boundary:\n${boundary.join('\n')}`);
   }
