@@ -2,7 +2,7 @@
 // docs/benchmarks.md with its charts (quick by default, --full for more runs). `--smoke` measures
 // lastcall's own rows only and exits non-zero when one misses its target; it writes no docs.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LASTCALL, LASTCALL_GRACE0, PEERS } from './adapters/index.js';
 import type { Adapter } from './adapters/types.js';
@@ -26,25 +26,35 @@ interface Cli {
   readonly only: readonly ScenarioId[];
   /** Restrict the libraries (development): adapter ids, lastcall's always included. */
   readonly libs: readonly string[] | undefined;
+  /** Rewrite the page from a saved results.json instead of measuring (the page's own data). */
+  readonly render: string | undefined;
 }
 
 function parseCli(argv: readonly string[]): Cli {
   let mode: Mode = 'quick';
   let only: readonly ScenarioId[] = SCENARIOS;
   let libs: readonly string[] | undefined;
+  let render: string | undefined;
   for (const arg of argv) {
+    if (arg.startsWith('--render=')) {
+      render = arg.slice(9);
+      continue;
+    }
     if (arg === '--full') mode = 'full';
     else if (arg === '--smoke') mode = 'smoke';
     else if (arg === '--quick') mode = 'quick';
     else if (arg.startsWith('--only=')) only = arg.slice(7).split(',') as ScenarioId[];
     else if (arg.startsWith('--libs=')) libs = arg.slice(7).split(',');
     else if (arg === '--') continue;
-    else throw new RangeError(`unknown argument "${arg}"; use --full, --smoke, --only=a,b or --libs=x,y`);
+    else
+      throw new RangeError(
+        `unknown argument "${arg}"; use --full, --smoke, --only=a,b, --libs=x,y or --render=results.json`,
+      );
   }
   for (const scenario of only) {
     if (!SCENARIOS.includes(scenario)) throw new RangeError(`unknown scenario "${scenario}"`);
   }
-  return { mode, only, libs };
+  return { mode, only, libs, render };
 }
 
 /** Which libraries a scenario measures in this mode. */
@@ -105,6 +115,12 @@ function fdLimit(): string {
 
 async function main(): Promise<number> {
   const cli = parseCli(process.argv.slice(2));
+  if (cli.render !== undefined) {
+    const saved = JSON.parse(readFileSync(path.resolve(cli.render), 'utf8')) as BenchRun;
+    const written = await writeReport(saved, checkTargets(saved), path.join(repoRoot, 'docs'));
+    console.log(`rewrote ${written.map((file) => path.relative(repoRoot, file)).join(', ')} from ${cli.render}`);
+    return 0;
+  }
   const plan = PLANS[cli.mode].own;
   const startedAt = new Date();
   const started = now();

@@ -269,6 +269,7 @@ ${table(
     'resolved',
     'after last stream ms: median',
     'range',
+    'first run ms',
     'terminate() ms: median',
     'errors',
   ],
@@ -401,7 +402,7 @@ ${missed.map((check) => `- **${check.title}**: ${check.measured}; wanted ${check
 
 \`\`\`sh
 pnpm install
-pnpm bench          # quick: about 3 minutes, writes this page
+pnpm bench          # quick mode: writes this page (its run time is at the top)
 pnpm bench --full   # more runs per library
 pnpm bench:smoke    # lastcall's rows only, checks the targets, exits non-zero on a miss (CI)
 \`\`\`
