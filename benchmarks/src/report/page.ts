@@ -42,8 +42,8 @@ function range(summary: Summary, unit = ''): string {
 
 /** A markdown table, its columns padded to equal width (the repository's formatter wants them so). */
 function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const escape = (cell: string): string => cell.replaceAll('|', '\\|');
-  const body = [header, ...rows].map((cells) => cells.map(escape));
+  const escapeCell = (cell: string): string => cell.replaceAll('|', '\\|');
+  const body = [header, ...rows].map((cells) => cells.map(escapeCell));
   const widths = header.map((_, column) => Math.max(3, ...body.map((cells) => (cells[column] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     `| ${widths.map((width, column) => (cells[column] ?? '').padEnd(width)).join(' | ')} |`;
