@@ -109,8 +109,7 @@ export async function expectAllClosed(terminator: Terminator): Promise<void> {
 }
 
 /** Listener counts of every event a terminator may listen to, to compare before and after. */
-export function listenerCounts(server: ServerLike): Record<string, number> {
-  const emitter = server as unknown as NodeJS.EventEmitter;
+export function listenerCounts(emitter: NodeJS.EventEmitter): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const event of emitter.eventNames()) counts[String(event)] = emitter.listenerCount(event);
   return counts;

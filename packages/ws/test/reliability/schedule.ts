@@ -116,8 +116,10 @@ export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc
  * What the client of one request saw. `backlog`: reset on a connection the kernel had accepted
  * but the server never had (no `connection` event) when the listener closed: closing a
  * listening socket resets its accept queue, which no public API can drain (docs/reliability.md).
+ * `handshake`: a TLS connection closed before its handshake finished, which contract point 5
+ * allows once the idle grace is over (no request can have been sent on it).
  */
-type ClientOutcome = 'ok' | 'refused' | 'backlog' | 'failed' | 'cut' | 'aborted-by-client';
+type ClientOutcome = 'ok' | 'refused' | 'backlog' | 'handshake' | 'failed' | 'cut' | 'aborted-by-client';
 /** What the server's own listener saw for one response (independent of lastcall's registry). */
 type ServerOutcome = { settled: boolean; completed: boolean; duringDrain: boolean; at: number };
 
@@ -379,7 +381,7 @@ export function check(run: Run, boundary: string[] = []): string[] {
   // Every response against what its client saw: a response the server completed is never lost,
   // and a client never gets a full response the server counts as aborted.
   for (const [id, seen] of clients) {
-    if (seen === 'aborted-by-client' || seen === 'refused' || seen === 'backlog') continue;
+    if (seen === 'aborted-by-client' || seen === 'refused' || seen === 'backlog' || seen === 'handshake') continue;
     const outcome = server.get(id);
     const completedByServer = outcome?.completed === true;
     // At the force itself the two views may differ, and nothing can tell them apart: a TLS
@@ -404,6 +406,8 @@ export function check(run: Run, boundary: string[] = []): string[] {
   }
   return problems;
 }
+
+const localPortOf = (socket: net.Socket): number | undefined => socket.localPort;
 
 type AnyResponse = http.ServerResponse | http2.Http2ServerResponse;
 
@@ -433,6 +437,7 @@ function http1Get(
     const request = secure ? https.request : http.request;
     let started = false;
     let localPort: number | undefined;
+    let secured = !secure;
     const req = request({ host: '127.0.0.1', port, path, agent, rejectUnauthorized: false }, (res) => {
       started = true;
       let body = '';
@@ -445,6 +450,11 @@ function http1Get(
       res.on('aborted', () => resolve('cut'));
     });
     req.on('socket', (socket) => {
+      socket.once('secureConnect', () => {
+        secured = true;
+      });
+      // A reused keep-alive socket finished its handshake long ago.
+      if (socket.readyState === 'open' && localPortOf(socket) !== undefined) secured = true;
       const remember = (): void => {
         localPort = socket.localPort;
       };
@@ -455,6 +465,7 @@ function http1Get(
       if (error.code === 'ECONNREFUSED') resolve('refused');
       else if (started) resolve('cut');
       else if (localPort !== undefined && !accepted.has(localPort)) resolve('backlog');
+      else if (!secured) resolve('handshake');
       else resolve('failed');
     });
     req.end();
