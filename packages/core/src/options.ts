@@ -76,7 +76,8 @@ export function resolveConfig(options: CreateTerminatorOptions): TerminatorConfi
   const gracefulTimeoutMs = assertDurationMs(
     WHERE,
     'gracefulTimeout',
-    options.gracefulTimeout ?? DEFAULT_GRACEFUL_TIMEOUT_MS,
+    // `=== undefined`, not `??`: an explicit null is bad input, not "use the default".
+    options.gracefulTimeout === undefined ? DEFAULT_GRACEFUL_TIMEOUT_MS : options.gracefulTimeout,
     true,
   );
   assertStrategy('drain', options.drain, 'begin');

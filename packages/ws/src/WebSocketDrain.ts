@@ -77,8 +77,9 @@ export class WebSocketDrain extends KeepAliveDrain {
     }
     super(options);
     this.webSocketServers = validateServers(options.webSocketServers);
-    this.closeCode = validateCode(options.closeCode ?? DEFAULT_CLOSE_CODE);
-    this.closeReason = validateReason(options.closeReason ?? DEFAULT_CLOSE_REASON);
+    // `=== undefined`, not `??`: an explicit null is bad input, not "use the default".
+    this.closeCode = validateCode(options.closeCode === undefined ? DEFAULT_CLOSE_CODE : options.closeCode);
+    this.closeReason = validateReason(options.closeReason === undefined ? DEFAULT_CLOSE_REASON : options.closeReason);
   }
 
   override begin(context: DrainContext): void {

@@ -31,7 +31,8 @@ export class DelayedCloseDrain extends KeepAliveDrain {
 
   constructor(options: DelayedCloseDrainOptions = {}) {
     super(options);
-    this.delayMs = assertDurationMs('DelayedCloseDrain', 'delayMs', options.delayMs ?? DEFAULT_LISTEN_DELAY_MS);
+    const delayMs = options.delayMs === undefined ? DEFAULT_LISTEN_DELAY_MS : options.delayMs;
+    this.delayMs = assertDurationMs('DelayedCloseDrain', 'delayMs', delayMs);
   }
 
   override begin(context: DrainContext): void {

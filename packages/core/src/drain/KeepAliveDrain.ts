@@ -44,7 +44,9 @@ export class KeepAliveDrain implements DrainStrategy {
   #goingAway = false;
 
   constructor(options: KeepAliveDrainOptions = {}) {
-    this.idleGraceMs = assertDurationMs('KeepAliveDrain', 'idleGraceMs', options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS);
+    // `=== undefined`, not `??`: an explicit null is bad input, not "use the default".
+    const idleGraceMs = options.idleGraceMs === undefined ? DEFAULT_IDLE_GRACE_MS : options.idleGraceMs;
+    this.idleGraceMs = assertDurationMs('KeepAliveDrain', 'idleGraceMs', idleGraceMs);
   }
 
   begin(context: DrainContext): void {
