@@ -88,6 +88,8 @@ export class Terminator {
     const { clock, registry, drain } = this;
     const started = clock.now();
     const failures: TerminationFailure[] = [];
+    // From here on every close is an event: completion below is event-driven.
+    registry.watch();
     const before = registry.counters();
     const inFlightAtStart = registry.inFlight;
     const kindsAtStart = countKinds(registry.connections());

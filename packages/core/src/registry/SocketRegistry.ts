@@ -16,7 +16,10 @@ export interface SocketRegistryEvents {
   request: [connection: TrackedConnection, request: http.IncomingMessage, response: http.ServerResponse];
   /** A connection's last request in flight ended. */
   idle: [connection: TrackedConnection];
-  /** A connection's socket closed; it is no longer tracked. */
+  /**
+   * A connection closed; it is no longer tracked. Emitted at once while draining (after
+   * `watch()`), and lazily before (when a sweep finds the socket destroyed).
+   */
   close: [connection: TrackedConnection];
   /** An HTTP/1 connection was handed to an `upgrade` or `connect` listener. */
   upgrade: [connection: TrackedConnection];
@@ -68,6 +71,9 @@ interface ServerState {
 type Listener = Parameters<EventEmitter['on']>[1];
 
 const UPGRADE_EVENTS = ['upgrade', 'connect'] as const;
+
+/** Old records a new connection checks for a closed socket before `watch()`: two keep dead ones bounded. */
+const SWEEP_PER_CONNECTION = 2;
 const EXPECT_EVENTS = ['checkContinue', 'checkExpectation'] as const;
 
 const peerKey = (socket: net.Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
@@ -81,6 +87,10 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   readonly #connections = new Map<net.Socket, TrackedConnection>();
   readonly #servers = new Map<ServerLike, ServerState>();
   readonly #emptyWaiters: Array<() => void> = [];
+  /** Listening for each socket's `close` (from `watch()` on, i.e. while draining). */
+  #watching = false;
+  /** Where the lazy sweep of closed connections goes on from (Map iterators are live). */
+  #sweeper: Iterator<TrackedConnection> | undefined;
   #size = 0;
   #nextId = 0;
   #inFlight = 0;
@@ -245,6 +255,10 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     on('close', () => {
       state.closed = true;
       state.stoppedByUs = false;
+      // Node emits `close` once every connection of the server is destroyed. Their own socket
+      // `close` events come later (after each handle closes); nothing is open any more, so
+      // settle them now rather than wait for thousands of events.
+      for (const connection of [...this.connections(server)]) this.#remove(connection, true);
       for (const resolve of state.closeWaiters.splice(0)) resolve();
     });
     on('listening', () => {
@@ -316,6 +330,40 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     await closed;
   }
 
+  /**
+   * From now on, learn of every connection's close from its socket's `close` event, at once
+   * (the terminator calls this when draining begins). Before that, a closed connection is
+   * forgotten lazily: each new connection checks two old records (`socket.destroyed`), which
+   * keeps dead records to about as many as live ones. Why: a `close` listener on every socket
+   * grows the socket's own listener array and costs about 200 bytes per idle connection, for
+   * an answer needed only while draining.
+   */
+  watch(): void {
+    if (this.#watching) return;
+    this.#watching = true;
+    for (const connection of [...this.connections()]) {
+      if (isClosed(connection)) {
+        this.#remove(connection, true);
+        continue;
+      }
+      connection.socket.on('close', this.#onSocketClose);
+      connection.tlsSocket?.on('close', this.#onSocketClose);
+    }
+  }
+
+  /** Forgets up to `count` closed connections, going on from where the last sweep stopped. */
+  #sweep(count: number): void {
+    for (let i = 0; i < count; i++) {
+      let step = this.#sweeper?.next();
+      if (step === undefined || step.done) {
+        this.#sweeper = this.#connections.values();
+        step = this.#sweeper.next();
+        if (step.done) return;
+      }
+      if (isClosed(step.value)) this.#remove(step.value, true);
+    }
+  }
+
   /** `accepted`: seen through the server's `connection` event, not adopted later. */
   #add(
     server: ServerLike,
@@ -324,9 +372,10 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     kind: ConnectionKind,
     accepted: boolean,
   ): TrackedConnection {
+    if (!this.#watching) this.#sweep(SWEEP_PER_CONNECTION);
     const connection = new TrackedConnection(++this.#nextId, server, socket, kind);
     this.#connections.set(socket, connection);
-    socket.on('close', this.#onSocketClose);
+    if (this.#watching) socket.on('close', this.#onSocketClose);
     state.count++;
     this.#size++;
     if (accepted) {
@@ -347,7 +396,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     state.handshaking?.delete(key);
     connection.tlsSocket = tlsSocket;
     this.#connections.set(tlsSocket, connection);
-    tlsSocket.on('close', this.#onSocketClose);
+    if (this.#watching) tlsSocket.on('close', this.#onSocketClose);
   }
 
   #request(server: ServerLike, state: ServerState, request: http.IncomingMessage, response: http.ServerResponse): void {
@@ -356,7 +405,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     if (!(response instanceof http.ServerResponse)) return;
     const socket = request.socket;
     const connection = this.#connections.get(socket) ?? this.#adopt(server, state, socket);
-    connection.responses.push(response);
+    connection.addResponse(response);
     response.on('close', this.#onResponseClose);
     this.#inFlight++;
     this.#requests++;
@@ -421,11 +470,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   #responseClosed(response: http.ServerResponse): void {
     const connection = this.#connections.get(response.req.socket);
     if (connection === undefined) return;
-    const { responses } = connection;
-    const index = responses[0] === response ? 0 : responses.indexOf(response);
-    if (index < 0) return;
-    if (index === 0) responses.shift();
-    else responses.splice(index, 1);
+    if (!connection.removeResponse(response)) return;
     this.#settle(response);
     if (connection.idle) this.emit('idle', connection);
   }
@@ -461,7 +506,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       tlsSocket.removeListener('close', this.#onSocketClose);
     }
     // Responses still queued behind a closed socket never get their own `close` from Node.
-    for (const response of connection.responses.splice(0)) {
+    for (const response of connection.takeResponses()) {
       response.removeListener('close', this.#onResponseClose);
       this.#settle(response);
     }
@@ -476,6 +521,11 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     if (notify) this.emit('close', connection);
     if (this.#size === 0) for (const resolve of this.#emptyWaiters.splice(0)) resolve();
   }
+}
+
+/** The connection's sockets are destroyed: their `close` events may still be on their way. */
+function isClosed(connection: TrackedConnection): boolean {
+  return connection.socket.destroyed || connection.tlsSocket?.destroyed === true;
 }
 
 /** The server's own count of open connections, tracked or not. */

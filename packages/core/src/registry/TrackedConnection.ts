@@ -5,6 +5,8 @@ import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import type { ConnectionKind, ServerLike } from '../types.js';
 
+const NO_RESPONSES: readonly ServerResponse[] = Object.freeze([]);
+
 /**
  * A connection of a tracked server. Strategies read it; only the registry changes it.
  * `responses` is in arrival order, so the last one is the one that closes a pipelined connection.
@@ -16,8 +18,8 @@ export class TrackedConnection {
   session: http2.Http2Session | undefined = undefined;
   /** Open HTTP/2 streams of the session. */
   openStreams = 0;
-  /** HTTP/1 responses not yet closed, oldest first. */
-  readonly responses: ServerResponse[] = [];
+  /** HTTP/1 responses not yet closed, oldest first; an array only while one is in flight. */
+  #responses: ServerResponse[] | undefined = undefined;
 
   constructor(
     /** Unique within one registry. */
@@ -27,6 +29,41 @@ export class TrackedConnection {
     readonly socket: net.Socket,
     public kind: ConnectionKind,
   ) {}
+
+  /**
+   * HTTP/1 responses not yet closed, oldest first: the last one is the one that closes a
+   * pipelined connection. Read-only for strategies; the registry keeps it.
+   */
+  get responses(): readonly ServerResponse[] {
+    return this.#responses ?? NO_RESPONSES;
+  }
+
+  /**
+   * For the registry: a request arrived on this connection. No array is kept while nothing is
+   * in flight, so an idle connection costs no backing store (one in flight: one small array).
+   */
+  addResponse(response: ServerResponse): void {
+    if (this.#responses === undefined) this.#responses = [response];
+    else this.#responses.push(response);
+  }
+
+  /** For the registry: a response closed. False when it was not in flight on this connection. */
+  removeResponse(response: ServerResponse): boolean {
+    const list = this.#responses;
+    if (list === undefined) return false;
+    const index = list[0] === response ? 0 : list.indexOf(response);
+    if (index < 0) return false;
+    if (list.length === 1) this.#responses = undefined;
+    else list.splice(index, 1);
+    return true;
+  }
+
+  /** For the registry: the connection closed; returns the responses still in flight and forgets them. */
+  takeResponses(): readonly ServerResponse[] {
+    const list = this.#responses ?? NO_RESPONSES;
+    this.#responses = undefined;
+    return list;
+  }
 
   /** A TLS connection whose handshake has not finished: no request can be in flight on it. */
   get handshaking(): boolean {
