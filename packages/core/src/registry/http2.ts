@@ -90,8 +90,15 @@ export function trackHttp2(
       if (connection === undefined) return;
       hooks.streamOpened(connection);
       stream.once('close', () => {
-        // Sent in full and not reset by either side (NGHTTP2_NO_ERROR is 0).
-        hooks.streamClosed(connection, stream.writableFinished && !stream.rstCode);
+        // Sent in full and not reset by either side (NGHTTP2_NO_ERROR is 0). Why not
+        // `writableFinished` alone: a stream whose request body was uploaded closes, once both
+        // sides sent END_STREAM, before its last write callback runs, so it reads false for a
+        // response the client received in full. Ended and not reset counts as completed unless
+        // its socket was destroyed (the force, or the peer gone): a session that closes
+        // gracefully only ends its socket.
+        const cut = connection.socket.destroyed || connection.httpSocket.destroyed;
+        const ended = stream.writableEnded && !stream.rstCode && !cut;
+        hooks.streamClosed(connection, (stream.writableFinished && !stream.rstCode) || ended);
       });
     },
     true,
