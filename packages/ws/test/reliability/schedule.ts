@@ -413,8 +413,6 @@ export function check(run: Run, boundary: string[] = []): string[] {
   return problems;
 }
 
-const localPortOf = (socket: net.Socket): number | undefined => socket.localPort;
-
 type AnyResponse = http.ServerResponse | http2.Http2ServerResponse;
 
 function makeServer(kind: ServerKind, handler: http.RequestListener): ServerLike {
@@ -459,8 +457,9 @@ function http1Get(
       socket.once('secureConnect', () => {
         secured = true;
       });
-      // A reused keep-alive socket finished its handshake long ago.
-      if (socket.readyState === 'open' && localPortOf(socket) !== undefined) secured = true;
+      // A reused keep-alive socket finished its handshake long ago ('unknown' until it has).
+      const protocol = socket instanceof tls.TLSSocket ? socket.getProtocol() : null;
+      if (protocol !== null && protocol !== 'unknown') secured = true;
       const remember = (): void => {
         localPort = socket.localPort;
       };
