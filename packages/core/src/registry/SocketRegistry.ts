@@ -256,9 +256,13 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       state.closed = true;
       state.stoppedByUs = false;
       // Node emits `close` once every connection of the server is destroyed. Their own socket
-      // `close` events come later (after each handle closes); nothing is open any more, so
-      // settle them now rather than wait for thousands of events.
-      for (const connection of [...this.connections(server)]) this.#remove(connection, true);
+      // `close` events come later (after each handle closes): settle the ones with nothing in
+      // flight now rather than wait for thousands of events. A response or stream still in
+      // flight waits for its own `close`, which tells whether it was sent in full (over TLS
+      // `writableFinished` can still be false here for a response that completes).
+      for (const connection of [...this.connections(server)]) {
+        if (connection.responses.length === 0 && connection.openStreams === 0) this.#remove(connection, true);
+      }
       for (const resolve of state.closeWaiters.splice(0)) resolve();
     });
     on('listening', () => {
