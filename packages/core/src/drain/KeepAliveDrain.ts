@@ -15,6 +15,12 @@ import { goAway } from './http2.js';
  */
 export const DEFAULT_IDLE_GRACE_MS = 100;
 
+/**
+ * How often the idle pass looks again while a response that has ended is still flushing, in
+ * milliseconds (at least the idle grace). Bounded by the deadline, where the force ends it.
+ */
+export const FLUSH_RECHECK_MS = 25;
+
 export interface KeepAliveDrainOptions {
   /**
    * Idle grace, in milliseconds: how long idle keep-alive connections (and TLS sockets still
@@ -114,6 +120,15 @@ export class KeepAliveDrain implements DrainStrategy {
    * connections that have not received a byte.
    */
   protected closeIdle(server: ServerLike, context: DrainContext): void {
+    if (this.#flushing(server, context)) {
+      // Node's closeIdleConnections() (http's close() runs it too) destroys a connection
+      // whose current response has called end(), even while its bytes are still queued for
+      // a slow reader, and the pipelined responses behind it: the client gets a cut body.
+      // Close only the listener now, and look again once the flush had time.
+      context.registry.stopAccepting(server);
+      this.scheduleIdleClose(server, context, Math.max(this.idleGraceMs, FLUSH_RECHECK_MS));
+      return;
+    }
     context.registry.closeServer(server);
     (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
     for (const connection of [...context.registry.connections(server)]) {
@@ -125,7 +140,7 @@ export class KeepAliveDrain implements DrainStrategy {
    * Closes the server's idle connections once no connection has become idle for a whole
    * grace: each idle connection gets at least the grace, and one timer serves them all.
    */
-  protected scheduleIdleClose(server: ServerLike, context: DrainContext): void {
+  protected scheduleIdleClose(server: ServerLike, context: DrainContext, delayMs = this.idleGraceMs): void {
     this.#due.add(server);
     this.#clock = context.clock;
     if (this.#timer !== undefined) context.clock.clearTimeout(this.#timer);
@@ -134,7 +149,15 @@ export class KeepAliveDrain implements DrainStrategy {
       const due = [...this.#due];
       this.#due.clear();
       for (const dueServer of due) this.closeIdle(dueServer, context);
-    }, this.idleGraceMs);
+    }, delayMs);
+  }
+
+  /** A connection of the server whose current response has ended but may still be flushing. */
+  #flushing(server: ServerLike, context: DrainContext): boolean {
+    for (const connection of context.registry.connections(server)) {
+      if (connection.responses[0]?.writableEnded === true) return true;
+    }
+    return false;
   }
 
   /**

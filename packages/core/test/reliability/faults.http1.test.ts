@@ -270,6 +270,37 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
     await within(closed, 2_000, 'the client to see the close');
   });
 
+  test('a large response already ended but still flushing when terminate() starts is delivered in full', async () => {
+    // end() was called, so Node calls the response `finished`, but its bytes are still queued
+    // behind a client that reads slowly: closing "idle" connections must not cut it.
+    const size = 8 << 20;
+    const ended = deferred();
+    const { port, terminator } = await serveHttp1(cleanups, kind, (_req, res) => {
+      res.end(Buffer.alloc(size, 0x61));
+      ended.resolve();
+    });
+    const socket = await rawClient(cleanups, kind, port);
+    socket.pause();
+    let bytes = 0;
+    socket.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(GET);
+    await within(ended.promise, 2_000, 'the handler to end the response');
+    await sleep(50);
+    const done = timedTerminate(terminator, 5_000);
+    await sleep(200);
+    socket.resume();
+    await within(closed, 6_000, 'the client to close');
+    const { report } = await done;
+    // The head is a few hundred bytes; the body must be there in full.
+    expect(bytes).toBeGreaterThan(size);
+    expect(report.timedOut).toBe(false);
+    expect(report.requests).toMatchObject({ inFlightAtStart: 1, completed: 1, aborted: 0 });
+    await expectAllClosed(terminator);
+  });
+
   test('Expect: 100-continue (no checkContinue listener): the body sent after 100 Continue is received and answered with Connection: close', async () => {
     let received = 0;
     const { port, terminator } = await serveHttp1(cleanups, kind, (req, res) => {
