@@ -88,8 +88,8 @@ export class Terminator {
     const { clock, registry, drain } = this;
     const started = clock.now();
     const failures: TerminationFailure[] = [];
-    // From here on every close is an event: completion below is event-driven.
-    registry.watch();
+    // Records of connections that closed while nobody watched are dropped before counting.
+    registry.sweep();
     const before = registry.counters();
     const inFlightAtStart = registry.inFlight;
     const kindsAtStart = countKinds(registry.connections());
@@ -148,6 +148,10 @@ export class Terminator {
     // Synchronously within terminate(): the listeners close before any I/O can be accepted,
     // and responses already queued are marked before their handlers can send them.
     void guard('drain', () => drain.begin(context));
+    // From here on every close is an event: completion below is event-driven. After begin()
+    // (still synchronous: no close event can come in between), so the sockets it destroyed
+    // are dropped at once instead of getting a listener for a moment.
+    registry.watch();
     const atStart = await atStartCount;
     publishDrain(this, atStart, inFlightAtStart, timeoutMs);
     // Settled, forced early by forceNow(), or out of time: whichever comes first.

@@ -36,13 +36,3 @@ export function isHttp2Server(server: ServerLike): boolean {
 export function stopAccepting(server: ServerLike): void {
   if (server.listening) net.Server.prototype.close.call(server);
 }
-
-/**
- * The server's own full close: the listener, and (http) its idle connections and its
- * headers-timeout checker. Only while the listener is open or lastcall stopped it itself and
- * the server has not emitted `close` yet: a second `close` event would surprise its listeners.
- */
-export function closeServer(server: ServerLike, stoppedByUs: boolean, alreadyClosed: boolean): void {
-  if (alreadyClosed) return;
-  if (server.listening || stoppedByUs) server.close();
-}

@@ -129,8 +129,10 @@ export class KeepAliveDrain implements DrainStrategy {
       this.scheduleIdleClose(server, context, Math.max(this.idleGraceMs, FLUSH_RECHECK_MS));
       return;
     }
-    context.registry.closeServer(server);
-    (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    // close() runs closeIdleConnections() itself (http, and http2 with allowHTTP1, on Node >= 19).
+    if (!context.registry.closeServer(server)) {
+      (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    }
     for (const connection of [...context.registry.connections(server)]) {
       if (connection.handshaking || connection.unused) connection.destroy();
     }

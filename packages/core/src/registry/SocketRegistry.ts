@@ -298,15 +298,18 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
    * The server's own full `close()` (for http, that also ends its idle connections and its
    * timeout checker), once, and never after it emitted `close`: a second `close` event would
    * surprise the application's listeners.
+   * Returns true when it called `close()` (which, for http, already closed the idle connections).
    */
-  closeServer(server: ServerLike): void {
+  closeServer(server: ServerLike): boolean {
     const state = this.#servers.get(server);
     if (state) state.stopRequested = true;
-    if (state?.closed) return;
+    if (state?.closed) return false;
     if (server.listening || state?.stoppedByUs) {
       if (state) state.stoppedByUs = false;
       server.close();
+      return true;
     }
+    return false;
   }
 
   /** True once the server's listener is closed and it emitted `close` (or it never listened). */
@@ -345,14 +348,16 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   watch(): void {
     if (this.#watching) return;
     this.#watching = true;
-    for (const connection of [...this.connections()]) {
-      if (isClosed(connection)) {
-        this.#remove(connection, true);
-        continue;
-      }
+    this.sweep();
+    for (const connection of this.connections()) {
       connection.socket.on('close', this.#onSocketClose);
       connection.tlsSocket?.on('close', this.#onSocketClose);
     }
+  }
+
+  /** Forgets every connection whose sockets are destroyed (their `close` may still be on its way). */
+  sweep(): void {
+    for (const connection of [...this.connections()]) if (isClosed(connection)) this.#remove(connection, true);
   }
 
   /** Forgets up to `count` closed connections, going on from where the last sweep stopped. */
