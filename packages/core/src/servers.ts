@@ -36,3 +36,23 @@ export function isHttp2Server(server: ServerLike): boolean {
 export function stopAccepting(server: ServerLike): void {
   if (server.listening) net.Server.prototype.close.call(server);
 }
+
+/**
+ * Clears the http server's connections checker (headersTimeout/requestTimeout): an unref'd
+ * interval that only `http.Server#close()` clears, and that keeps the server in memory.
+ *
+ * The one private field lastcall touches, and only when it must. lastcall closes the
+ * listener alone (`stopAccepting`) and calls the server's own `close()` when the idle grace
+ * ends; if every connection is gone before that, the server has already emitted `close`, and
+ * a second `close()` would emit it again to the application. No public method clears the
+ * interval, so it is found by its symbol's description and cleared; nothing is replaced or
+ * added. If Node renames the symbol this does nothing: the leak comes back, nothing breaks.
+ * Test: packages/core/test/reliability/churn.leak.test.ts ("terminate() right after createTerminator()").
+ */
+export function releaseConnectionsChecker(server: ServerLike): void {
+  for (const symbol of Object.getOwnPropertySymbols(server)) {
+    if (symbol.description !== 'http.server.connectionsCheckingInterval') continue;
+    const timer = (server as unknown as Record<symbol, unknown>)[symbol];
+    if (timer !== undefined) clearInterval(timer as NodeJS.Timeout);
+  }
+}

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
-import { isHttp2Server, isTlsServer, speaksHttp1, stopAccepting } from '../servers.js';
+import { isHttp2Server, isTlsServer, releaseConnectionsChecker, speaksHttp1, stopAccepting } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
 import { type Http2Hooks, trackHttp2 } from './http2.js';
 import { TrackedConnection } from './TrackedConnection.js';
@@ -254,6 +254,9 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     if (isHttp2Server(server)) trackHttp2(server, this, on, state.undo, this.#http2Hooks);
     on('close', () => {
       state.closed = true;
+      // We closed only the listener and the server's own close() never ran: release what
+      // only that close() would have (see releaseConnectionsChecker).
+      if (state.stoppedByUs) releaseConnectionsChecker(server);
       state.stoppedByUs = false;
       // Node emits `close` once every connection of the server is destroyed. Their own socket
       // `close` events come later (after each handle closes): settle the ones with nothing in

@@ -160,17 +160,12 @@ suite('leaks and churn (--expose-gc)', () => {
     expect(refs.map((ref) => ref.deref() === undefined)).toEqual([true, true, true]);
   });
 
-  // Known bug, kept failing on purpose (docs/reliability.md, "Bugs found"). terminate() right
-  // after createTerminator(), before the server's own connection count has arrived: the drain
-  // cannot rule out idle connections, so it closes only the listener (net.Server's close, to
-  // keep them for the idle grace) and owes http's close() to the end of the grace. The server
-  // has no connection, emits `close` at once, terminate() resolves and the grace timer is
-  // cleared, so http's close() never runs: the server's connections-checking interval (an
-  // unref'd 30 s setInterval that only http's close() clears) keeps the server, and its
-  // connection list, alive for ever. The same happens whenever every idle connection goes away
-  // by itself within the grace. Calling http's close() after `close` was emitted would emit a
-  // second `close`; the fix is a design decision for the lead.
-  test.failing('terminate() right after createTerminator(): the server is released too', async () => {
+  // terminate() right after createTerminator(), before the server's own connection count has
+  // arrived: the drain cannot rule out idle connections, so it closes only the listener and
+  // owes http's close() to the end of the grace; the server emits `close` first. Without
+  // releaseConnectionsChecker (servers.ts) the server's connections-checking interval keeps
+  // it alive for ever. This test fails when that function is removed.
+  test('terminate() right after createTerminator(): the server is released too', async () => {
     const refs = await makeAndDrop('at once');
     await settledHeap();
     expect(refs.map((ref) => ref.deref() === undefined)).toEqual([true, true, true]);
