@@ -12,8 +12,9 @@ import type { ForceStrategy } from './force/ForceStrategy.js';
 import { FORCE_SETTLE_TIMEOUT_MS, type TerminatorConfig } from './options.js';
 import { connectionCount, type SocketRegistry } from './registry/SocketRegistry.js';
 import type { TrackedConnection } from './registry/TrackedConnection.js';
+import { buildReport, countKinds, countOpen, NOTHING_OPEN } from './report.js';
 import { TOKENS } from './tokens.js';
-import type { ConnectionKind, ServerLike, TerminationFailure, TerminationReport, TerminatorState } from './types.js';
+import type { ServerLike, TerminationFailure, TerminationReport, TerminatorState } from './types.js';
 
 /**
  * Shuts its servers down gracefully. Made by `createTerminator`; every collaborator comes in
@@ -93,7 +94,7 @@ export class Terminator {
     const before = registry.counters();
     const inFlightAtStart = registry.inFlight;
     const kindsAtStart = countKinds(registry.connections());
-    const openAtStart = countOpen(registry.connections());
+    const trackedAtStart = countOpen(registry.connections());
     // The servers' own count, tracked or not; getConnections() reads it now, before the drain.
     const atStartCount = openConnections(this.servers);
 
@@ -165,10 +166,10 @@ export class Terminator {
     const timedOut = outcome !== 'settled';
 
     let forced = 0;
-    let openAtForce: OpenCounts = { sessions: 0, streams: 0, upgraded: 0 };
+    let trackedAtForce = NOTHING_OPEN;
     if (timedOut) {
       aborter.abort();
-      openAtForce = countOpen(registry.connections());
+      trackedAtForce = countOpen(registry.connections());
       forced = await openConnections(this.servers);
       publishForce(this, forced, clock.now() - started);
       await bounded('force', 'force()', () => this.force.force(context));
@@ -193,45 +194,20 @@ export class Terminator {
     registry.dispose();
     this.#state = 'closed';
 
-    const after = registry.counters();
-    const acceptedDuringDrain = after.accepted - before.accepted;
-    return {
+    return buildReport({
       durationMs: clock.now() - started,
       gracefulTimeoutMs: timeoutMs,
       timedOut,
-      connections: {
-        atStart,
-        acceptedDuringDrain,
-        closedGracefully: Math.max(0, atStart + acceptedDuringDrain - forced),
-        forced,
-      },
-      requests: {
-        inFlightAtStart,
-        receivedDuringDrain: after.requests - before.requests,
-        completed: after.completed - before.completed,
-        aborted: after.aborted - before.aborted,
-      },
-      sessions: {
-        atStart: openAtStart.sessions,
-        openedDuringDrain: after.sessions - before.sessions,
-        closedGracefully: Math.max(0, openAtStart.sessions + after.sessions - before.sessions - openAtForce.sessions),
-        forced: openAtForce.sessions,
-      },
-      streams: {
-        inFlightAtStart: openAtStart.streams,
-        receivedDuringDrain: after.streams - before.streams,
-        completed: after.streamsCompleted - before.streamsCompleted,
-        aborted: after.streamsAborted - before.streamsAborted,
-      },
-      upgraded: {
-        atStart: openAtStart.upgraded,
-        upgradedDuringDrain: after.upgraded - before.upgraded,
-        closedGracefully: Math.max(0, openAtStart.upgraded + after.upgraded - before.upgraded - openAtForce.upgraded),
-        forced: openAtForce.upgraded,
-      },
+      openAtStart: atStart,
+      openAtForce: forced,
+      inFlightAtStart,
       kindsAtStart,
-      failures: [...failures],
-    };
+      trackedAtStart,
+      trackedAtForce,
+      before,
+      after: registry.counters(),
+      failures,
+    });
   }
 }
 
@@ -239,29 +215,6 @@ export class Terminator {
 async function openConnections(servers: readonly ServerLike[]): Promise<number> {
   const counts = await Promise.all(servers.map(connectionCount));
   return counts.reduce((sum, count) => sum + count, 0);
-}
-
-function countKinds(connections: Iterable<TrackedConnection>): Record<ConnectionKind, number> {
-  const kinds: Record<ConnectionKind, number> = { http1: 0, tls: 0, http2: 0, upgraded: 0 };
-  for (const connection of connections) kinds[connection.kind]++;
-  return kinds;
-}
-
-interface OpenCounts {
-  sessions: number;
-  streams: number;
-  upgraded: number;
-}
-
-/** HTTP/2 sessions, their open streams and upgraded connections among tracked connections. */
-function countOpen(connections: Iterable<TrackedConnection>): OpenCounts {
-  const open: OpenCounts = { sessions: 0, streams: 0, upgraded: 0 };
-  for (const connection of connections) {
-    if (connection.session !== undefined && !connection.session.destroyed) open.sessions++;
-    open.streams += connection.openStreams;
-    if (connection.kind === 'upgraded') open.upgraded++;
-  }
-  return open;
 }
 
 /** p-timeout takes Node-shaped timers; the clock's are forwarded so fake clocks drive deadlines too. */
