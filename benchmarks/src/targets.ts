@@ -28,10 +28,12 @@ export const TARGETS = {
 } as const;
 
 /**
- * Smoke's bound for the idle-close ratio. Looser than the target: one CI run of a few pairs on a
- * shared 2-core machine swings by more than 20 % between two processes doing the same work.
+ * Smoke's bound for the idle-close ratio. Looser than the target: one CI run of a few pairs swings
+ * widely (two consecutive floors of the same work differed by up to 2x here), so smoke guards
+ * against a regression of the kind it caught before (2.5x, waiting for every socket's `close`),
+ * not against the 1.2x target itself, which the full run on docs/benchmarks.md judges.
  */
-export const SMOKE_IDLE_RATIO = 1.5;
+export const SMOKE_IDLE_RATIO = 2;
 
 export interface TargetCheck {
   readonly id: string;
