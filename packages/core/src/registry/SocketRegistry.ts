@@ -84,7 +84,10 @@ const peerKey = (socket: net.Socket): string => `${socket.remoteAddress}|${socke
  * push, one listener, one map lookup; no closure is made per request.
  */
 export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
+  /** One entry per connection, by the socket its record was made with (so `values()` lists each once). */
   readonly #connections = new Map<net.Socket, TrackedConnection>();
+  /** TLS sockets joined to a record made with their raw socket: requests arrive on the TLS one. */
+  readonly #byTlsSocket = new Map<net.Socket, TrackedConnection>();
   readonly #servers = new Map<ServerLike, ServerState>();
   readonly #emptyWaiters: Array<() => void> = [];
   /** Listening for each socket's `close` (from `watch()` on, i.e. while draining). */
@@ -162,8 +165,8 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
 
   /** Every tracked connection (each once, even a TLS connection known by two sockets). */
   *connections(server?: ServerLike): IterableIterator<TrackedConnection> {
-    for (const [socket, connection] of this.#connections) {
-      if (connection.socket !== socket) continue;
+    // values(), not entries(): no [key, value] array is allocated per connection per walk.
+    for (const connection of this.#connections.values()) {
       if (server === undefined || connection.server === server) yield connection;
     }
   }
@@ -350,8 +353,9 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
    */
   watch(): void {
     if (this.#watching) return;
-    this.#watching = true;
+    // Swept first: the records it drops never got a listener, so there is none to remove.
     this.sweep();
+    this.#watching = true;
     for (const connection of this.connections()) {
       connection.socket.on('close', this.#onSocketClose);
       connection.tlsSocket?.on('close', this.#onSocketClose);
@@ -407,7 +411,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     }
     state.handshaking?.delete(key);
     connection.tlsSocket = tlsSocket;
-    this.#connections.set(tlsSocket, connection);
+    this.#byTlsSocket.set(tlsSocket, connection);
     if (this.#watching) tlsSocket.on('close', this.#onSocketClose);
   }
 
@@ -416,7 +420,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     // those are tracked as streams, not here.
     if (!(response instanceof http.ServerResponse)) return;
     const socket = request.socket;
-    const connection = this.#connections.get(socket) ?? this.#adopt(server, state, socket);
+    const connection = this.#lookup(socket) ?? this.#adopt(server, state, socket);
     connection.addResponse(response);
     response.on('close', this.#onResponseClose);
     this.#inFlight++;
@@ -431,7 +435,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
 
   #trackUpgrades(server: ServerLike, on: (event: string, listener: Listener) => void): void {
     const onUpgrade = (request: http.IncomingMessage): void => {
-      const connection = this.#connections.get(request.socket);
+      const connection = this.#lookup(request.socket);
       if (connection === undefined || connection.kind === 'upgraded') return;
       connection.kind = 'upgraded';
       this.#more.upgraded++;
@@ -480,7 +484,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   }
 
   #responseClosed(response: http.ServerResponse): void {
-    const connection = this.#connections.get(response.req.socket);
+    const connection = this.#lookup(response.req.socket);
     if (connection === undefined) return;
     if (!connection.removeResponse(response)) return;
     this.#settle(response);
@@ -504,18 +508,24 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     }
   }
 
+  /** The record of a raw socket, or of the TLS socket over it. */
+  #lookup(socket: net.Socket): TrackedConnection | undefined {
+    return this.#connections.get(socket) ?? this.#byTlsSocket.get(socket);
+  }
+
   #socketClosed(socket: net.Socket): void {
-    const connection = this.#connections.get(socket);
+    const connection = this.#lookup(socket);
     if (connection !== undefined) this.#remove(connection, true);
   }
 
   #remove(connection: TrackedConnection, notify: boolean): void {
     const { socket, tlsSocket } = connection;
     this.#connections.delete(socket);
-    socket.removeListener('close', this.#onSocketClose);
-    if (tlsSocket) {
-      this.#connections.delete(tlsSocket);
-      tlsSocket.removeListener('close', this.#onSocketClose);
+    if (tlsSocket) this.#byTlsSocket.delete(tlsSocket);
+    // Before watch() no socket got our listener: nothing to remove.
+    if (this.#watching) {
+      socket.removeListener('close', this.#onSocketClose);
+      tlsSocket?.removeListener('close', this.#onSocketClose);
     }
     // Responses still queued behind a closed socket never get their own `close` from Node.
     for (const response of connection.takeResponses()) {
