@@ -301,15 +301,8 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
     await expectAllClosed(terminator);
   });
 
-  test('Expect: 100-continue (no checkContinue listener): the body sent after 100 Continue is received and answered with Connection: close', async () => {
-    let received = 0;
-    const { port, terminator } = await serveHttp1(cleanups, kind, (req, res) => {
-      req.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-      });
-      req.on('end', () => res.end(`received ${received}`));
-    });
-    const socket = await rawClient(cleanups, kind, port);
+  /** Sends a 5-byte POST's head with `Expect: 100-continue`; resolves once the server's 100 Continue arrives. */
+  async function expectContinue(socket: Awaited<ReturnType<typeof rawClient>>): Promise<void> {
     const continued = new Promise<void>((resolve) => {
       const onData = (chunk: Buffer): void => {
         if (chunk.toString('latin1').startsWith('HTTP/1.1 100')) {
@@ -321,6 +314,18 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
     });
     socket.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n');
     await within(continued, 2_000, '100 Continue');
+  }
+
+  test('Expect: 100-continue (no checkContinue listener): the body sent after 100 Continue is received and answered with Connection: close', async () => {
+    let received = 0;
+    const { port, terminator } = await serveHttp1(cleanups, kind, (req, res) => {
+      req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+      });
+      req.on('end', () => res.end(`received ${received}`));
+    });
+    const socket = await rawClient(cleanups, kind, port);
+    await expectContinue(socket);
     const outcome = collect(socket);
     const done = timedTerminate(terminator, 5_000);
     await sleep(200);
@@ -346,17 +351,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
       req.on('end', () => res.end(`received ${received}`));
     });
     const socket = await rawClient(cleanups, kind, port);
-    const continued = new Promise<void>((resolve) => {
-      const onData = (chunk: Buffer): void => {
-        if (chunk.toString('latin1').startsWith('HTTP/1.1 100')) {
-          socket.off('data', onData);
-          resolve();
-        }
-      };
-      socket.on('data', onData);
-    });
-    socket.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n');
-    await within(continued, 2_000, '100 Continue');
+    await expectContinue(socket);
     const outcome = collect(socket);
     const done = timedTerminate(terminator, 3_000);
     await sleep(200);
