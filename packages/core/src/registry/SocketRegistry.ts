@@ -6,7 +6,7 @@ import type * as tls from 'node:tls';
 import { isHttp2Server, isTlsServer, releaseConnectionsChecker, speaksHttp1, stopAccepting } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
 import { type Http2Hooks, trackHttp2 } from './http2.js';
-import { TrackedConnection } from './TrackedConnection.js';
+import { peerKey, TrackedConnection } from './TrackedConnection.js';
 
 /** Events of a registry. Each is emitted synchronously from the Node event that caused it. */
 export interface SocketRegistryEvents {
@@ -75,8 +75,6 @@ const UPGRADE_EVENTS = ['upgrade', 'connect'] as const;
 /** Old records a new connection checks for a closed socket before `watch()`: two keep dead ones bounded. */
 const SWEEP_PER_CONNECTION = 2;
 const EXPECT_EVENTS = ['checkContinue', 'checkExpectation'] as const;
-
-const peerKey = (socket: net.Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
 
 /**
  * The registry of one terminator. It adds listeners to the servers it tracks and removes
@@ -177,11 +175,6 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
    */
   mayHaveUntracked(server: ServerLike): boolean {
     return this.#servers.get(server)?.untrackedAtStart !== 0;
-  }
-
-  /** Tracked connections of one server. */
-  countOf(server: ServerLike): number {
-    return this.#servers.get(server)?.count ?? 0;
   }
 
   /** Resolves when no tracked connection is left. Event-driven: nothing polls. */

@@ -8,6 +8,14 @@ import type { ConnectionKind, ServerLike } from '../types.js';
 const NO_RESPONSES: readonly ServerResponse[] = Object.freeze([]);
 
 /**
+ * A connection's peer address: the same for a raw socket, the TLS socket over it and an HTTP/2
+ * session's socket proxy, and unique among one listener's open connections. The registry joins
+ * those three by it. Not exported from the package.
+ */
+export const peerKey = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
+  `${socket.remoteAddress}|${socket.remotePort}`;
+
+/**
  * A connection of a tracked server. Strategies read it; only the registry changes it.
  * `responses` is in arrival order, so the last one is the one that closes a pipelined connection.
  */

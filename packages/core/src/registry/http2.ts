@@ -3,7 +3,7 @@
 import type { EventEmitter } from 'node:events';
 import type * as http2 from 'node:http2';
 import type { ServerLike } from '../types.js';
-import type { TrackedConnection } from './TrackedConnection.js';
+import { peerKey, type TrackedConnection } from './TrackedConnection.js';
 
 /** What the registry does when a session or a stream comes and goes; it owns every counter. */
 export interface Http2Hooks {
@@ -27,10 +27,6 @@ interface ConnectionEvents {
   off(event: 'connection' | 'close', listener: (connection: TrackedConnection) => void): unknown;
 }
 
-/** The peer address of a socket: the same for a raw socket, its TLS socket and the session's proxy. */
-const peerOf = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
-  `${socket.remoteAddress}|${socket.remotePort}`;
-
 /**
  * Tracks the sessions and streams of an http2 server (h2c or TLS, with or without allowHTTP1).
  *
@@ -51,11 +47,11 @@ export function trackHttp2(
   const bySession = new WeakMap<http2.Http2Session, TrackedConnection>();
 
   const onConnection = (connection: TrackedConnection): void => {
-    if (connection.server === server) waiting.set(peerOf(connection.socket), connection);
+    if (connection.server === server) waiting.set(peerKey(connection.socket), connection);
   };
   const onClose = (connection: TrackedConnection): void => {
     if (connection.server !== server) return;
-    const key = peerOf(connection.socket);
+    const key = peerKey(connection.socket);
     if (waiting.get(key) === connection) waiting.delete(key);
   };
   registry.on('connection', onConnection);
@@ -69,7 +65,7 @@ export function trackHttp2(
   on('session', (session: http2.ServerHttp2Session) => {
     const socket = session.socket;
     if (socket === undefined) return;
-    const key = peerOf(socket);
+    const key = peerKey(socket);
     const connection = waiting.get(key);
     // Not found: the connection was accepted before the server was tracked.
     if (connection === undefined) return;
