@@ -6,6 +6,7 @@ import * as http2 from 'node:http2';
 import type { Attached, BenchServer } from '../adapters/types.js';
 import type { Clients } from '../lib/helpers.js';
 import { listen, now, sleep, within } from '../lib/net.js';
+import { timeTerminate } from '../lib/terminate.js';
 
 /** Each in-flight request's handler time, in ms: they end one after another after terminate(). */
 export const DELAYS_MS = [20, 30, 40, 50] as const;
@@ -61,21 +62,10 @@ export async function inflightRun(
   await within(arrival, 5_000);
   await sleep(TERMINATE_AFTER_MS);
 
-  const terminateStart = now();
-  let terminateEnd = Number.NaN;
-  const termination =
-    attached?.terminate().then(
-      () => {
-        terminateEnd = now();
-      },
-      (caught: unknown) => {
-        error = `terminate rejected: ${caught instanceof Error ? caught.message : String(caught)}`;
-      },
-    ) ?? Promise.resolve();
   // A library still waiting a second past its own deadline is recorded as unresolved.
-  await within(termination, gracefulTimeoutMs + 1_000);
-  const resolved = !Number.isNaN(terminateEnd);
-  const terminateMs = resolved ? terminateEnd - terminateStart : now() - terminateStart;
+  const timed = await timeTerminate(attached, gracefulTimeoutMs + 1_000);
+  if (timed.error !== undefined) error = timed.error;
+  const { resolved, terminateMs } = timed;
   const outcome = await done.catch(() => ({ completed: 0, goaways: 0 }));
   clients.release();
   (server as { closeAllConnections?: () => void }).closeAllConnections?.();
@@ -87,7 +77,7 @@ export async function inflightRun(
     goaways: outcome.goaways,
     resolved,
     terminateMs,
-    afterLastMs: resolved ? terminateEnd - lastFinish : Number.NaN,
+    afterLastMs: resolved ? timed.end - lastFinish : Number.NaN,
     error,
   };
 }

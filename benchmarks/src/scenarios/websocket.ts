@@ -8,6 +8,7 @@ import { adapterById } from '../adapters/index.js';
 import type { Attached } from '../adapters/types.js';
 import { Clients } from '../lib/helpers.js';
 import { listen, now, within } from '../lib/net.js';
+import { timeTerminate } from '../lib/terminate.js';
 import type { WebSocketParams, WebSocketRun } from '../results.js';
 
 export async function runWebSocket(adapterId: string, params: WebSocketParams, sink: WebSocketRun[]): Promise<void> {
@@ -41,21 +42,10 @@ async function once(adapterId: string, params: WebSocketParams, clients: Clients
   const { opened: open } = await opened;
   if (open !== params.clients) throw new Error(`only ${open} of ${params.clients} WebSocket clients opened`);
 
-  const terminateStart = now();
-  let terminateEnd = Number.NaN;
-  const termination =
-    attached?.terminate().then(
-      () => {
-        terminateEnd = now();
-      },
-      (caught: unknown) => {
-        error = `terminate rejected: ${caught instanceof Error ? caught.message : String(caught)}`;
-      },
-    ) ?? Promise.resolve();
   // A library still waiting a second past its own deadline is recorded as unresolved.
-  await within(termination, params.gracefulTimeoutMs + 1_000);
-  const resolved = !Number.isNaN(terminateEnd);
-  const terminateMs = resolved ? terminateEnd - terminateStart : now() - terminateStart;
+  const timed = await timeTerminate(attached, params.gracefulTimeoutMs + 1_000);
+  if (timed.error !== undefined) error = timed.error;
+  const { resolved, terminateMs } = timed;
   // Clients the library left open are ended here (they then report 1006).
   if ((await within(closed, 2_000)) === 'timeout') clients.release();
   const { codes } = await closed;
@@ -70,7 +60,7 @@ async function once(adapterId: string, params: WebSocketParams, clients: Clients
     codes,
     resolved,
     terminateMs,
-    afterLastCloseMs: resolved ? terminateEnd - lastClose : Number.NaN,
+    afterLastCloseMs: resolved ? timed.end - lastClose : Number.NaN,
     error,
   };
 }
