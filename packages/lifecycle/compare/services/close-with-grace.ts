@@ -7,7 +7,7 @@ const close = (server: Server): Promise<void> => new Promise((resolve) => server
 const servers = await startServers();
 if (scenario === 'done-sync') {
   // Callback style, done() called synchronously.
-  closeWithGrace({ delay: GRACE_MS }, (_options, done) => {
+  closeWithGrace({ delay: GRACE_MS }, (_options: object, done: (error?: Error) => void) => {
     mark('HOOK start');
     done();
   });
