@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { type Clock, systemClock } from './clock.js';
 import { KeepAliveDrain } from './drain/KeepAliveDrain.js';
+import { InvalidOptionTypeError } from './errors.js';
 import { DestroyForce } from './force/DestroyForce.js';
 import { type CreateTerminatorOptions, resolveConfig, type StrategyClass } from './options.js';
 import { SocketRegistry } from './registry/SocketRegistry.js';
@@ -29,7 +30,49 @@ export function createTerminator(options: CreateTerminatorOptions): Terminator {
   choose<Clock>(scope, TOKENS.clock, options.clock, systemClock);
   choose(scope, TOKENS.drain, options.drain, KeepAliveDrain);
   choose(scope, TOKENS.force, options.force, DestroyForce);
+  build(scope, TOKENS.drain, 'drain', options.drain, 'begin');
+  build(scope, TOKENS.force, 'force', options.force, 'force');
   return scope.resolve(Terminator);
+}
+
+/**
+ * Builds this terminator's strategy now, so that a class tsyringe cannot construct (constructor
+ * parameters without `@injectable()`) or one whose instances lack the strategy's method fails
+ * here, naming the option, and not with tsyringe's own message or at the first shutdown. The
+ * instance is then registered in this terminator's scope, so the terminator gets that one.
+ */
+function build<T extends object>(
+  scope: DependencyContainer,
+  token: Token<T>,
+  option: 'drain' | 'force',
+  chosen: T | StrategyClass<T> | undefined,
+  method: string,
+): void {
+  // A strategy that came from the container is named by its token: the option was not given.
+  const name = chosen === undefined ? `${option} (registered under TOKENS.${option})` : option;
+  let instance: T;
+  try {
+    instance = scope.resolve(token);
+  } catch (error) {
+    // The user's own container registration failed to build: tsyringe's message names it.
+    if (chosen === undefined) throw error;
+    throw new InvalidOptionTypeError(
+      'createTerminator',
+      name,
+      `a ${option} strategy class tsyringe can construct (no constructor parameters, or @injectable() ones)`,
+      chosen,
+      { cause: error },
+    );
+  }
+  if (typeof (instance as Record<string, unknown>)[method] !== 'function') {
+    throw new InvalidOptionTypeError(
+      'createTerminator',
+      name,
+      `a ${option} strategy: an object with a ${method}() method`,
+      instance,
+    );
+  }
+  scope.register<T>(token, { useValue: instance });
 }
 
 function choose<T extends object>(

@@ -22,8 +22,9 @@ export class InvalidOptionTypeError extends TypeError {
     readonly option: string,
     expected: string,
     readonly received: unknown,
+    options?: ErrorOptions,
   ) {
-    super(message(where, option, expected, received));
+    super(message(where, option, expected, received), options);
   }
 }
 

@@ -86,7 +86,12 @@ export function resolveConfig(options: CreateTerminatorOptions): TerminatorConfi
     throw new InvalidOptionTypeError(WHERE, 'container', 'a tsyringe DependencyContainer', options.container);
   }
   const clock = options.clock;
-  if (clock !== undefined && (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function')) {
+  if (
+    clock !== undefined &&
+    (typeof clock?.now !== 'function' ||
+      typeof clock.setTimeout !== 'function' ||
+      typeof clock.clearTimeout !== 'function')
+  ) {
     throw new InvalidOptionTypeError(WHERE, 'clock', 'a Clock (now, setTimeout, clearTimeout)', clock);
   }
   return { servers: [...new Set(list as ServerLike[])], gracefulTimeoutMs };

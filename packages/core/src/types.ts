@@ -2,6 +2,7 @@
 import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as https from 'node:https';
+import type { StrategyError } from './errors.js';
 
 /** A server lastcall can drain: http, https, or http2 (h2c or TLS, with or without allowHTTP1). */
 export type ServerLike = http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer;
@@ -22,7 +23,8 @@ export type TerminationPhase = 'drain' | 'force';
 /** A failure that the terminator caught and survived; the shutdown went on. */
 export interface TerminationFailure {
   readonly phase: TerminationPhase;
-  readonly error: unknown;
+  /** The strategy's throw or rejection is its `cause`. */
+  readonly error: StrategyError;
 }
 
 /** What `terminate()` resolves with: what happened, for a log line or a test. */

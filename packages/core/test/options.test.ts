@@ -12,6 +12,18 @@ import {
 const server = http.createServer();
 afterAll(() => server.close());
 
+/** A drain whose constructor takes a parameter with no default: tsyringe has nothing to pass. */
+class NeedsArgumentDrain extends KeepAliveDrain {
+  constructor(readonly label: string) {
+    super();
+  }
+}
+
+/** A class, but not a strategy: no begin(), no force(). */
+class NotADrain {
+  readonly kind = 'not a strategy';
+}
+
 type Case = [label: string, call: () => unknown, errorClass: typeof TypeError | typeof RangeError, fragments: string[]];
 
 const cases: Case[] = [
@@ -58,6 +70,24 @@ const cases: Case[] = [
     ['"drain"', 'begin()'],
   ],
   [
+    'a drain class whose constructor needs an argument (tsyringe cannot build it)',
+    () => createTerminator({ server, drain: NeedsArgumentDrain as never }),
+    TypeError,
+    ['"drain"', 'tsyringe can construct', 'NeedsArgumentDrain'],
+  ],
+  [
+    'a drain class whose instances have no begin()',
+    () => createTerminator({ server, drain: NotADrain as never }),
+    TypeError,
+    ['"drain"', 'begin()'],
+  ],
+  [
+    'a force class whose instances have no force()',
+    () => createTerminator({ server, force: NotADrain as never }),
+    TypeError,
+    ['"force"', 'force()'],
+  ],
+  [
     'a force that is not a strategy',
     () => createTerminator({ server, force: 'destroy' as never }),
     TypeError,
@@ -74,6 +104,12 @@ const cases: Case[] = [
     () => createTerminator({ server, clock: { now: 1 } as never }),
     TypeError,
     ['"clock"'],
+  ],
+  [
+    'a clock without clearTimeout',
+    () => createTerminator({ server, clock: { now: () => 0, setTimeout: () => 0 } as never }),
+    TypeError,
+    ['"clock"', 'clearTimeout'],
   ],
   [
     'a negative idleGraceMs',
