@@ -1,6 +1,7 @@
 // Leak and churn: 100,000 connections through a tracked server, 1,000 create/terminate cycles,
-// and terminators nobody used. Needs `global.gc`: run with `pnpm test:leak` (node --expose-gc);
-// a plain `jest` run skips this file and says why.
+// and terminators nobody used. Needs `global.gc`: `pnpm test` runs it after the suite, with
+// node --expose-gc (or alone: `pnpm test:leak`); a plain jest run leaves it out (jest.config.ts),
+// and if it is run without the collector anyway, it skips itself and says why.
 import { createHook } from 'node:async_hooks';
 import * as http from 'node:http';
 import * as net from 'node:net';
