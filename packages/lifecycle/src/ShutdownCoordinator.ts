@@ -139,7 +139,7 @@ export class ShutdownCoordinator {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionTypeError(where, 'options', 'an object', options);
     }
-    const phase = options.phase ?? 'onShutdown';
+    const phase = options.phase === undefined ? 'onShutdown' : options.phase;
     if (!isPhase(phase)) throw new InvalidOptionTypeError(where, 'phase', `one of ${PHASES.join(', ')}`, phase);
     if (typeof run !== 'function') throw new InvalidOptionTypeError(where, 'run', 'a function', run);
     const hook: HookConfig = {

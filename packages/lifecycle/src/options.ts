@@ -141,8 +141,19 @@ export function resolveConfig(options: CoordinatorOptions = {}): CoordinatorConf
   }
   return {
     signals: resolveSignals(options.signals),
-    deadlineMs: assertDurationMs(WHERE, 'deadline', options.deadline ?? DEFAULT_DEADLINE_MS, true),
-    hookTimeoutMs: assertDurationMs(WHERE, 'hookTimeout', options.hookTimeout ?? DEFAULT_HOOK_TIMEOUT_MS, true),
+    // `=== undefined`, not `??`: an explicit null is bad input, not "use the default" (as in core).
+    deadlineMs: assertDurationMs(
+      WHERE,
+      'deadline',
+      options.deadline === undefined ? DEFAULT_DEADLINE_MS : options.deadline,
+      true,
+    ),
+    hookTimeoutMs: assertDurationMs(
+      WHERE,
+      'hookTimeout',
+      options.hookTimeout === undefined ? DEFAULT_HOOK_TIMEOUT_MS : options.hookTimeout,
+      true,
+    ),
     gracefulTimeoutMs:
       options.gracefulTimeout === undefined
         ? undefined
