@@ -2,12 +2,14 @@
 // never read, or send what the happy path never sends. Each test name states the outcome.
 import type * as http from 'node:http';
 import * as net from 'node:net';
+import { KeepAliveDrain } from '@lastcall/core';
 import type { Http1Kind } from '../helpers/servers';
 import { deferred, sleep, within } from '../helpers/signals';
 import {
   Cleanups,
   collect,
   expectAllClosed,
+  PATIENT_GRACE_MS,
   parseResponse,
   rawClient,
   SETTLE_BOUND_MS,
@@ -106,15 +108,17 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
     }, 100);
     cleanups.add(() => clearInterval(trickle));
     await sleep(350);
-    const { report, elapsed } = await timedTerminate(terminator, 5_000);
+    // The head takes 26 ticks (about 2.6 s), more on a loaded machine where intervals fire late:
+    // the deadline is far enough that only a drain waiting for it, not for the head, misses it.
+    const { report, elapsed } = await timedTerminate(terminator, 15_000);
     const reply = parseResponse((await outcome).text);
     expect(reply.status).toBe(200);
     expect(reply.headers.connection).toBe('close');
     expect(reply.body).toBe('slow but served');
     expect(report.timedOut).toBe(false);
     expect(report.requests).toMatchObject({ receivedDuringDrain: 1, completed: 1, aborted: 0 });
-    // The head needed about 2.6 s; the drain waited for it, not for the 5 s deadline.
-    expect(elapsed).toBeLessThan(4_500);
+    // The drain waited for the head, not for the 15 s deadline.
+    expect(elapsed).toBeLessThan(12_000);
     await expectAllClosed(terminator);
   });
 
@@ -164,8 +168,12 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
     await expectAllClosed(terminator);
   });
 
-  test('a request in the same packet as the FIN, on a connection idle when terminate() started: counted (received, aborted) and no hang', async () => {
-    const { port, terminator } = await serveHttp1(cleanups, kind, (_req, res) => res.end('ok'));
+  test('a request in the same packet as the FIN, on a connection idle when terminate() started: counted received and settled once, and no hang', async () => {
+    // A long grace: the request must reach the server before the idle close, however loaded
+    // the machine is (this test is about the count, not the grace).
+    const { port, terminator } = await serveHttp1(cleanups, kind, (_req, res) => res.end('ok'), {
+      drain: new KeepAliveDrain({ idleGraceMs: PATIENT_GRACE_MS }),
+    });
     const socket = await rawClient(cleanups, kind, port);
     // One request first, so the connection is an idle keep-alive one when the drain begins.
     const first = new Promise<void>((resolve) => {
@@ -188,21 +196,28 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
     const { report, elapsed } = await done;
     await outcome;
     expect(report.timedOut).toBe(false);
-    expect(report.requests.receivedDuringDrain).toBe(report.requests.completed + report.requests.aborted);
+    // Whether Node answers it before it acts on the FIN (this handler answers at once, and it
+    // does) is Node's affair; lastcall must see the request and settle it exactly once.
+    expect(report.requests.receivedDuringDrain).toBe(1);
+    expect(report.requests.completed + report.requests.aborted).toBe(1);
     expect(elapsed).toBeLessThan(2_000);
     await expectAllClosed(terminator);
   });
 
   test('a response streamed slowly (SSE) past the deadline is forced at the deadline: the client sees it cut, the report counts it aborted', async () => {
+    const streaming = deferred();
     const { port, terminator } = await serveHttp1(cleanups, kind, (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('data: tick\n\n');
       const timer = setInterval(() => res.write('data: tick\n\n'), 50);
       res.on('close', () => clearInterval(timer));
+      streaming.resolve();
     });
     const socket = await rawClient(cleanups, kind, port);
     const outcome = collect(socket);
     socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
-    await sleep(150);
+    // In flight when the drain begins: inFlightAtStart and the forced count depend on it.
+    await within(streaming.promise, 2_000, 'the stream to start');
     const { report, elapsed } = await timedTerminate(terminator, 500);
     const { text } = await outcome;
     expect(text).toContain('data: tick');
@@ -216,9 +231,14 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
   });
 
   test('a long-poll answered before the deadline completes with Connection: close; one never answered is forced', async () => {
+    const answeredArrived = deferred();
+    const hungArrived = deferred();
     const { port, terminator } = await serveHttp1(cleanups, kind, (req, res) => {
       // The header was sent before the drain: the response could still get Connection: close.
-      if (req.url === '/answered') setTimeout(() => res.end('event'), 300);
+      if (req.url === '/answered') {
+        answeredArrived.resolve();
+        setTimeout(() => res.end('event'), 300);
+      } else hungArrived.resolve();
     });
     const answered = await rawClient(cleanups, kind, port);
     const hung = await rawClient(cleanups, kind, port);
@@ -226,7 +246,8 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
     const hungOutcome = collect(hung);
     answered.write('GET /answered HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     hung.write('GET /hung HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-    await sleep(100);
+    // Both in flight when the drain begins (inFlightAtStart: 2), whatever the machine's load.
+    await within(Promise.all([answeredArrived.promise, hungArrived.promise]), 2_000, 'both long-polls');
     const { report, elapsed } = await timedTerminate(terminator, 1_000);
     const reply = parseResponse((await answeredOutcome).text);
     expect(reply.body).toBe('event');
@@ -390,15 +411,18 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
       cleanups.add(end);
     });
     const socket = await rawClient(cleanups, kind, port);
+    const established = deferred();
     const echoed = new Promise<void>((resolve) => {
       let text = '';
       socket.on('data', (chunk: Buffer) => {
         text += chunk.toString('latin1');
+        if (text.includes('200 Connection Established')) established.resolve();
         if (text.includes('ping')) resolve();
       });
     });
     socket.write(`CONNECT 127.0.0.1:${echoPort} HTTP/1.1\r\nHost: 127.0.0.1:${echoPort}\r\n\r\n`);
-    await sleep(100);
+    // As a real client does: send through the tunnel once the proxy said it is up.
+    await within(established.promise, 2_000, 'the tunnel to be established');
     socket.write('ping');
     await within(echoed, 2_000, 'the tunnel to echo');
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -413,20 +437,23 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
   });
 
   test('terminate() called from inside a request handler: that response is delivered with Connection: close and terminate() resolves right after', async () => {
-    let pending: ReturnType<typeof timedTerminate> | undefined;
+    const called = deferred<{ pending: ReturnType<typeof timedTerminate>; stateInHandler: string }>();
     const { port, terminator } = await serveHttp1(cleanups, kind, (_req, res) => {
-      pending = timedTerminate(terminator, 5_000);
+      const pending = timedTerminate(terminator, 5_000);
+      // Read at once: the drain must have begun within the call, before the handler goes on.
+      called.resolve({ pending, stateInHandler: terminator.state });
       setTimeout(() => res.end('bye'), 50);
     });
     const socket = await rawClient(cleanups, kind, port);
     const outcome = collect(socket);
     socket.write(GET);
+    const { pending, stateInHandler } = await within(called.promise, 2_000, 'the handler to call terminate()');
+    expect(stateInHandler).toBe('draining');
     const reply = parseResponse((await outcome).text);
     expect(reply.status).toBe(200);
     expect(reply.headers.connection).toBe('close');
     expect(reply.body).toBe('bye');
-    expect(pending).toBeDefined();
-    const { report, elapsed } = await (pending as NonNullable<typeof pending>);
+    const { report, elapsed } = await pending;
     expect(report.timedOut).toBe(false);
     expect(report.requests).toMatchObject({ inFlightAtStart: 1, completed: 1, aborted: 0 });
     expect(elapsed).toBeLessThan(1_000);

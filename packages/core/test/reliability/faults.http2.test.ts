@@ -128,14 +128,18 @@ describe.each<Kind>(['h2c', 'h2'])('%s: faults', (kind) => {
   });
 
   test('a slow stream (SSE) past the deadline is forced at the deadline: cut on the client, counted aborted and its session forced', async () => {
+    const streaming = deferred();
     const { terminator, connect } = await serve((stream) => {
       stream.respond({ ':status': 200, 'content-type': 'text/event-stream' });
+      stream.write('data: tick\n\n');
       const timer = setInterval(() => stream.write('data: tick\n\n'), 50);
       stream.on('close', () => clearInterval(timer));
+      streaming.resolve();
     });
     const session = await connect();
     const reply = read(session.request({ ':path': '/events' }));
-    await sleep(150);
+    // In flight when the drain begins: inFlightAtStart and the forced session depend on it.
+    await within(streaming.promise, 2_000, 'the stream to start');
     const { report, elapsed } = await timedTerminate(terminator, 400);
     const { body, rstCode } = await reply;
     expect(body).toContain('data: tick');
@@ -192,19 +196,24 @@ describe.each<Kind>(['h2c', 'h2'])('%s: faults', (kind) => {
   });
 
   test('terminate() called from inside a stream handler: that stream completes and terminate() resolves right after', async () => {
-    let pending: ReturnType<typeof timedTerminate> | undefined;
+    const called = deferred<{ pending: ReturnType<typeof timedTerminate>; stateInHandler: string }>();
     const { terminator, connect } = await serve((stream) => {
-      pending = timedTerminate(terminator, 5_000);
+      const pending = timedTerminate(terminator, 5_000);
+      // Read at once: the drain must have begun within the call, before the handler goes on.
+      called.resolve({ pending, stateInHandler: terminator.state });
       setTimeout(() => {
         stream.respond({ ':status': 200 });
         stream.end('bye');
       }, 50);
     });
     const session = await connect();
-    const { body, rstCode } = await read(session.request({ ':path': '/' }));
+    const reply = read(session.request({ ':path': '/' }));
+    const { pending, stateInHandler } = await within(called.promise, 2_000, 'the handler to call terminate()');
+    expect(stateInHandler).toBe('draining');
+    const { body, rstCode } = await reply;
     expect(body).toBe('bye');
     expect(rstCode).toBe(0);
-    const { report, elapsed } = await (pending as NonNullable<typeof pending>);
+    const { report, elapsed } = await pending;
     expect(report.timedOut).toBe(false);
     expect(report.streams).toMatchObject({ inFlightAtStart: 1, completed: 1, aborted: 0 });
     expect(elapsed).toBeLessThan(1_000);

@@ -22,6 +22,7 @@ import {
   expectAllClosed,
   listenerCounts,
   openConnections,
+  PATIENT_GRACE_MS,
   parseResponse,
   rawClient,
   SETTLE_BOUND_MS,
@@ -38,12 +39,21 @@ function bareServer(handler: http.RequestListener = (_req, res) => res.end('ok')
   return server;
 }
 
-/** A request the handler never answers; resolves once the server has it. */
-async function hungRequest(port: number): Promise<{ outcome: Promise<string> }> {
+/** A handler that never answers, and a promise that resolves once it has a request. */
+function neverAnswers(): { handler: http.RequestListener; arrived: Promise<void> } {
+  const arrived = deferred();
+  return { handler: () => arrived.resolve(), arrived: arrived.promise };
+}
+
+/**
+ * A request the handler never answers; resolves once the handler has it. Not sooner: a
+ * connection that has not sent a byte is closed at once by the drain, and no force would run.
+ */
+async function hungRequest(port: number, arrived: Promise<void>): Promise<{ outcome: Promise<string> }> {
   const socket = await rawClient(cleanups, 'http', port);
   const outcome = collect(socket).then(({ text, error }) => error ?? (text === '' ? 'closed' : 'answered'));
   socket.write('GET /hung HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
-  await sleep(50);
+  await within(arrived, 2_000, 'the hung request to reach its handler');
   return { outcome };
 }
 
@@ -98,9 +108,16 @@ describe('terminate() at odd moments of the server', () => {
   test.failing('during listen() on a host name (lookup on the thread pool): the server ends up closed', async () => {
     const server = bareServer();
     const terminator = createTerminator({ server });
+    const listening = new Promise<void>((resolve) => server.once('listening', () => resolve()));
     server.listen(0, 'localhost');
     await timedTerminate(terminator, 2_000);
-    await sleep(200);
+    // Wait for the lookup to end in `listening` rather than for a fixed time: a slow lookup must
+    // not make the assertion pass by being early. Bounded, and a timeout is not a failure: once
+    // terminate() handles this race, `listening` never comes, the assertion passes and
+    // test.failing reports the fix. The server, listening or not, is closed by bareServer's clean-up.
+    await within(listening, 2_000, "the server's 'listening'").catch(() => undefined);
+    // A fix may close the server from its own `listening` listener: let that run first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     expect(server.listening).toBe(false);
   });
 
@@ -154,8 +171,9 @@ describe('strategies that throw, reject or hang (beyond strategies.test.ts)', ()
         throw new Error('force threw');
       },
     };
-    const { port, terminator } = await serveHttp1(cleanups, 'http', () => undefined, { force: broken });
-    const { outcome } = await hungRequest(port);
+    const hung = neverAnswers();
+    const { port, terminator } = await serveHttp1(cleanups, 'http', hung.handler, { force: broken });
+    const { outcome } = await hungRequest(port, hung.arrived);
     const { report, elapsed } = await timedTerminate(terminator, 200);
     expect(report.failures.map((f) => f.phase)).toEqual(['force']);
     expect(isStrategyError(report.failures[0]?.error)).toBe(true);
@@ -175,8 +193,9 @@ describe('strategies that throw, reject or hang (beyond strategies.test.ts)', ()
         throw new Error('force threw');
       },
     };
-    const { port, terminator } = await serveHttp1(cleanups, 'http', () => undefined, { drain, force });
-    const { outcome } = await hungRequest(port);
+    const hung = neverAnswers();
+    const { port, terminator } = await serveHttp1(cleanups, 'http', hung.handler, { drain, force });
+    const { outcome } = await hungRequest(port, hung.arrived);
     const { report, elapsed } = await timedTerminate(terminator, 200);
     expect(report.failures.map((f) => f.phase)).toEqual(['drain', 'force']);
     expect(report.timedOut).toBe(true);
@@ -191,14 +210,19 @@ describe('strategies that throw, reject or hang (beyond strategies.test.ts)', ()
         throw new Error('onRequest threw');
       }
     }
+    // The second request comes on a connection idle when the drain begins: a long grace, so it
+    // reaches the server before the idle close however loaded the machine is.
     const { port, terminator } = await serveHttp1(cleanups, 'http', (_req, res) => res.end('served'), {
-      drain: ThrowingOnRequest,
+      drain: new ThrowingOnRequest({ idleGraceMs: PATIENT_GRACE_MS }),
     });
     const agent = keepAliveAgent('http');
     cleanups.add(() => agent.destroy());
     await get('http', port, '/', agent);
     const done = timedTerminate(terminator, 2_000);
     const reply = await get('http', port, '/', agent);
+    // onRequest threw before it could mark the response Connection: close, so the connection
+    // stays open; the client closes it rather than wait out the grace.
+    agent.destroy();
     const { report } = await done;
     expect(reply.body).toBe('served');
     expect(report.failures.map((f) => f.phase)).toEqual(['drain']);
@@ -213,21 +237,31 @@ describe('strategies that throw, reject or hang (beyond strategies.test.ts)', ()
       }
     }
     const release = deferred();
+    const arrived = deferred();
     const { port, terminator } = await serveHttp1(
       cleanups,
       'http',
-      (_req, res) => void release.promise.then(() => res.end('late')),
+      (_req, res) => {
+        arrived.resolve();
+        void release.promise.then(() => res.end('late'));
+      },
       { drain: ThrowingOnIdle },
     );
     const agent = keepAliveAgent('http');
     cleanups.add(() => agent.destroy());
     const reply = get('http', port, '/', agent);
-    await sleep(50);
+    // In flight when the drain begins, so its response is the one marked Connection: close.
+    await within(arrived.promise, 2_000, 'the request');
     const done = timedTerminate(terminator, 600);
     release.resolve();
-    expect((await reply).body).toBe('late');
+    const { body, headers } = await reply;
+    expect(body).toBe('late');
+    expect(headers.connection).toBe('close');
     const { report, elapsed } = await done;
     expect(report.failures.some((f) => f.phase === 'drain')).toBe(true);
+    // Ended by the Connection: close response, not by the force at the deadline.
+    expect(report.timedOut).toBe(false);
+    expect(report.connections.forced).toBe(0);
     expect(elapsed).toBeLessThan(600 + SETTLE_BOUND_MS);
     await expectAllClosed(terminator);
   });
@@ -249,8 +283,9 @@ describe('strategies that throw, reject or hang (beyond strategies.test.ts)', ()
 
   test('a force that never settles does not hold terminate(): the default destroy ends what is left within the settle bound', async () => {
     const stuck: ForceStrategy = { force: () => new Promise<void>(() => undefined) };
-    const { port, terminator } = await serveHttp1(cleanups, 'http', () => undefined, { force: stuck });
-    const { outcome } = await hungRequest(port);
+    const hung = neverAnswers();
+    const { port, terminator } = await serveHttp1(cleanups, 'http', hung.handler, { force: stuck });
+    const { outcome } = await hungRequest(port, hung.arrived);
     const { report, elapsed } = await timedTerminate(terminator, 200);
     expect(report.timedOut).toBe(true);
     expect(report.failures.map((f) => f.phase)).toEqual(['force']);

@@ -15,6 +15,14 @@ import { within } from '../helpers/signals';
  */
 export const SETTLE_BOUND_MS = 750;
 
+/**
+ * An idle grace far above the default (100 ms), for tests whose request must reach the server
+ * after terminate() began on a connection that was idle: with the default, a loaded machine can
+ * run the idle close first and the client gets ECONNRESET. It costs no time: a connection ends
+ * as soon as its `Connection: close` response is sent, or when its client closes it.
+ */
+export const PATIENT_GRACE_MS = 2_000;
+
 /** Clean-ups of one test, run in reverse order by `run()` (call it from `afterEach`). */
 export class Cleanups {
   readonly #list: Array<() => unknown> = [];
