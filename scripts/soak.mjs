@@ -14,6 +14,13 @@ if (![total, perBatch, seed].every(Number.isInteger) || total < 1 || perBatch < 
   process.exit(2);
 }
 
+/**
+ * The most one batch may take: the test inside has its own limit of 10 minutes (schedules.test.ts),
+ * and this leaves 5 more for jest to start and exit. A batch past it is killed and counts as a
+ * failure, so a hang in jest itself cannot stall the soak.
+ */
+const BATCH_TIMEOUT_MS = 15 * 60_000;
+
 const started = Date.now();
 const seeds = [];
 let ran = 0;
@@ -28,9 +35,14 @@ while (ran < total) {
       cwd: root,
       stdio: 'inherit',
       env: { ...process.env, LASTCALL_SEED: String(seed), LASTCALL_SCHEDULES: String(count) },
+      timeout: BATCH_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
     },
   );
   if (result.status !== 0) {
+    if (result.error?.code === 'ETIMEDOUT') {
+      console.error(`[soak] the batch with seed ${seed} ran past ${BATCH_TIMEOUT_MS / 60_000} min and was killed`);
+    }
     console.error(`[soak] FAILED in the batch with seed ${seed}; replay it with:`);
     console.error(
       `  LASTCALL_SEED=${seed} LASTCALL_SCHEDULES=${count} npx jest packages/ws/test/reliability/schedules.test.ts`,

@@ -11,6 +11,12 @@ export type HolderEvent = { type: 'ready'; opened: number; failed: number } | { 
 const CONCURRENCY = 200;
 /** No benchmark child lives this long; a holder left behind ends itself. */
 const HARD_LIMIT_MS = 20 * 60_000;
+/**
+ * How long one connection may take to connect and get its response's first bytes before it is
+ * destroyed and counted as failed: far above a benchmark's (milliseconds), so it only ends a
+ * hang. An answered connection then stays idle as long as the scenario wants: no limit there.
+ */
+const ANSWER_TIMEOUT_MS = 10_000;
 
 const REQUEST = `GET / HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`;
 let sockets: net.Socket[] = [];
@@ -25,14 +31,18 @@ function connectOne(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: HOST, port });
     let answered = false;
+    // Its 'close' below resolves false and does the bookkeeping.
+    const timer = setTimeout(() => socket.destroy(), ANSWER_TIMEOUT_MS);
     socket.setNoDelay(true);
     socket.once('connect', () => socket.write(REQUEST));
     socket.once('data', () => {
       answered = true;
+      clearTimeout(timer);
       resolve(true);
     });
     socket.on('error', () => undefined);
     socket.once('close', () => {
+      clearTimeout(timer);
       open--;
       if (!answered) resolve(false);
       if (open === 0) send({ type: 'closed', count: sockets.length });

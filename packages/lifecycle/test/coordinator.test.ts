@@ -302,20 +302,37 @@ describe('shutdown', () => {
     expect(run).not.toHaveBeenCalled();
   });
 
-  test('the console logger prints one line per phase and the report', async () => {
+  test('the console logger prints one line per phase, the drain and close of the servers, and the report, in order', async () => {
+    const server = http.createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const lines: string[] = [];
     const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void lines.push(text));
     const error = jest.spyOn(console, 'error').mockImplementation((text: string) => void lines.push(text));
     try {
-      const shutdown = createCoordinator({ process: fakeProcess(), onShutdown: { name: 'db', run: () => undefined } });
+      // A step in every phase: a phase without steps prints nothing.
+      const shutdown = createCoordinator({
+        process: fakeProcess(),
+        beforeShutdown: { name: 'ready', run: () => undefined },
+        onShutdown: { name: 'db', run: () => undefined },
+      });
+      shutdown.add(createTerminator({ server, gracefulTimeout: 5_000 }), { name: 'api' });
       await shutdown.shutdown();
     } finally {
       log.mockRestore();
       error.mockRestore();
+      if (server.listening) server.close();
     }
-    expect(lines[0]).toMatch(/^\[lastcall\] shutdown started by manual: .*deadline 25000 ms$/);
-    expect(lines.some((line) => /^\[lastcall\] onShutdown done in \d+ ms \(1 step\)$/.test(line))).toBe(true);
-    expect(lines.some((line) => /^\[lastcall\] shutdown complete in \d+ ms: exit code 0$/.test(line))).toBe(true);
+    const expected = [
+      /^\[lastcall\] shutdown started by manual: beforeShutdown 1 step, servers 1 step, onShutdown 1 step; deadline 25000 ms$/,
+      /^\[lastcall\] beforeShutdown done in \d+ ms \(1 step\)$/,
+      /^\[lastcall\] draining 0 connections, 0 requests in flight \(grace \d+ ms\)$/,
+      /^\[lastcall\] servers closed in \d+ ms: 0 connections closed gracefully, 0 forced; 0 requests completed, 0 aborted$/,
+      /^\[lastcall\] servers done in \d+ ms \(1 step\)$/,
+      /^\[lastcall\] onShutdown done in \d+ ms \(1 step\)$/,
+      /^\[lastcall\] shutdown complete in \d+ ms: exit code 0$/,
+    ];
+    // Every line but the last, which is the report (indented JSON in one console.log call).
+    expect(lines.slice(0, -1)).toEqual(expected.map((pattern) => expect.stringMatching(pattern)));
     expect(JSON.parse(lines[lines.length - 1] ?? '')).toMatchObject({ reason: 'manual', exitCode: 0 });
   });
 });

@@ -4,6 +4,15 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CHANNELS, createTerminator, type TerminationReport } from '@lastcall/core';
 
+/** The promise, or a rejection after `ms` saying what was awaited: a hang fails fast, and says where. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function listen(handler: http.RequestListener): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -33,10 +42,10 @@ test('start, drain, force and end are published in order, with the counts and th
   const terminator = createTerminator({ server, gracefulTimeout: 100 });
   const request = http.get({ host: '127.0.0.1', port, agent: false });
   request.on('error', () => undefined);
-  await new Promise((resolve) => server.once('request', resolve));
+  await within(new Promise((resolve) => server.once('request', resolve)), 5_000, 'the request to reach the server');
   const { seen, stop } = record();
   try {
-    const report = await terminator.terminate();
+    const report = await within(terminator.terminate(), 5_000, 'terminate() to resolve');
     expect(seen.map((s) => s.channel)).toEqual([CHANNELS.start, CHANNELS.drain, CHANNELS.force, CHANNELS.end]);
     for (const { message } of seen) expect(message.terminator).toBe(terminator);
     expect(seen[0]?.message).toMatchObject({ gracefulTimeoutMs: 100 });
@@ -53,7 +62,7 @@ test('a clean terminate publishes no force event', async () => {
   const { server } = await listen((_req, res) => res.end('ok'));
   const { seen, stop } = record();
   try {
-    await createTerminator({ server }).terminate();
+    await within(createTerminator({ server }).terminate(), 5_000, 'terminate() to resolve');
     expect(seen.map((s) => s.channel)).toEqual([CHANNELS.start, CHANNELS.drain, CHANNELS.end]);
   } finally {
     stop();
@@ -65,7 +74,7 @@ test('nothing is built or published while nobody subscribes', async () => {
   try {
     const { server } = await listen((_req, res) => res.end('ok'));
     for (const channel of Object.values(CHANNELS)) expect(diagnosticsChannel.hasSubscribers(channel)).toBe(false);
-    await createTerminator({ server }).terminate();
+    await within(createTerminator({ server }).terminate(), 5_000, 'terminate() to resolve');
     expect(publish).not.toHaveBeenCalled();
   } finally {
     publish.mockRestore();

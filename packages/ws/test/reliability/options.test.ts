@@ -1,8 +1,10 @@
 // Bad input for every WebSocketDrain option: each error names the option and the value received
-// (the cases WebSocketDrain.test.ts does not already make).
-import { isInvalidOptionError } from '@lastcall/core';
-import { WebSocketDrain } from '@lastcall/ws';
-import { WebSocketServer } from 'ws';
+// (the cases WebSocketDrain.test.ts does not already make); the limits themselves reach a real client.
+import * as http from 'node:http';
+import type * as net from 'node:net';
+import { createTerminator, isInvalidOptionError } from '@lastcall/core';
+import { DEFAULT_CLOSE_REASON, WebSocketDrain } from '@lastcall/ws';
+import { WebSocket, WebSocketServer } from 'ws';
 
 const wss = new WebSocketServer({ noServer: true });
 afterAll(() => wss.close());
@@ -126,11 +128,76 @@ test.each(cases)('WebSocketDrain, %s: throws naming the option and the value', (
   expect((thrown as Error).message).toContain(shown);
 });
 
-test('the limits themselves are accepted: 3000, 4999, 1000, a reason of exactly 123 bytes, idleGraceMs 0', () => {
-  for (const closeCode of [1000, 1001, 1014, 3000, 4999]) {
-    expect(new WebSocketDrain({ webSocketServers: wss, closeCode }).closeCode).toBe(closeCode);
+/** The promise, or a rejection after `ms` saying what was awaited. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A real http + ws server on 127.0.0.1, one real ws client, terminate() with `options`: the
+ * close code and reason the client saw. `ws`'s client checks a received close frame itself
+ * (a code it rejects closes with 1002, a reason that is not valid UTF-8 with 1007).
+ */
+async function closeSeenByClient(options: {
+  closeCode?: number;
+  closeReason?: string;
+  idleGraceMs?: number;
+}): Promise<{ code: number; reason: string; timedOut: boolean }> {
+  const server = http.createServer((_req, res) => res.end());
+  const ws = new WebSocketServer({ server });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const terminator = createTerminator({
+    server,
+    gracefulTimeout: 5_000,
+    drain: new WebSocketDrain({ webSocketServers: ws, ...options }),
+  });
+  const client = new WebSocket(`ws://127.0.0.1:${port}/`);
+  client.on('error', () => undefined);
+  try {
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      client.once('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })),
+    );
+    await within(
+      new Promise<void>((resolve, reject) => {
+        client.once('open', () => resolve());
+        client.once('error', reject);
+      }),
+      5_000,
+      'the WebSocket to open',
+    );
+    const report = await within(terminator.terminate(), 4_000, 'terminate() to resolve');
+    return { ...(await within(closed, 2_000, 'the client to see its close')), timedOut: report.timedOut };
+  } finally {
+    client.terminate();
+    if (terminator.state === 'running') terminator.dispose();
+    server.closeAllConnections();
+    await within(new Promise<void>((resolve) => ws.close(() => resolve())), 2_000, 'the ws server to close');
   }
-  expect(
-    new WebSocketDrain({ webSocketServers: [wss], closeReason: 'x'.repeat(123), idleGraceMs: 0 }).closeReason,
-  ).toHaveLength(123);
+}
+
+test.each([1000, 1001, 1014, 3000, 4999])(
+  'close code %i (a limit of the accepted ranges, or the default) is accepted and a real client sees it',
+  async (closeCode) => {
+    expect(await closeSeenByClient({ closeCode })).toEqual({
+      code: closeCode,
+      reason: DEFAULT_CLOSE_REASON,
+      timedOut: false,
+    });
+  },
+);
+
+test('a reason of exactly 123 bytes (multi-byte UTF-8) is accepted and a real client gets it whole', async () => {
+  // 61 two-byte characters and one ASCII: 123 bytes but 62 characters, so the limit is in bytes.
+  const closeReason = `${'é'.repeat(61)}x`;
+  expect(Buffer.byteLength(closeReason)).toBe(123);
+  expect(await closeSeenByClient({ closeReason, idleGraceMs: 0 })).toEqual({
+    code: 1001,
+    reason: closeReason,
+    timedOut: false,
+  });
 });

@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import {
   createTerminator,
+  DEFAULT_IDLE_GRACE_MS,
   DestroyForce,
   type DrainContext,
   type ServerLike,
@@ -62,8 +63,9 @@ class RecordingForce extends DestroyForce {
 
 const at = fc.integer({ min: 0, max: 120 });
 const delay = fc.integer({ min: 0, max: 400 });
-// Think time below the 100 ms idle grace: a keep-alive client that waits longer than the grace
-// races the idle close, which HTTP/1.1 itself cannot prevent (contract point 2).
+// Think time well below the 100 ms idle grace: a keep-alive client that waits longer than the
+// grace races the idle close, which HTTP/1.1 itself cannot prevent (contract point 2). Event-loop
+// lag on a loaded machine can still stretch it past the grace: see `idleRace`.
 const gap = fc.integer({ min: 0, max: 20 });
 
 const http1Actors = [
@@ -117,11 +119,42 @@ export const scheduleArbitrary: fc.Arbitrary<Schedule> = fc
  * but the server never had (no `connection` event) when the listener closed: closing a
  * listening socket resets its accept queue, which no public API can drain (docs/reliability.md).
  * `handshake`: a TLS connection closed before its handshake finished, which contract point 5
- * allows once the idle grace is over (no request can have been sent on it).
+ * allows once the idle grace is over (no request can have been read on it).
  */
 type ClientOutcome = 'ok' | 'refused' | 'backlog' | 'handshake' | 'failed' | 'cut' | 'aborted-by-client';
+
+/**
+ * Client ports of the connections the server saw: every one it accepted (to tell a reset in the
+ * kernel's accept queue, never accepted, from a reset of a connection it had) and, for TLS, every
+ * one whose handshake it finished. TLS 1.3 lets a client finish its side, and send requests,
+ * before the server has read the client's Finished: to the server (and to contract point 5) that
+ * connection is still in its handshake, however the client saw it.
+ */
+interface ServerPorts {
+  accepted: Set<number>;
+  secured: Set<number> | undefined;
+}
+
+/** What a reset before any response was, by the server's side of the client's connection. */
+function lostOn(ports: ServerPorts, localPort: number | undefined): ClientOutcome {
+  if (localPort === undefined) return 'failed';
+  if (!ports.accepted.has(localPort)) return 'backlog';
+  if (ports.secured !== undefined && !ports.secured.has(localPort)) return 'handshake';
+  return 'failed';
+}
 /** What the server's own listener saw for one response (independent of lastcall's registry). */
 type ServerOutcome = { settled: boolean; completed: boolean; duringDrain: boolean; at: number };
+/**
+ * The server's own view of one HTTP/1 connection (by client port), from its responses' and its
+ * socket's public events: when its last response ended, when it closed, and the bytes it had
+ * read at each moment.
+ */
+interface ServerConnection {
+  idleSince: number;
+  bytesAtIdle: number;
+  closedAt: number | undefined;
+  bytesAtClose: number | undefined;
+}
 
 interface Run {
   schedule: Schedule;
@@ -129,6 +162,12 @@ interface Run {
   elapsed: number;
   clients: Map<string, ClientOutcome>;
   server: Map<string, ServerOutcome>;
+  /** Requests sent on a re-used keep-alive socket: id to the client's local port. */
+  reused: Map<string, number>;
+  /** The server's HTTP/1 connections, by client port. */
+  connections: Map<number, ServerConnection>;
+  /** When terminate() was called (`performance.now()`). */
+  drainStartedAt: number;
   wsCodes: number[];
   problems: string[];
   /** When the force ran (`performance.now()`), if it did. */
@@ -165,6 +204,8 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
   const { kind } = schedule;
   const clients = new Map<string, ClientOutcome>();
   const serverSide = new Map<string, ServerOutcome>();
+  const reused = new Map<string, number>();
+  const connections = new Map<number, ServerConnection>();
   const problems: string[] = [];
   const disposers: Array<() => unknown> = [];
   let draining = false;
@@ -181,8 +222,29 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
       record.completed = completed;
       record.duringDrain = draining;
     };
-    if (res instanceof http.ServerResponse) res.on('close', () => settle(res.writableFinished));
-    else {
+    if (res instanceof http.ServerResponse) {
+      res.on('close', () => settle(res.writableFinished));
+      // HTTP/1 (TLS too): the socket the server reads from, so bytesRead counts the requests.
+      const socket = (req as http.IncomingMessage).socket;
+      const port = socket.remotePort;
+      if (port !== undefined) {
+        let connection = connections.get(port);
+        if (connection === undefined || connection.closedAt !== undefined) {
+          connection = { idleSince: Number.NaN, bytesAtIdle: 0, closedAt: undefined, bytesAtClose: undefined };
+          connections.set(port, connection);
+          const seen = connection;
+          socket.once('close', () => {
+            seen.closedAt = performance.now();
+            seen.bytesAtClose = socket.bytesRead;
+          });
+        }
+        const current = connection;
+        res.on('close', () => {
+          current.idleSince = performance.now();
+          current.bytesAtIdle = socket.bytesRead;
+        });
+      }
+    } else {
       const stream = res.stream;
       stream.once('close', () => settle(stream.writableFinished && !stream.rstCode));
     }
@@ -199,12 +261,19 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
   };
 
   const server = makeServer(kind, handler as http.RequestListener);
-  // Client ports of every connection the server accepted, to tell a reset in the kernel's
-  // accept queue (never accepted) from a reset of a connection the server had.
-  const accepted = new Set<number>();
+  const ports: ServerPorts = {
+    accepted: new Set(),
+    secured: kind === 'http' || kind === 'h2c' ? undefined : new Set(),
+  };
   server.on('connection', (socket: net.Socket) => {
-    if (socket.remotePort !== undefined) accepted.add(socket.remotePort);
+    if (socket.remotePort !== undefined) ports.accepted.add(socket.remotePort);
   });
+  if (ports.secured !== undefined) {
+    const secured = ports.secured;
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      if (socket.remotePort !== undefined) secured.add(socket.remotePort);
+    });
+  }
   let wss: WebSocketServer | undefined;
   if (kind === 'http' || kind === 'https') {
     wss = new WebSocketServer({ server: server as http.Server });
@@ -241,7 +310,7 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
         disposers.push(() => agent.destroy());
         for (let i = 0; i < actor.requests; i++) {
           const id = `${tag}k${newId()}`;
-          const outcome = await http1Get(secure, port, pathOf(id, actor.delay, actor.stream), id, agent, accepted);
+          const outcome = await http1Get(secure, port, pathOf(id, actor.delay, actor.stream), id, agent, ports, reused);
           clients.set(id, outcome);
           if (outcome === 'refused') break;
           if (actor.gap > 0) await sleep(actor.gap);
@@ -254,7 +323,7 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
         const stream = actor.type === 'slow' && actor.stream;
         for (let i = 0; i < count; i++) {
           const id = `${tag}f${newId()}`;
-          const outcome = await http1Get(secure, port, pathOf(id, actor.delay, stream), id, false, accepted);
+          const outcome = await http1Get(secure, port, pathOf(id, actor.delay, stream), id, false, ports, reused);
           clients.set(id, outcome);
           if (outcome === 'refused') break;
         }
@@ -274,8 +343,7 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
           ids.map((id) => pathOf(id, actor.delay, false)),
           disposers,
         );
-        const lost: ClientOutcome =
-          read.localPort !== undefined && !accepted.has(read.localPort) ? 'backlog' : 'failed';
+        const lost = lostOn(ports, read.localPort);
         if (read.text === undefined) for (const id of ids) clients.set(id, 'refused');
         else for (const id of ids) clients.set(id, read.text.includes(bodyOf(id)) ? 'ok' : lost);
         return;
@@ -286,7 +354,7 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
           `${secure ? 'https' : 'http'}://127.0.0.1:${port}`,
           ids.map((id) => [id, pathOf(id, actor.delay, actor.stream)] as const),
           disposers,
-          accepted,
+          ports,
         );
         for (const [id, outcome] of outcomes) clients.set(id, outcome);
         return;
@@ -332,8 +400,16 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
       // Clean-up only.
     }
   }
-  if (wss) await new Promise<void>((resolve) => wss.close(() => resolve()));
-  if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  // Clean-up only, but bounded: a close that never comes fails this run instead of hanging them all.
+  try {
+    if (wss) await within(new Promise<void>((resolve) => wss.close(() => resolve())), 5_000, 'the ws server to close');
+    if (server.listening) {
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await within(new Promise<void>((resolve) => server.close(() => resolve())), 5_000, 'the server to close');
+    }
+  } catch (error) {
+    problems.push(String(error));
+  }
 
   if (registrySize !== 0) problems.push(`registry.size is ${registrySize} after terminate()`);
   if (open !== 0) problems.push(`server.getConnections() is ${open} after terminate()`);
@@ -344,11 +420,54 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
   if (JSON.stringify(wssAfter) !== JSON.stringify(wssBefore)) {
     problems.push(`listeners left on the ws server: ${JSON.stringify(wssBefore)} -> ${JSON.stringify(wssAfter)}`);
   }
-  return { schedule, report, elapsed, clients, server: serverSide, wsCodes, problems, forcedAt: force.at };
+  return {
+    schedule,
+    report,
+    elapsed,
+    clients,
+    server: serverSide,
+    reused,
+    connections,
+    drainStartedAt: started,
+    wsCodes,
+    problems,
+    forcedAt: force.at,
+  };
 }
 
-/** Every invariant of one run; an empty list when it held. */
-export function check(run: Run, boundary: string[] = []): string[] {
+/**
+ * A reset that contract point 2 allows, or undefined. The HTTP/1.1 keep-alive race: the client
+ * re-used a connection that the server had kept idle for the whole grace and then closed,
+ * before reading a single byte of the new request. Nothing the server can do tells it the
+ * request is on its way (Node's own docs advise a retry on `req.reusedSocket`); the grace only
+ * makes it rare. The think time in `gap` keeps it below the grace, but on a loaded machine one
+ * event-loop stall lets both timers expire together: the client's fires first and writes its
+ * request, then the grace's destroys the still-unread socket. Still a drop, and not tolerated:
+ * a request the server saw, a connection with bytes read since its last response (a partly
+ * received head is not idle), or one closed well before the grace was up.
+ */
+export function idleRace(run: Run, id: string): string | undefined {
+  const port = run.reused.get(id);
+  if (port === undefined || run.server.has(id)) return undefined;
+  const connection = run.connections.get(port);
+  if (connection?.closedAt === undefined || connection.bytesAtClose !== connection.bytesAtIdle) return undefined;
+  const idleFor = connection.closedAt - Math.max(connection.idleSince, run.drainStartedAt);
+  // Half the grace: Node counts a timer from the loop's cached clock, which can lag our
+  // performance.now() by whatever ran earlier in that loop turn. Closing at once (the bug this
+  // must not hide) stays far below.
+  if (!(idleFor >= DEFAULT_IDLE_GRACE_MS / 2)) return undefined;
+  return (
+    `request ${id}: reset on a re-used keep-alive connection the server closed after ${idleFor.toFixed(0)} ms ` +
+    `idle in the drain (grace ${DEFAULT_IDLE_GRACE_MS} ms), having read none of the request`
+  );
+}
+
+/**
+ * Every invariant of one run; an empty list when it held. Mismatches at the force itself go to
+ * `boundary`, keep-alive races after the idle grace (see `idleRace`) to `raced`: both allowed,
+ * and printed by the caller.
+ */
+export function check(run: Run, boundary: string[] = [], raced: string[] = []): string[] {
   const { schedule, report, elapsed, clients, server, wsCodes, forcedAt } = run;
   const problems = [...run.problems];
   if (report === undefined) return problems;
@@ -405,7 +524,11 @@ export function check(run: Run, boundary: string[] = []): string[] {
       (!outcome.settled || outcome.at >= forcedAt - FORCE_BOUNDARY_MS);
     (atForce ? boundary : problems).push(...mismatches);
     // Without a force nothing may fail: refused is fine, a reset or a cut response is a drop.
-    if (!report.timedOut && seen !== 'ok') problems.push(`request ${id}: ${seen} although nothing was forced`);
+    if (!report.timedOut && seen !== 'ok') {
+      const race = seen === 'failed' ? idleRace(run, id) : undefined;
+      if (race === undefined) problems.push(`request ${id}: ${seen} although nothing was forced`);
+      else raced.push(race);
+    }
   }
   if (!report.timedOut) {
     for (const code of wsCodes) if (code !== 1001) problems.push(`a WebSocket closed with ${code}, not 1001`);
@@ -435,7 +558,8 @@ function http1Get(
   path: string,
   id: string,
   agent: http.Agent | false,
-  accepted: ReadonlySet<number>,
+  ports: ServerPorts,
+  reused: Map<string, number>,
 ): Promise<ClientOutcome> {
   return new Promise((resolve) => {
     const request = secure ? https.request : http.request;
@@ -465,13 +589,16 @@ function http1Get(
       };
       if (socket.localPort !== undefined) remember();
       else socket.once('connect', remember);
+      // Set by the agent when it handed over a free keep-alive socket, before this event.
+      if (req.reusedSocket && socket.localPort !== undefined) reused.set(id, socket.localPort);
     });
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ECONNREFUSED') resolve('refused');
       else if (started) resolve('cut');
-      else if (localPort !== undefined && !accepted.has(localPort)) resolve('backlog');
-      else if (!secured) resolve('handshake');
-      else resolve('failed');
+      else {
+        const lost = lostOn(ports, localPort);
+        resolve(lost === 'failed' && !secured ? 'handshake' : lost);
+      }
     });
     req.end();
   });
@@ -527,7 +654,7 @@ async function h2Streams(
   url: string,
   requests: ReadonlyArray<readonly [string, string]>,
   disposers: Array<() => unknown>,
-  accepted: ReadonlySet<number>,
+  ports: ServerPorts,
 ): Promise<Array<[string, ClientOutcome]>> {
   const session = http2.connect(url, { rejectUnauthorized: false });
   disposers.push(() => session.destroy());
@@ -539,7 +666,7 @@ async function h2Streams(
   });
   if (!connected) return requests.map(([id]) => [id, 'refused']);
   const localPort = session.socket?.localPort;
-  const lost: ClientOutcome = localPort !== undefined && !accepted.has(localPort) ? 'backlog' : 'failed';
+  const lost = lostOn(ports, localPort);
   const results = await Promise.all(
     requests.map(
       ([id, path]) =>
