@@ -50,6 +50,9 @@ const options: OptionCase[] = [
   ['clock', { clock: { now: () => 0 } }, TypeError, '{ now: [Function: now] }'],
   ['clock', { clock: 5 }, TypeError, '5 (number)'],
   ['deadline', { deadline: Number.NEGATIVE_INFINITY }, RangeError, '-Infinity'],
+  // An explicit null is bad input, not "use the default".
+  ['deadline', { deadline: null }, TypeError, 'null'],
+  ['hookTimeout', { hookTimeout: null }, TypeError, 'null'],
   ['hookTimeout', { hookTimeout: '5s' }, TypeError, '"5s" (string)'],
   ['hookTimeout', { hookTimeout: Number.NaN }, RangeError, 'NaN'],
   ['gracefulTimeout', { gracefulTimeout: -1 }, RangeError, '-1 (number)'],
@@ -155,6 +158,14 @@ describe('add() and task() arguments', () => {
       'task',
       'phase',
       '42 (number)',
+    ],
+    [
+      'task(name, fn, { phase: null })',
+      () => coordinator.task('db', () => undefined, { phase: null as never }),
+      TypeError,
+      'task',
+      'phase',
+      'null',
     ],
   ];
   test.each(args)('%s: throws naming the argument and the value', (_label, call, kind, where, option, shown) => {
