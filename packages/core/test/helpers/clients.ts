@@ -4,6 +4,13 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { Http1Kind } from './servers';
+import { within } from './signals';
+
+/**
+ * How long a helper below waits by default, in milliseconds: a hang fails the test here, saying
+ * what was awaited, instead of at jest's 30 s timeout. A few seconds even on a loaded machine.
+ */
+export const CLIENT_WAIT_MS = 5_000;
 
 export interface Reply {
   status: number;
@@ -18,11 +25,21 @@ export function keepAliveAgent(kind: Http1Kind, maxSockets = 1): http.Agent {
     : new https.Agent({ keepAlive: true, maxSockets, rejectUnauthorized: false });
 }
 
-/** One GET through an agent; resolves with the whole reply or rejects with the client's error. */
-export function get(kind: Http1Kind, port: number, path: string, agent: http.Agent | false): Promise<Reply> {
+/**
+ * One GET through an agent; resolves with the whole reply or rejects with the client's error.
+ * Rejects after `ms` (and destroys the request) if the reply has not ended by then.
+ */
+export function get(
+  kind: Http1Kind,
+  port: number,
+  path: string,
+  agent: http.Agent | false,
+  ms = CLIENT_WAIT_MS,
+): Promise<Reply> {
   const request = kind === 'http' ? http.request : https.request;
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent, rejectUnauthorized: false }, (res) => {
+  let req: http.ClientRequest | undefined;
+  const reply = new Promise<Reply>((resolve, reject) => {
+    req = request({ host: '127.0.0.1', port, path, agent, rejectUnauthorized: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -34,36 +51,50 @@ export function get(kind: Http1Kind, port: number, path: string, agent: http.Age
     req.on('error', reject);
     req.end();
   });
+  return within(reply, ms, `the reply to GET ${path} on port ${port}`).catch((error: unknown) => {
+    // After a timeout the request would otherwise stay open; after its own error this does nothing.
+    req?.destroy();
+    throw error;
+  });
 }
 
-/** A raw connection (TCP or TLS) for bytes the http client would never send. */
-export function connectRaw(kind: Http1Kind, port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket =
-      kind === 'http'
-        ? net.connect(port, '127.0.0.1')
-        : tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+/** A raw connection (TCP or TLS) for bytes the http client would never send; bounded by `ms`. */
+export function connectRaw(kind: Http1Kind, port: number, ms = CLIENT_WAIT_MS): Promise<net.Socket> {
+  const socket =
+    kind === 'http'
+      ? net.connect(port, '127.0.0.1')
+      : tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+  const connected = new Promise<net.Socket>((resolve, reject) => {
     socket.once(kind === 'http' ? 'connect' : 'secureConnect', () => resolve(socket));
     socket.once('error', reject);
   });
-}
-
-/** Everything a raw socket receives until it closes. */
-export function readAll(socket: net.Socket): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(text));
+  return within(connected, ms, `a ${kind} connection to port ${port}`).catch((error: unknown) => {
+    // A connection still pending at the timeout is given up; after its own error this does nothing.
+    socket.destroy();
+    throw error;
   });
 }
 
-/** Resolves when the socket has closed, with the error that closed it, if any. */
-export function whenClosed(socket: net.Socket): Promise<Error | undefined> {
-  return new Promise((resolve) => {
+/** Everything a raw socket receives until it closes; rejects if it is still open after `ms`. */
+export function readAll(socket: net.Socket, ms = CLIENT_WAIT_MS): Promise<string> {
+  const text = new Promise<string>((resolve) => {
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(received));
+  });
+  return within(text, ms, 'the raw socket to close (readAll)');
+}
+
+/**
+ * Resolves when the socket has closed, with the error that closed it, if any; rejects if it is
+ * still open after `ms`.
+ */
+export function whenClosed(socket: net.Socket, ms = CLIENT_WAIT_MS): Promise<Error | undefined> {
+  const closed = new Promise<Error | undefined>((resolve) => {
     let failure: Error | undefined;
     socket.on('error', (error) => {
       failure = error;
@@ -71,6 +102,7 @@ export function whenClosed(socket: net.Socket): Promise<Error | undefined> {
     if (socket.destroyed) resolve(failure);
     else socket.on('close', () => resolve(failure));
   });
+  return within(closed, ms, 'the socket to close (whenClosed)');
 }
 
 export interface LoadOutcome {

@@ -4,6 +4,13 @@ import type * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { tlsMaterial } from './servers';
+import { within } from './signals';
+
+/**
+ * How long a helper below waits by default, in milliseconds: a hang fails the test here, saying
+ * what was awaited, instead of at jest's 30 s timeout.
+ */
+export const H2_WAIT_MS = 5_000;
 
 export type Http2Kind = 'h2c' | 'h2' | 'h2+http1';
 export type Http2Server = http2.Http2Server | http2.Http2SecureServer;
@@ -48,8 +55,9 @@ export interface H2Client {
 /**
  * Connects a real http2 client and waits until the session is established. With `socket`, the
  * session runs over TLS on that already connected TCP socket (a handshake started late).
+ * Rejects with the connection's error, or after `ms` (the session is then destroyed).
  */
-export async function connectH2(url: string, socket?: net.Socket): Promise<H2Client> {
+export async function connectH2(url: string, socket?: net.Socket, ms = H2_WAIT_MS): Promise<H2Client> {
   const session = http2.connect(url, {
     rejectUnauthorized: false,
     ...(socket && {
@@ -65,10 +73,17 @@ export async function connectH2(url: string, socket?: net.Socket): Promise<H2Cli
   );
   const closed = new Promise<void>((resolve) => session.on('close', resolve));
   session.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
+  const connected = new Promise<void>((resolve, reject) => {
     session.once('connect', () => resolve());
     session.once('error', reject);
   });
+  try {
+    await within(connected, ms, `the HTTP/2 session to ${url} to connect`);
+  } catch (error) {
+    // After a timeout the session would otherwise stay open; after its own error this does nothing.
+    session.destroy();
+    throw error;
+  }
   return { session, goaway, closed, sawGoaway: () => saw };
 }
 
@@ -79,10 +94,15 @@ export interface H2Reply {
   error: string | undefined;
 }
 
-/** One GET on the session; resolves when the stream closes, whatever way it ends. */
-export function h2Get(session: http2.ClientHttp2Session, path: string): Promise<H2Reply> {
-  return new Promise((resolve) => {
+/**
+ * One GET on the session; resolves when the stream closes, whatever way it ends. Rejects if it
+ * is still open after `ms` (the stream is then cancelled).
+ */
+export function h2Get(session: http2.ClientHttp2Session, path: string, ms = H2_WAIT_MS): Promise<H2Reply> {
+  let opened: http2.ClientHttp2Stream | undefined;
+  const reply = new Promise<H2Reply>((resolve) => {
     const stream = session.request({ ':path': path });
+    opened = stream;
     let status = 0;
     let body = '';
     let error: string | undefined;
@@ -107,6 +127,11 @@ export function h2Get(session: http2.ClientHttp2Session, path: string): Promise<
       resolve({ status, body, error });
     });
     stream.end();
+  });
+  return within(reply, ms, `the HTTP/2 stream GET ${path} to close`).catch((error: unknown) => {
+    // A stream still open at the timeout is cancelled; after its close this does nothing.
+    opened?.close(http2.constants.NGHTTP2_CANCEL);
+    throw error;
   });
 }
 
