@@ -7,6 +7,7 @@ import {
   DestroyForce,
   type DrainContext,
   type DrainStrategy,
+  FORCE_SETTLE_TIMEOUT_MS,
   type ForceStrategy,
   isStrategyError,
   KeepAliveDrain,
@@ -18,7 +19,7 @@ import { container } from 'tsyringe';
 import { get, keepAliveAgent } from './helpers/clients';
 import { ManualClock } from './helpers/manualClock';
 import { closeQuietly, type Handler, startHttp1 } from './helpers/servers';
-import { deferred, sleep, within } from './helpers/signals';
+import { type Deferred, deferred, sleep, within } from './helpers/signals';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -31,35 +32,48 @@ async function listen(handler: Handler) {
   return started;
 }
 
+/** 'connected', or the error code of a refused attempt; bounded, so a hang fails here. */
 function connectOutcome(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
+  const socket = net.connect(port, '127.0.0.1');
+  const outcome = new Promise<string>((resolve) => {
+    socket.once('connect', () => resolve('connected'));
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
   });
+  return within(outcome, 5_000, `a connection attempt to port ${port}`).finally(() => socket.destroy());
+}
+
+/** A handler that never answers, and a deferred it resolves when a request reaches it. */
+function neverAnswers(): { handler: Handler; arrived: Deferred } {
+  const arrived = deferred();
+  return { handler: () => arrived.resolve(), arrived };
 }
 
 /**
- * Sends a request that never gets an answer; `outcome` is the client's error once the server
- * ends it. Wrapped in an object: an async function returning a bare promise would adopt it.
+ * Sends a request that never gets an answer and returns once the handler has it; `outcome` is
+ * the client's error once the server ends it. Wrapped in an object: an async function returning
+ * a bare promise would adopt it.
  */
-async function hungRequest(port: number): Promise<{ outcome: Promise<string> }> {
+async function hungRequest(port: number, arrived: Deferred): Promise<{ outcome: Promise<string> }> {
   const agent = keepAliveAgent('http');
   cleanups.push(() => agent.destroy());
   const outcome = get('http', port, '/', agent).then(
     () => 'answered',
     (error: Error) => error.message,
   );
-  await sleep(30);
+  // The request is in the handler, not merely sent: the terminator sees it in flight.
+  await within(arrived.promise, 5_000, 'the hung request to reach the handler');
   return { outcome };
 }
 
+/**
+ * DelayedCloseDrain's listener delay here, in milliseconds: short next to its 5 s default, long
+ * enough that a request made after terminate() is served within it on a loaded machine.
+ */
+const LISTEN_DELAY_MS = 1_000;
+
 class ShortDelayDrain extends DelayedCloseDrain {
   constructor() {
-    super({ delayMs: 200 });
+    super({ delayMs: LISTEN_DELAY_MS });
   }
 }
 
@@ -68,14 +82,16 @@ describe('swapping the drain strategy', () => {
     const { server, port } = await listen((_req, res) => res.end('ok'));
     const terminator = createTerminator({ server, drain: ShortDelayDrain, gracefulTimeout: 5_000 });
     expect(terminator.drain).toBeInstanceOf(ShortDelayDrain);
+    const started = performance.now();
     const done = terminator.terminate();
     // During the delay a new connection is still served, and told to close.
-    await request(server).get('/').expect(200).expect('Connection', 'close').expect('ok');
-    await sleep(300);
+    await request(server).get('/').timeout(5_000).expect(200).expect('Connection', 'close').expect('ok');
+    // Past the delay the listener is closed. The drain's timer is due first, so it has run.
+    await sleep(Math.max(0, LISTEN_DELAY_MS + 100 - (performance.now() - started)));
     expect(await connectOutcome(port)).toBe('ECONNREFUSED');
-    const report = await done;
+    const report = await within(done, 5_000, 'terminate');
     expect(report.connections.acceptedDuringDrain).toBeGreaterThanOrEqual(1);
-    expect(report.durationMs).toBeGreaterThanOrEqual(195);
+    expect(report.durationMs).toBeGreaterThanOrEqual(LISTEN_DELAY_MS - 5);
   });
 
   test('by option, as an instance: the default drain refuses at once', async () => {
@@ -85,7 +101,7 @@ describe('swapping the drain strategy', () => {
     expect(terminator.drain).toBe(drain);
     const done = terminator.terminate();
     expect(await connectOutcome(port)).toBe('ECONNREFUSED');
-    await done;
+    await within(done, 5_000, 'terminate');
   });
 
   test('by container registration: a platform team registers DelayedCloseDrain under TOKENS.drain', async () => {
@@ -100,7 +116,7 @@ describe('swapping the drain strategy', () => {
     expect(second.drain).not.toBe(terminator.drain);
     const done = terminator.terminate();
     expect(await connectOutcome(port)).toBe('connected');
-    await done;
+    await within(done, 5_000, 'terminate');
     second.dispose();
   });
 
@@ -112,26 +128,28 @@ describe('swapping the drain strategy', () => {
     expect(terminator.drain).toBeInstanceOf(KeepAliveDrain);
     expect(terminator.drain).not.toBeInstanceOf(ShortDelayDrain);
     expect(container.isRegistered(TOKENS.drain, true)).toBe(false);
-    await terminator.terminate();
+    await within(terminator.terminate(), 5_000, 'terminate');
   });
 });
 
 describe('the force strategy', () => {
   test('ResetForce ends a hung request with a TCP reset (the client reads ECONNRESET)', async () => {
-    const { server, port } = await listen(() => undefined);
+    const { handler, arrived } = neverAnswers();
+    const { server, port } = await listen(handler);
     const terminator = createTerminator({ server, force: ResetForce });
-    const { outcome } = await hungRequest(port);
-    const report = await terminator.terminate(100);
+    const { outcome } = await hungRequest(port, arrived);
+    const report = await within(terminator.terminate(100), 3_000, 'terminate');
     expect(report.timedOut).toBe(true);
     expect(report.connections.forced).toBe(1);
     expect(await outcome).toBe('read ECONNRESET');
   });
 
   test('DestroyForce ends a hung request with a plain close (the client sees a hang-up)', async () => {
-    const { server, port } = await listen(() => undefined);
+    const { handler, arrived } = neverAnswers();
+    const { server, port } = await listen(handler);
     const terminator = createTerminator({ server, force: DestroyForce });
-    const { outcome } = await hungRequest(port);
-    await terminator.terminate(100);
+    const { outcome } = await hungRequest(port, arrived);
+    await within(terminator.terminate(100), 3_000, 'terminate');
     expect(await outcome).toBe('socket hang up');
   });
 });
@@ -143,9 +161,10 @@ describe('strategies that fail', () => {
         throw new Error('drain exploded');
       },
     };
-    const { server, port } = await listen(() => undefined);
+    const { handler, arrived } = neverAnswers();
+    const { server, port } = await listen(handler);
     const terminator = createTerminator({ server, drain: broken });
-    const { outcome } = await hungRequest(port);
+    const { outcome } = await hungRequest(port, arrived);
     const report = await within(terminator.terminate(100), 3_000, 'terminate');
     expect(report.timedOut).toBe(true);
     expect(report.failures).toHaveLength(1);
@@ -160,9 +179,10 @@ describe('strategies that fail', () => {
     const broken: ForceStrategy = {
       force: () => Promise.reject(new Error('force exploded')),
     };
-    const { server, port } = await listen(() => undefined);
+    const { handler, arrived } = neverAnswers();
+    const { server, port } = await listen(handler);
     const terminator = createTerminator({ server, force: broken });
-    const { outcome } = await hungRequest(port);
+    const { outcome } = await hungRequest(port, arrived);
     const report = await within(terminator.terminate(100), 3_000, 'terminate');
     expect(report.failures.map((failure) => failure.phase)).toEqual(['force']);
     expect(await outcome).toBe('socket hang up');
@@ -177,19 +197,23 @@ describe('strategies that fail', () => {
     };
     const { server } = await listen(() => undefined);
     const terminator = createTerminator({ server, drain: stuck });
-    const report = await within(terminator.terminate(100), 3_000, 'terminate');
+    const started = performance.now();
+    const report = await within(terminator.terminate(100), 5_000, 'terminate');
+    const elapsed = performance.now() - started;
     expect(report.timedOut).toBe(false);
+    // Past the 100 ms deadline the terminator waits for a strategy at most FORCE_SETTLE_TIMEOUT_MS;
+    // 1 s more for a loaded machine. Waiting for the stuck begin() would hit the bound above.
+    expect(elapsed).toBeLessThan(100 + FORCE_SETTLE_TIMEOUT_MS + 1_000);
   });
 });
 
 describe('an injected clock', () => {
   test('drives the graceful deadline: nothing is forced until the clock says so', async () => {
     const clock = new ManualClock();
-    const arrived = deferred();
-    const { server, port } = await listen(() => arrived.resolve());
+    const { handler, arrived } = neverAnswers();
+    const { server, port } = await listen(handler);
     const terminator = createTerminator({ server, clock, gracefulTimeout: 60_000 });
-    const { outcome } = await hungRequest(port);
-    await arrived.promise;
+    const { outcome } = await hungRequest(port, arrived);
     let settled = false;
     const done = terminator.terminate().finally(() => {
       settled = true;
@@ -233,18 +257,17 @@ describe('dispose()', () => {
     const { server } = await listen((_req, res) => res.end('ok'));
     const events = ['connection', 'request', 'close', 'listening', 'newListener', 'removeListener'];
     const before = events.map((event) => server.listenerCount(event));
-    await createTerminator({ server }).terminate();
+    await within(createTerminator({ server }).terminate(), 5_000, 'terminate');
     expect(events.map((event) => server.listenerCount(event))).toEqual(before);
   });
 });
 
 describe('forceNow()', () => {
   test('cuts the graceful period short: the force runs at once and the report counts it', async () => {
-    const arrived = deferred();
-    const { server, port } = await listen(() => arrived.resolve());
+    const { handler, arrived } = neverAnswers();
+    const { server, port } = await listen(handler);
     const terminator = createTerminator({ server, gracefulTimeout: 60_000 });
-    const { outcome } = await hungRequest(port);
-    await arrived.promise;
+    const { outcome } = await hungRequest(port, arrived);
     const done = terminator.terminate();
     await sleep(50);
     const started = performance.now();
@@ -259,9 +282,10 @@ describe('forceNow()', () => {
   });
 
   test('in the same tick as terminate(), and before it, it still forces', async () => {
-    const { server, port } = await listen(() => undefined);
+    const { handler, arrived } = neverAnswers();
+    const { server, port } = await listen(handler);
     const terminator = createTerminator({ server, gracefulTimeout: 60_000 });
-    const { outcome } = await hungRequest(port);
+    const { outcome } = await hungRequest(port, arrived);
     const done = terminator.terminate();
     terminator.forceNow();
     expect((await within(done, 2_000, 'terminate')).connections.forced).toBe(1);

@@ -32,12 +32,23 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
     url: string;
     terminator: Terminator;
   }
-  async function serve(handler: CompatHandler, gracefulTimeout = 5_000): Promise<Served> {
+  /**
+   * A listening server and its terminator. `idleGraceMs` (default: the drain's own) for tests
+   * whose "promptly" must stand apart from the grace as well as from the deadline.
+   */
+  async function serve(
+    handler: CompatHandler,
+    { gracefulTimeout = 5_000, idleGraceMs }: { gracefulTimeout?: number; idleGraceMs?: number } = {},
+  ): Promise<Served> {
     const started = await startHttp2(kind, handler);
     const sessions = new Set<http2.ServerHttp2Session>();
     started.server.on('session', (session: http2.ServerHttp2Session) => sessions.add(session));
     cleanups.push(() => closeHttp2Quietly(started.server, sessions));
-    const terminator = createTerminator({ server: started.server, gracefulTimeout });
+    const terminator = createTerminator({
+      server: started.server,
+      gracefulTimeout,
+      ...(idleGraceMs !== undefined && { drain: new KeepAliveDrain({ idleGraceMs }) }),
+    });
     cleanups.push(() => (terminator.state === 'running' ? terminator.dispose() : undefined));
     return { ...started, terminator };
   }
@@ -49,21 +60,23 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
   /**
    * Holds each request and ends it when the test says so. An HTTP/2 response writes a first
    * part at once; an HTTP/1.1 one does not, so its head is still unsent when the drain begins.
+   * `arrived` resolves once `expected` requests are held.
    */
-  function held(): { handler: CompatHandler; arrived: Deferred; responses: AnyResponse[] } {
+  function held(expected = 1): { handler: CompatHandler; arrived: Deferred; responses: AnyResponse[] } {
     const arrived = deferred();
     const responses: AnyResponse[] = [];
     const handler: CompatHandler = (req, res) => {
       if (req.httpVersion === '2.0') res.write('first-');
       responses.push(res);
-      arrived.resolve();
+      if (responses.length >= expected) arrived.resolve();
     };
     return { handler, arrived, responses };
   }
 
   test('an in-flight stream completes with its full body, the client gets GOAWAY, terminate() resolves right after', async () => {
     const { handler, arrived, responses } = held();
-    const { url, terminator } = await serve(handler);
+    // A 3 s idle grace and a 5 s deadline: "right after" below is told apart from both.
+    const { url, terminator } = await serve(handler, { idleGraceMs: 3_000 });
     const c = await client(url);
     const reply = h2Get(c.session, '/');
     await within(arrived.promise, 2_000, 'the request to arrive');
@@ -82,7 +95,8 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
     console.log(`${kind}: terminate() resolved ${overshoot.toFixed(1)} ms after the last stream's end`);
 
     expect(await reply).toEqual({ status: 200, body: 'first-last', error: undefined });
-    expect(overshoot).toBeLessThan(50);
+    // Typically a few ms; room for a loaded machine, still a third of the shortest timer.
+    expect(overshoot).toBeLessThan(1_000);
     expect(report.timedOut).toBe(false);
     expect(report.connections).toMatchObject({ atStart: 1, closedGracefully: 1, forced: 0 });
     expect(report.sessions).toEqual({ atStart: 1, openedDuringDrain: 0, closedGracefully: 1, forced: 0 });
@@ -93,7 +107,8 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
   });
 
   test('an idle session gets GOAWAY and is closed promptly, long before the deadline', async () => {
-    const { url, terminator } = await serve((_req, res) => res.end('ok'));
+    // A 3 s idle grace: an idle session must not wait for it (nor for the 5 s deadline).
+    const { url, terminator } = await serve((_req, res) => res.end('ok'), { idleGraceMs: 3_000 });
     const c = await client(url);
     expect((await h2Get(c.session, '/')).body).toBe('ok');
 
@@ -107,7 +122,8 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
     expect(report.timedOut).toBe(false);
     expect(report.sessions).toMatchObject({ atStart: 1, closedGracefully: 1, forced: 0 });
     // No idle grace for sessions: GOAWAY tells the client which streams were not processed.
-    expect(elapsed).toBeLessThan(80);
+    // Typically a few ms; the bound leaves a loaded machine room and is a third of the grace.
+    expect(elapsed).toBeLessThan(1_000);
   });
 
   test('a new connection during the drain is refused', async () => {
@@ -126,7 +142,7 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
 
   test('a stream that never ends is forced at the deadline and reported', async () => {
     const { handler, arrived } = held();
-    const { url, terminator } = await serve(handler, 300);
+    const { url, terminator } = await serve(handler, { gracefulTimeout: 300 });
     const c = await client(url);
     const reply = h2Get(c.session, '/');
     await within(arrived.promise, 2_000, 'the request to arrive');
@@ -149,12 +165,11 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
   });
 
   test('several streams on one session all complete; the session closes after the last one', async () => {
-    const { handler, arrived, responses } = held();
+    const { handler, arrived, responses } = held(3);
     const { url, terminator } = await serve(handler);
     const c = await client(url);
     const replies = [h2Get(c.session, '/a'), h2Get(c.session, '/b'), h2Get(c.session, '/c')];
-    await within(arrived.promise, 2_000, 'the first request to arrive');
-    for (let i = 0; i < 50 && responses.length < 3; i++) await sleep(10);
+    await within(arrived.promise, 5_000, 'the three requests to arrive');
     expect(responses).toHaveLength(3);
 
     const done = terminator.terminate();
@@ -174,13 +189,14 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
   if (kind !== 'h2c') {
     test('a session whose TLS handshake finishes after the drain began gets GOAWAY at once', async () => {
       // A long idle grace: the handshaking connection is not cut, and the server's own close()
-      // (Node 24 sends GOAWAY from it) only comes after the grace.
+      // (Node 24 sends GOAWAY from it) only comes after the grace. 5 s, and a 10 s deadline:
+      // "at once" below (2 s, room for a TLS handshake on a loaded machine) is told apart.
       const started = await startHttp2(kind, (_req, res) => res.end('ok'));
       cleanups.push(() => closeHttp2Quietly(started.server, []));
       const terminator = createTerminator({
         server: started.server,
-        gracefulTimeout: 5_000,
-        drain: new KeepAliveDrain({ idleGraceMs: 1_000 }),
+        gracefulTimeout: 10_000,
+        drain: new KeepAliveDrain({ idleGraceMs: 5_000 }),
       });
       cleanups.push(() => (terminator.state === 'running' ? terminator.dispose() : undefined));
       const raw = net.connect(started.port, '127.0.0.1');
@@ -191,25 +207,24 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
       const done = terminator.terminate();
       const c = await connectH2(started.url, raw);
       cleanups.push(() => c.session.destroy());
-      await within(c.goaway, 500, 'GOAWAY on the late session');
-      const report = await within(done, 2_000, 'terminate() to resolve');
+      await within(c.goaway, 2_000, 'GOAWAY on the late session');
+      const report = await within(done, 3_000, 'terminate() to resolve');
       const elapsed = performance.now() - begun;
-      expect(elapsed).toBeLessThan(500);
+      expect(elapsed).toBeLessThan(2_000);
       expect(report.sessions).toMatchObject({ atStart: 0, openedDuringDrain: 1, closedGracefully: 1, forced: 0 });
     });
   }
 
   if (kind === 'h2+http1') {
     test('HTTP/1.1 and HTTP/2 clients at once: each drains its own way', async () => {
-      const { handler, arrived, responses } = held();
+      const { handler, arrived, responses } = held(2);
       const { url, port, terminator } = await serve(handler);
       const c = await client(url);
       const agent: http.Agent = keepAliveAgent('https', 1);
       cleanups.push(() => agent.destroy());
       const h2Reply = h2Get(c.session, '/h2');
       const h1Reply = get('https', port, '/h1', agent);
-      await within(arrived.promise, 2_000, 'a request to arrive');
-      for (let i = 0; i < 50 && responses.length < 2; i++) await sleep(10);
+      await within(arrived.promise, 5_000, 'both requests to arrive');
       expect(responses).toHaveLength(2);
 
       const done = terminator.terminate();
