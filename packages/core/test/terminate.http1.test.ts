@@ -252,6 +252,50 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     expect(report.requests.receivedDuringDrain).toBe(1);
   });
 
+  test('a request already waiting in the socket buffer when the idle grace ends (event loop blocked) is answered, not reset', async () => {
+    // A starved process: the client's request reached the server's socket within the grace,
+    // but the event loop was busy until the grace was over. The next turn runs its timers
+    // before it polls for I/O, so a close in the grace timer itself would destroy a connection
+    // whose request Node has not read yet, and the client would see a reset.
+    const { port, terminator } = await serve((_req, res) => res.end('ok'), {
+      drain: new KeepAliveDrain({ idleGraceMs: 50 }),
+    });
+    const socket = await connectRaw(kind, port);
+    cleanups.push(() => socket.destroy());
+    const first = new Promise<void>((resolve) => {
+      let text = '';
+      const onData = (chunk: Buffer): void => {
+        text += chunk.toString('latin1');
+        if (text.endsWith('ok')) {
+          socket.off('data', onData);
+          resolve();
+        }
+      };
+      socket.on('data', onData);
+    });
+    socket.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\n');
+    await within(first, 5_000, 'the first response');
+    const started = performance.now();
+    const done = terminator.terminate();
+    await sleep(10);
+    // From a setImmediate callback: the loop goes on to the next turn's timers phase from here.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const answer = readAll(socket);
+    socket.write('GET /second HTTP/1.1\r\nHost: x\r\n\r\n');
+    // Bounded busy wait: the grace (50 ms) ends while the request sits unread.
+    while (performance.now() - started < 120) {
+      /* the event loop is blocked on purpose */
+    }
+    const text = await answer;
+    expect(text).toMatch(/^HTTP\/1\.1 200/);
+    expect(text.toLowerCase()).toContain('connection: close');
+    expect(text.endsWith('ok')).toBe(true);
+    const report = await finished(done);
+    expect(report.timedOut).toBe(false);
+    expect(report.requests.receivedDuringDrain).toBe(1);
+    expect(report.requests.completed).toBe(1);
+  });
+
   test('a connection opened before the terminator existed is drained', async () => {
     const { server, port } = await listen((_req, res) => res.end('ok'));
     const idle = agent();

@@ -147,10 +147,16 @@ export class KeepAliveDrain implements DrainStrategy {
     this.#clock = context.clock;
     if (this.#timer !== undefined) context.clock.clearTimeout(this.#timer);
     this.#timer = context.clock.setTimeout(() => {
-      this.#timer = undefined;
-      const due = [...this.#due];
-      this.#due.clear();
-      for (const dueServer of due) this.closeIdle(dueServer, context);
+      // One more turn before closing. A timer runs before the event loop polls for I/O: in a
+      // process that was busy when the grace ended, a request a client sent within the grace
+      // can still sit unread in the socket, and the connection still looks idle. The next
+      // turn's poll phase reads it first; the connection is then busy, not idle.
+      this.#timer = context.clock.setTimeout(() => {
+        this.#timer = undefined;
+        const due = [...this.#due];
+        this.#due.clear();
+        for (const dueServer of due) this.closeIdle(dueServer, context);
+      }, 0);
     }, delayMs);
   }
 
