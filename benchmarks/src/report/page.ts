@@ -134,7 +134,7 @@ ${checks.some((check) => !check.met) ? '\nWhy each missed target is missed, and 
     const p = run.plan.dropped;
     sections.push(`## Requests dropped while shutting down under keep-alive load
 
-${p.clients} keep-alive clients (one \`http.Agent\` each, one socket each) send requests back to back to a server whose handler answers after 2 ms; \`terminate()\` is called at ${p.terminateAtMs} ms of a ${p.durationMs} ms run, graceful timeout ${p.gracefulTimeoutMs} ms; ${setting(run, 'dropped', 'runs')} runs. A refused connection (ECONNREFUSED) is fine: the client backs off 10 ms and retries. A reset, a hang-up or a request left unanswered on an accepted connection is a drop.
+${p.clients} keep-alive clients (one \`http.Agent\` each, one socket each) send requests back to back to a server whose handler answers after 2 ms; \`terminate()\` is called at ${p.terminateAtMs} ms of a ${p.durationMs} ms run, graceful timeout ${p.gracefulTimeoutMs} ms; ${setting(run, 'dropped', 'runs')} runs. A refused connection (ECONNREFUSED) is fine: the client backs off 10 ms and retries. A reset, a hang-up or a request left unanswered on an accepted connection is a drop; the client retries the first drop at once and backs off from the second in a row (1 ms, doubling up to 10 ms), so a library that fails every request cannot make it spin.
 
 ${table(
   [
