@@ -9,7 +9,7 @@ import {
   type TerminationReport,
   type Terminator,
 } from '@lastcall/core';
-import { connectRaw, get, keepAliveAgent, keepAliveLoad, readAll, whenClosed } from './helpers/clients';
+import { connectRaw, get, keepAliveAgent, keepAliveLoad, readAll, readUntil, whenClosed } from './helpers/clients';
 import { closeQuietly, type Handler, type Http1Kind, startHttp1 } from './helpers/servers';
 import { type Deferred, deferred, sleep, within } from './helpers/signals';
 
@@ -262,19 +262,9 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     });
     const socket = await connectRaw(kind, port);
     cleanups.push(() => socket.destroy());
-    const first = new Promise<void>((resolve) => {
-      let text = '';
-      const onData = (chunk: Buffer): void => {
-        text += chunk.toString('latin1');
-        if (text.endsWith('ok')) {
-          socket.off('data', onData);
-          resolve();
-        }
-      };
-      socket.on('data', onData);
-    });
+    const first = readUntil(socket, 'ok');
     socket.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\n');
-    await within(first, 5_000, 'the first response');
+    await first;
     const started = performance.now();
     const done = terminator.terminate();
     await sleep(10);

@@ -75,6 +75,25 @@ export function connectRaw(kind: Http1Kind, port: number, ms = CLIENT_WAIT_MS): 
   });
 }
 
+/**
+ * Resolves once what a raw socket received (from now on) ends with `suffix`, and stops
+ * listening, so the socket can be read again; rejects after `ms`.
+ */
+export function readUntil(socket: net.Socket, suffix: string, ms = CLIENT_WAIT_MS): Promise<void> {
+  let onData: ((chunk: Buffer) => void) | undefined;
+  const seen = new Promise<void>((resolve) => {
+    let text = '';
+    onData = (chunk: Buffer): void => {
+      text += chunk.toString('latin1');
+      if (text.endsWith(suffix)) resolve();
+    };
+    socket.on('data', onData);
+  });
+  return within(seen, ms, `the raw socket to receive ${JSON.stringify(suffix)}`).finally(() => {
+    if (onData) socket.off('data', onData);
+  });
+}
+
 /** Everything a raw socket receives until it closes; rejects if it is still open after `ms`. */
 export function readAll(socket: net.Socket, ms = CLIENT_WAIT_MS): Promise<string> {
   const text = new Promise<string>((resolve) => {

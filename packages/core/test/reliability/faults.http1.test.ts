@@ -3,6 +3,7 @@
 import type * as http from 'node:http';
 import * as net from 'node:net';
 import { KeepAliveDrain } from '@lastcall/core';
+import { readUntil } from '../helpers/clients';
 import type { Http1Kind } from '../helpers/servers';
 import { deferred, sleep, within } from '../helpers/signals';
 import {
@@ -176,19 +177,9 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
     });
     const socket = await rawClient(cleanups, kind, port);
     // One request first, so the connection is an idle keep-alive one when the drain begins.
-    const first = new Promise<void>((resolve) => {
-      let text = '';
-      const onData = (chunk: Buffer): void => {
-        text += chunk.toString('latin1');
-        if (text.endsWith('ok')) {
-          socket.off('data', onData);
-          resolve();
-        }
-      };
-      socket.on('data', onData);
-    });
+    const first = readUntil(socket, 'ok', 2_000);
     socket.write(GET);
-    await within(first, 2_000, 'the first response');
+    await first;
     const outcome = collect(socket);
     const done = timedTerminate(terminator, 5_000);
     // Within the idle grace: the request and the FIN leave in one write.
