@@ -4,7 +4,7 @@
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import { WebSocket } from 'ws';
-import { HOST, now, sleep, within } from './lib/net.js';
+import { HOST, now, REQUEST_TIMEOUT_MS, sleep, timedGet, within } from './lib/net.js';
 
 export type ClientsCommand =
   | { readonly type: 'load'; readonly port: number; readonly clients: number; readonly durationMs: number }
@@ -37,11 +37,6 @@ const DROP_BACKOFF_MS = 1;
  * benchmark (a 2 ms handler allows about 750 in the 1.5 s run).
  */
 const MAX_REQUESTS_PER_CLIENT = 100_000;
-/**
- * The longest one request may take before the client destroys it: far above any benchmark's
- * request (a few ms; the in-flight ones 20 to 50 ms), so it only ends a hang.
- */
-const REQUEST_TIMEOUT_MS = 10_000;
 /**
  * How long the WebSocket clients wait for their close before ending themselves (then 1006, as
  * on `release`): above the scenario's own release (a few seconds after terminate()), below its
@@ -160,24 +155,7 @@ async function inflight(port: number, delaysMs: readonly number[], h2: boolean):
     }
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     held.push(() => agent.destroy());
-    return new Promise<boolean>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const settle = (completed: boolean): void => {
-        clearTimeout(timer);
-        resolve(completed);
-      };
-      const req = http.get({ host: HOST, port, path, agent }, (res) => {
-        res.resume();
-        res.on('end', () => settle(res.complete));
-        res.on('error', () => settle(false));
-      });
-      req.on('error', () => settle(false));
-      // A request unanswered this long is a hang: destroyed, and counted not completed.
-      timer = setTimeout(() => {
-        settle(false);
-        req.destroy();
-      }, REQUEST_TIMEOUT_MS);
-    });
+    return timedGet(port, path, agent);
   });
   const settled = await within(Promise.all(results), INFLIGHT_LIMIT_MS);
   const completed = settled === 'timeout' ? 0 : settled.filter(Boolean).length;
