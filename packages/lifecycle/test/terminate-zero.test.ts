@@ -3,15 +3,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTerminator } from '@lastcall/core';
-
-/** The promise, or a rejection after `ms` saying what was awaited: a hang fails fast, and says where. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+import { within } from '../../core/test/helpers/signals';
 
 test('terminate(0) forces an in-flight request at once and resolves with timedOut', async () => {
   const server = http.createServer(() => undefined); // never answers

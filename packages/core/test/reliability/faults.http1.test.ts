@@ -24,6 +24,20 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
   const cleanups = new Cleanups();
   afterEach(() => cleanups.run());
 
+  /** A server that counts a request's body, says when the first bytes came, and answers the count. */
+  async function uploadServer(): Promise<Awaited<ReturnType<typeof serveHttp1>> & { receiving: Promise<void> }> {
+    const receiving = deferred();
+    let received = 0;
+    const served = await serveHttp1(cleanups, kind, (req, res) => {
+      req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        receiving.resolve();
+      });
+      req.on('end', () => res.end(`received ${received}`));
+    });
+    return { ...served, receiving: receiving.promise };
+  }
+
   test('a client that aborts mid-request during the drain: counted aborted, terminate() does not wait for the deadline', async () => {
     const arrived = deferred();
     const { port, terminator } = await serveHttp1(cleanups, kind, () => arrived.resolve());
@@ -42,19 +56,11 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
   });
 
   test('a client that aborts mid-upload during the drain: counted aborted, terminate() does not wait for the deadline', async () => {
-    const receiving = deferred();
-    let received = 0;
-    const { port, terminator } = await serveHttp1(cleanups, kind, (req, res) => {
-      req.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        receiving.resolve();
-      });
-      req.on('end', () => res.end(`received ${received}`));
-    });
+    const { port, terminator, receiving } = await uploadServer();
     const socket = await rawClient(cleanups, kind, port);
     socket.write('POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n');
     socket.write(Buffer.alloc(10_000, 0x61));
-    await within(receiving.promise, 2_000, 'the first body bytes');
+    await within(receiving, 2_000, 'the first body bytes');
     const done = timedTerminate(terminator, 5_000);
     socket.write(Buffer.alloc(10_000, 0x62));
     await sleep(50);
@@ -67,20 +73,12 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
   });
 
   test('a request body still uploading when terminate() starts is received in full and answered with Connection: close', async () => {
-    const receiving = deferred();
-    let received = 0;
-    const { port, terminator } = await serveHttp1(cleanups, kind, (req, res) => {
-      req.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        receiving.resolve();
-      });
-      req.on('end', () => res.end(`received ${received}`));
-    });
+    const { port, terminator, receiving } = await uploadServer();
     const socket = await rawClient(cleanups, kind, port);
     const outcome = collect(socket);
     socket.write('POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 200000\r\n\r\n');
     socket.write(Buffer.alloc(100_000, 0x61));
-    await within(receiving.promise, 2_000, 'the first body bytes');
+    await within(receiving, 2_000, 'the first body bytes');
     const done = timedTerminate(terminator, 5_000);
     // Past the idle grace: the upload is not idle and must not be cut by it.
     await sleep(250);

@@ -5,6 +5,7 @@ import type * as net from 'node:net';
 import { createTerminator, isInvalidOptionError } from '@lastcall/core';
 import { DEFAULT_CLOSE_REASON, WebSocketDrain } from '@lastcall/ws';
 import { WebSocket, WebSocketServer } from 'ws';
+import { within } from '../../../core/test/helpers/signals';
 
 const wss = new WebSocketServer({ noServer: true });
 afterAll(() => wss.close());
@@ -127,15 +128,6 @@ test.each(cases)('WebSocketDrain, %s: throws naming the option and the value', (
   expect((thrown as Error).message).toContain(`${where}: option "${option}"`);
   expect((thrown as Error).message).toContain(shown);
 });
-
-/** The promise, or a rejection after `ms` saying what was awaited. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * A real http + ws server on 127.0.0.1, one real ws client, terminate() with `options`: the

@@ -19,6 +19,8 @@ import { WebSocketDrain } from '@lastcall/ws';
 import * as fc from 'fast-check';
 import { WebSocket, WebSocketServer } from 'ws';
 import { tlsMaterial } from '../../../core/test/helpers/servers';
+import { sleep, within } from '../../../core/test/helpers/signals';
+import { listenerCounts } from '../../../core/test/reliability/harness';
 
 export type ServerKind = 'http' | 'https' | 'h2c' | 'h2+http1';
 
@@ -172,23 +174,6 @@ interface Run {
   problems: string[];
   /** When the force ran (`performance.now()`), if it did. */
   forcedAt: number | undefined;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The promise, or a rejection after `ms` saying what was awaited. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function listenerCounts(emitter: NodeJS.EventEmitter): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const event of emitter.eventNames()) counts[String(event)] = emitter.listenerCount(event);
-  return counts;
 }
 
 function openConnections(server: ServerLike): Promise<number> {
