@@ -1,5 +1,5 @@
 // lastcall itself: createTerminator with the default KeepAliveDrain, or with its idle grace set;
-// with a WebSocket server, @lastcall/ws's WebSocketDrain, as a user with WebSockets would.
+// with a WebSocket server, combined with @lastcall/ws's WebSocketDrain, as a user with WebSockets would.
 import { createTerminator, KeepAliveDrain } from '@lastcall/core';
 import { WebSocketDrain } from '@lastcall/ws';
 import type { Adapter } from './types.js';
@@ -14,11 +14,10 @@ export function lastcallAdapter(idleGraceMs?: number): Adapter {
     lastcall: true,
     attach(server, { gracefulTimeoutMs, webSocketServer }) {
       const grace = custom ? { idleGraceMs } : {};
+      const http = custom ? new KeepAliveDrain(grace) : undefined;
       const drain = webSocketServer
-        ? new WebSocketDrain({ webSocketServers: webSocketServer, ...grace })
-        : custom
-          ? new KeepAliveDrain(grace)
-          : undefined;
+        ? [http ?? new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: webSocketServer })]
+        : http;
       const terminator = createTerminator({
         server,
         gracefulTimeout: gracefulTimeoutMs,

@@ -4,17 +4,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pTimeout from 'p-timeout';
 import { inject, injectable } from 'tsyringe';
 import type { Clock } from './clock.js';
+import type { ShutdownContext } from './context.js';
 import { publishDrain, publishEnd, publishForce, publishStart } from './diagnostics.js';
-import type { DrainContext, DrainStrategy } from './drain/DrainStrategy.js';
+import type { DrainStrategy } from './drain/DrainStrategy.js';
 import { assertDurationMs, StrategyError } from './errors.js';
 import { DestroyForce } from './force/DestroyForce.js';
 import type { ForceStrategy } from './force/ForceStrategy.js';
 import { FORCE_SETTLE_TIMEOUT_MS, type TerminatorConfig } from './options.js';
+import type { Connection, RegistryView } from './registry/Connection.js';
 import { connectionCount, type SocketRegistry } from './registry/SocketRegistry.js';
-import type { TrackedConnection } from './registry/TrackedConnection.js';
 import { buildReport, countKinds, countOpen, NOTHING_OPEN } from './report.js';
 import { TOKENS } from './tokens.js';
-import type { ServerLike, TerminationFailure, TerminationReport, TerminatorState } from './types.js';
+import type { ServerLike, TerminationFailure, TerminationPhase, TerminationReport, TerminatorState } from './types.js';
 
 /**
  * Shuts its servers down gracefully. Made by `createTerminator`; every collaborator comes in
@@ -28,14 +29,30 @@ export class Terminator {
   /** Ends the graceful period now; set while draining. */
   #requestForce: (() => void) | undefined;
 
+  readonly #config: TerminatorConfig;
+  readonly #registry: SocketRegistry;
+
   constructor(
-    @inject(TOKENS.config) readonly config: TerminatorConfig,
-    @inject(TOKENS.registry) readonly registry: SocketRegistry,
+    @inject(TOKENS.config) config: TerminatorConfig,
+    @inject(TOKENS.registry) registry: SocketRegistry,
+    /** The drain this terminator runs (the composed one, when drains were combined or wrapped). */
     @inject(TOKENS.drain) readonly drain: DrainStrategy,
     @inject(TOKENS.force) readonly force: ForceStrategy,
     @inject(TOKENS.clock) readonly clock: Clock,
   ) {
+    this.#config = config;
+    this.#registry = registry;
     for (const server of config.servers) registry.track(server);
+  }
+
+  /** The graceful period `terminate()` uses when it is given none, in milliseconds. */
+  get gracefulTimeoutMs(): number {
+    return this.#config.gracefulTimeoutMs;
+  }
+
+  /** What is open now, read-only: the same view the strategies are handed. */
+  get registry(): RegistryView {
+    return this.#registry.view;
   }
 
   get state(): TerminatorState {
@@ -43,7 +60,7 @@ export class Terminator {
   }
 
   get servers(): readonly ServerLike[] {
-    return this.config.servers;
+    return this.#config.servers;
   }
 
   /**
@@ -56,7 +73,7 @@ export class Terminator {
     if (this.#result) return this.#result;
     const timeoutMs =
       gracefulTimeout === undefined
-        ? this.config.gracefulTimeoutMs
+        ? this.#config.gracefulTimeoutMs
         : assertDurationMs('terminate', 'gracefulTimeout', gracefulTimeout, true);
     this.#state = 'draining';
     publishStart(this, timeoutMs);
@@ -81,12 +98,13 @@ export class Terminator {
    */
   dispose(): void {
     if (this.#state === 'draining') return;
-    this.registry.dispose();
+    this.#registry.dispose();
   }
 
   // Everything up to the first `await` runs synchronously inside terminate().
   async #run(timeoutMs: number): Promise<TerminationReport> {
-    const { clock, registry, drain } = this;
+    const { clock, drain } = this;
+    const registry = this.#registry;
     const started = clock.now();
     const failures: TerminationFailure[] = [];
     // Records of connections that closed while nobody watched are dropped before counting.
@@ -103,32 +121,46 @@ export class Terminator {
       this.#requestForce = () => resolve('forced');
     });
     const aborter = new AbortController();
-    const context: DrainContext = {
-      registry,
+    // Failures a strategy reports through the context belong to the phase running then.
+    let phase: TerminationPhase = 'drain';
+    const fail = (failedIn: TerminationPhase, error: unknown, strategy?: object): void => {
+      failures.push({ phase: failedIn, error: new StrategyError(failedIn, error, strategy?.constructor?.name) });
+    };
+    const context: ShutdownContext = Object.freeze({
+      registry: registry.view,
       servers: this.servers,
       clock,
       deadline: started + timeoutMs,
       signal: aborter.signal,
-    };
-    const guard = (phase: 'drain' | 'force', action: () => unknown): Promise<void> => {
+      reportFailure: (error: unknown, strategy?: object) => fail(phase, error, strategy),
+    });
+    const guard = (failedIn: TerminationPhase, action: () => unknown): Promise<void> => {
       try {
         return Promise.resolve(action()).then(
           () => undefined,
-          (error: unknown) => void failures.push({ phase, error: new StrategyError(phase, error) }),
+          (error: unknown) => fail(failedIn, error),
         );
       } catch (error) {
-        failures.push({ phase, error: new StrategyError(phase, error) });
+        fail(failedIn, error);
         return Promise.resolve();
       }
     };
-    const onRequest = (c: TrackedConnection, req: IncomingMessage, res: ServerResponse): void =>
-      void guard('drain', () => drain.onRequest?.(c, req, res, context));
-    const onIdle = (c: TrackedConnection): void => void guard('drain', () => drain.onIdle?.(c, context));
-    const onConnection = (c: TrackedConnection): void => void guard('drain', () => drain.onConnection?.(c, context));
+    // Synchronous callbacks: a throw is recorded at once, with no promise made per request.
+    const call = (action: () => void): void => {
+      try {
+        action();
+      } catch (error) {
+        fail('drain', error);
+      }
+    };
+    const onRequest = (c: Connection, req: IncomingMessage, res: ServerResponse): void =>
+      call(() => drain.onRequest?.(c, req, res, context));
+    const onIdle = (c: Connection): void => call(() => drain.onIdle?.(c, context));
+    const onConnection = (c: Connection): void => call(() => drain.onConnection?.(c, context));
+    const onSession = (c: Connection): void => call(() => drain.onSession?.(c, context));
     registry.on('request', onRequest);
     registry.on('idle', onIdle);
     registry.on('connection', onConnection);
-    const onSession = (c: TrackedConnection): void => void guard('drain', () => drain.onSession?.(c, context));
     registry.on('session', onSession);
 
     const settled = Promise.all(this.servers.map((server) => registry.whenServerClosed(server))).then(() =>
@@ -168,6 +200,7 @@ export class Terminator {
     let forced = 0;
     let trackedAtForce = NOTHING_OPEN;
     if (timedOut) {
+      phase = 'force';
       aborter.abort();
       trackedAtForce = countOpen(registry.connections());
       forced = await openConnections(this.servers);

@@ -1,24 +1,37 @@
-// The one place that picks implementations: options first, then the container, then defaults.
+// The composition root: the one place that picks implementations (options first, then the
+// container, then defaults) and composes a platform's drain with a service's.
 import 'reflect-metadata';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import { type Clock, systemClock } from './clock.js';
+import { combineDrains } from './drain/CombinedDrain.js';
+import { type DrainStrategy, isWrappingDrain } from './drain/DrainStrategy.js';
 import { KeepAliveDrain } from './drain/KeepAliveDrain.js';
 import { InvalidOptionTypeError } from './errors.js';
 import { DestroyForce } from './force/DestroyForce.js';
-import { type CreateTerminatorOptions, resolveConfig, type StrategyClass } from './options.js';
+import type { ForceStrategy } from './force/ForceStrategy.js';
+import { type CreateTerminatorOptions, type DrainOption, resolveConfig, type StrategyClass } from './options.js';
 import { SocketRegistry } from './registry/SocketRegistry.js';
 import { Terminator } from './Terminator.js';
 import { TOKENS, type Token } from './tokens.js';
 
+/** `process.emitWarning` codes, so a platform can route or silence them. */
+export const WARNING_CODES = {
+  /** A service's `drain` replaced a drain registered on the container that cannot wrap it. */
+  drainReplaced: 'LASTCALL_DRAIN_REPLACED',
+  /** The container's drain and the service's `drain` are both wrappers: their delays add up. */
+  drainWrappedTwice: 'LASTCALL_DRAIN_WRAPPED_TWICE',
+} as const;
+
 /**
  * Makes a terminator for one or more servers and starts tracking their connections.
- * Call it right after creating the server(s); connections opened earlier are still drained,
- * through the servers' own public methods.
+ * Call it right after creating the server(s); connections opened earlier are still drained.
  *
  * Each terminator resolves from its own child container (of `options.container`, or of
- * tsyringe's root container), so two terminators share nothing. A strategy given in the
- * options wins; otherwise one registered under `TOKENS.drain` / `TOKENS.force` on the
- * container; otherwise the default.
+ * tsyringe's root container), so two terminators share nothing. The drain: the service's
+ * `drain` option and a drain a platform registered under `TOKENS.drain` compose — a
+ * registered wrapper (`DelayedCloseDrain`) runs the service's drain inside it; a registered
+ * drain that is not a wrapper is replaced by the service's, with a warning. The force: the
+ * option, else the container's `TOKENS.force`, else `DestroyForce`.
  *
  * @throws TypeError / RangeError naming the option and the value when an option is invalid.
  */
@@ -27,62 +40,103 @@ export function createTerminator(options: CreateTerminatorOptions): Terminator {
   const scope = (options.container ?? rootContainer).createChildContainer();
   scope.register(TOKENS.config, { useValue: config });
   scope.register(TOKENS.registry, { useValue: new SocketRegistry() });
-  choose<Clock>(scope, TOKENS.clock, options.clock, systemClock);
-  choose(scope, TOKENS.drain, options.drain, KeepAliveDrain);
-  choose(scope, TOKENS.force, options.force, DestroyForce);
-  build(scope, TOKENS.drain, 'drain', options.drain, 'begin');
-  build(scope, TOKENS.force, 'force', options.force, 'force');
+  if (options.clock !== undefined || !scope.isRegistered(TOKENS.clock, true)) {
+    scope.register<Clock>(TOKENS.clock, { useValue: options.clock ?? systemClock });
+  }
+  scope.register<DrainStrategy>(TOKENS.drain, { useValue: chooseDrain(scope, options.drain) });
+  const force =
+    options.force !== undefined
+      ? build<ForceStrategy>(scope, 'force', options.force, 'force')
+      : (fromContainer(scope, TOKENS.force, 'force', 'force') ?? new DestroyForce());
+  scope.register<ForceStrategy>(TOKENS.force, { useValue: force });
   return scope.resolve(Terminator);
 }
 
+/** The service's drain, the platform's (the container's), and how the two compose. */
+function chooseDrain(scope: DependencyContainer, option: CreateTerminatorOptions['drain']): DrainStrategy {
+  const service = option === undefined ? undefined : serviceDrain(scope, option);
+  const platform = fromContainer<DrainStrategy>(scope, TOKENS.drain, 'drain', 'begin');
+  if (platform === undefined) return service ?? new KeepAliveDrain();
+  if (service === undefined) return platform;
+  if (isWrappingDrain(platform)) {
+    if (isWrappingDrain(service)) {
+      warn(
+        WARNING_CODES.drainWrappedTwice,
+        `the container's drain (${nameOf(platform)}) wraps the drain option (${nameOf(service)}), which is a wrapper too: their listener delays add up`,
+      );
+    }
+    return platform.wrap(service);
+  }
+  warn(
+    WARNING_CODES.drainReplaced,
+    `the drain option (${nameOf(service)}) replaces the drain registered on the container (${nameOf(platform)}), which cannot wrap it; register a wrapper (such as DelayedCloseDrain) to keep the platform's part`,
+  );
+  return service;
+}
+
+function serviceDrain(scope: DependencyContainer, option: DrainOption | readonly DrainOption[]): DrainStrategy {
+  if (!Array.isArray(option)) return build(scope, 'drain', option as DrainOption, 'begin');
+  return combineDrains(...option.map((drain: DrainOption, index) => build(scope, `drain[${index}]`, drain, 'begin')));
+}
+
 /**
- * Builds this terminator's strategy now, so that a class tsyringe cannot construct (constructor
- * parameters without `@injectable()`) or one whose instances lack the strategy's method fails
- * here, naming the option, and not with tsyringe's own message or at the first shutdown. The
- * instance is then registered in this terminator's scope, so the terminator gets that one.
+ * Builds a strategy given as an option now, so that a class tsyringe cannot construct
+ * (constructor parameters without `@injectable()`) or one whose instances lack the strategy's
+ * method fails here, naming the option, and not at the first shutdown.
  */
 function build<T extends object>(
   scope: DependencyContainer,
-  token: Token<T>,
-  option: 'drain' | 'force',
-  chosen: T | StrategyClass<T> | undefined,
+  option: string,
+  chosen: T | StrategyClass<T>,
   method: string,
-): void {
-  // A strategy that came from the container is named by its token: the option was not given.
-  const name = chosen === undefined ? `${option} (registered under TOKENS.${option})` : option;
+): T {
+  const kind = option.startsWith('drain') ? 'drain' : 'force';
   let instance: T;
-  try {
-    instance = scope.resolve(token);
-  } catch (error) {
-    // The user's own container registration failed to build: tsyringe's message names it.
-    if (chosen === undefined) throw error;
-    throw new InvalidOptionTypeError(
-      'createTerminator',
-      name,
-      `a ${option} strategy class tsyringe can construct (no constructor parameters, or @injectable() ones)`,
-      chosen,
-      { cause: error },
-    );
+  if (typeof chosen !== 'function') instance = chosen;
+  else {
+    try {
+      instance = scope.resolve(chosen);
+    } catch (error) {
+      throw new InvalidOptionTypeError(
+        'createTerminator',
+        option,
+        `a ${kind} strategy class tsyringe can construct (no constructor parameters, or @injectable() ones)`,
+        chosen,
+        { cause: error },
+      );
+    }
   }
+  assertHas(option, kind, instance, method);
+  return instance;
+}
+
+/** The strategy a platform registered on the container (or a parent of it), if any. */
+function fromContainer<T extends object>(
+  scope: DependencyContainer,
+  token: Token<T>,
+  kind: 'drain' | 'force',
+  method: string,
+): T | undefined {
+  if (!scope.isRegistered(token, true)) return undefined;
+  // The user's own registration: tsyringe's message names what it could not build.
+  const instance = scope.resolve<T>(token);
+  assertHas(`${kind} (registered under TOKENS.${kind})`, kind, instance, method);
+  return instance;
+}
+
+function assertHas(option: string, kind: string, instance: object, method: string): void {
   if (typeof (instance as Record<string, unknown>)[method] !== 'function') {
     throw new InvalidOptionTypeError(
       'createTerminator',
-      name,
-      `a ${option} strategy: an object with a ${method}() method`,
+      option,
+      `a ${kind} strategy: an object with a ${method}() method`,
       instance,
     );
   }
-  scope.register<T>(token, { useValue: instance });
 }
 
-function choose<T extends object>(
-  scope: DependencyContainer,
-  token: Token<T>,
-  chosen: T | StrategyClass<T> | undefined,
-  fallback: T | StrategyClass<T>,
-): void {
-  const pick = chosen ?? (scope.isRegistered(token, true) ? undefined : fallback);
-  if (pick === undefined) return;
-  if (typeof pick === 'function') scope.register<T>(token, { useClass: pick });
-  else scope.register<T>(token, { useValue: pick });
+const nameOf = (value: object): string => value.constructor?.name || 'anonymous drain';
+
+function warn(code: string, message: string): void {
+  process.emitWarning(`lastcall: ${message}`, { type: 'LastcallWarning', code });
 }

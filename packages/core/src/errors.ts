@@ -53,8 +53,11 @@ export class StrategyError extends Error {
   constructor(
     readonly phase: 'drain' | 'force',
     cause: unknown,
+    /** The failing strategy's class name, when a combined drain or the strategy itself said who. */
+    readonly strategy?: string,
   ) {
-    super(`lastcall: the ${phase} strategy failed: ${cause instanceof Error ? cause.message : describeValue(cause)}`, {
+    const who = strategy === undefined ? `the ${phase} strategy` : `the ${phase} strategy ${strategy}`;
+    super(`lastcall: ${who} failed: ${cause instanceof Error ? cause.message : describeValue(cause)}`, {
       cause,
     });
   }
@@ -75,4 +78,25 @@ export function assertDurationMs(where: string, option: string, value: unknown, 
     throw new InvalidOptionRangeError(where, option, expected, value);
   }
   return value;
+}
+
+/**
+ * Rejects an option the callee does not know, naming it and listing the ones it does: a
+ * misspelt or misremembered option (`timeout` for `gracefulTimeout`) would otherwise be
+ * ignored and the default used without a word. Also rejects options that are not an object.
+ */
+export function assertKnownOptions(where: string, options: unknown, known: readonly string[]): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidOptionTypeError(where, 'options', 'an object', options);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new InvalidOptionTypeError(
+        where,
+        key,
+        `a known option (one of ${known.join(', ')})`,
+        (options as Record<string, unknown>)[key],
+      );
+    }
+  }
 }

@@ -2,7 +2,8 @@
 import 'reflect-metadata';
 
 export { type Clock, systemClock } from './clock.js';
-export { createTerminator } from './createTerminator.js';
+export type { ShutdownContext } from './context.js';
+export { createTerminator, WARNING_CODES } from './createTerminator.js';
 export {
   CHANNELS,
   type ChannelName,
@@ -11,12 +12,13 @@ export {
   type TerminateForceMessage,
   type TerminateStartMessage,
 } from './diagnostics.js';
+export { CombinedDrain, combineDrains } from './drain/CombinedDrain.js';
 export {
   DEFAULT_LISTEN_DELAY_MS,
   DelayedCloseDrain,
   type DelayedCloseDrainOptions,
 } from './drain/DelayedCloseDrain.js';
-export type { DrainContext, DrainStrategy } from './drain/DrainStrategy.js';
+export { type DrainStrategy, isWrappingDrain, type WrappingDrain } from './drain/DrainStrategy.js';
 export {
   DEFAULT_IDLE_GRACE_MS,
   KeepAliveDrain,
@@ -24,6 +26,7 @@ export {
 } from './drain/KeepAliveDrain.js';
 export {
   assertDurationMs,
+  assertKnownOptions,
   describeValue,
   InvalidOptionRangeError,
   InvalidOptionTypeError,
@@ -37,16 +40,17 @@ export { ResetForce } from './force/ResetForce.js';
 export {
   type CreateTerminatorOptions,
   DEFAULT_GRACEFUL_TIMEOUT_MS,
+  type DrainOption,
   FORCE_SETTLE_TIMEOUT_MS,
   type StrategyClass,
   type TerminatorConfig,
 } from './options.js';
+export type { Connection, RegistryView } from './registry/Connection.js';
 export {
   type RegistryCounters,
   SocketRegistry,
   type SocketRegistryEvents,
 } from './registry/SocketRegistry.js';
-export { TrackedConnection } from './registry/TrackedConnection.js';
 export { Terminator } from './Terminator.js';
 export { TOKENS, type Token } from './tokens.js';
 export type {

@@ -2,7 +2,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import type { Clock } from './clock.js';
 import type { DrainStrategy } from './drain/DrainStrategy.js';
-import { assertDurationMs, InvalidOptionRangeError, InvalidOptionTypeError } from './errors.js';
+import { assertDurationMs, assertKnownOptions, InvalidOptionRangeError, InvalidOptionTypeError } from './errors.js';
 import type { ForceStrategy } from './force/ForceStrategy.js';
 import { isServerLike } from './servers.js';
 import type { ServerLike } from './types.js';
@@ -20,6 +20,11 @@ export const FORCE_SETTLE_TIMEOUT_MS = 1_000;
 /** A class whose instances are `T`, constructible with no arguments (tsyringe builds it). */
 export type StrategyClass<T> = new () => T;
 
+/** One drain as an option: an instance, or a class tsyringe builds once per terminator. */
+export type DrainOption = DrainStrategy | StrategyClass<DrainStrategy>;
+
+const KNOWN_OPTIONS = ['server', 'servers', 'gracefulTimeout', 'drain', 'force', 'container', 'clock'] as const;
+
 export interface CreateTerminatorOptions {
   /** The server to terminate: http, https, or http2 (h2c or TLS). Or use `servers`. */
   server?: ServerLike;
@@ -30,8 +35,14 @@ export interface CreateTerminatorOptions {
    * before the force strategy ends the rest. `Infinity` waits for ever. Defaults to 10000 ms.
    */
   gracefulTimeout?: number;
-  /** The drain strategy: a class, an instance, or nothing for the container's or the default (`KeepAliveDrain`). */
-  drain?: DrainStrategy | StrategyClass<DrainStrategy>;
+  /**
+   * How connections are asked to end: a drain (class or instance), or several, combined in
+   * order (`[new KeepAliveDrain(), new WebSocketDrain({ webSocketServers })]`). Defaults to
+   * the container's `TOKENS.drain`, else `KeepAliveDrain`. When the container's drain is a
+   * wrapper (`DelayedCloseDrain`), this drain runs inside it; otherwise this one replaces it,
+   * with a warning.
+   */
+  drain?: DrainOption | readonly DrainOption[];
   /** The force strategy: a class, an instance, or nothing for the container's or the default (`DestroyForce`). */
   force?: ForceStrategy | StrategyClass<ForceStrategy>;
   /** A tsyringe container to resolve strategies from; a child of it is made per terminator. */
@@ -49,9 +60,7 @@ export interface TerminatorConfig {
 const WHERE = 'createTerminator';
 
 export function resolveConfig(options: CreateTerminatorOptions): TerminatorConfig {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionTypeError(WHERE, 'options', 'an object', options);
-  }
+  assertKnownOptions(WHERE, options, KNOWN_OPTIONS);
   const { server, servers } = options;
   if (server !== undefined && servers !== undefined) {
     throw new InvalidOptionTypeError(WHERE, 'server', 'omitted when "servers" is given', server);
@@ -80,7 +89,12 @@ export function resolveConfig(options: CreateTerminatorOptions): TerminatorConfi
     options.gracefulTimeout === undefined ? DEFAULT_GRACEFUL_TIMEOUT_MS : options.gracefulTimeout,
     true,
   );
-  assertStrategy('drain', options.drain, 'begin');
+  if (Array.isArray(options.drain)) {
+    if (options.drain.length === 0) {
+      throw new InvalidOptionRangeError(WHERE, 'drain', 'a drain or a non-empty array of drains', options.drain);
+    }
+    for (const [index, drain] of options.drain.entries()) assertStrategy(`drain[${index}]`, drain, 'begin');
+  } else assertStrategy('drain', options.drain, 'begin');
   assertStrategy('force', options.force, 'force');
   if (options.container !== undefined && typeof options.container?.createChildContainer !== 'function') {
     throw new InvalidOptionTypeError(WHERE, 'container', 'a tsyringe DependencyContainer', options.container);
@@ -97,7 +111,7 @@ export function resolveConfig(options: CreateTerminatorOptions): TerminatorConfi
   return { servers: [...new Set(list as ServerLike[])], gracefulTimeoutMs };
 }
 
-function assertStrategy(option: 'drain' | 'force', value: unknown, method: string): void {
+function assertStrategy(option: string, value: unknown, method: string): void {
   if (value === undefined || typeof value === 'function') return;
   if (typeof value === 'object' && value !== null && typeof (value as Record<string, unknown>)[method] === 'function') {
     return;
@@ -105,7 +119,7 @@ function assertStrategy(option: 'drain' | 'force', value: unknown, method: strin
   throw new InvalidOptionTypeError(
     WHERE,
     option,
-    `a ${option} strategy class or an object with a ${method}() method`,
+    `a ${option.startsWith('drain') ? 'drain' : 'force'} strategy class or an object with a ${method}() method`,
     value,
   );
 }

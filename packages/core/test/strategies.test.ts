@@ -5,14 +5,15 @@ import {
   createTerminator,
   DelayedCloseDrain,
   DestroyForce,
-  type DrainContext,
   type DrainStrategy,
   FORCE_SETTLE_TIMEOUT_MS,
   type ForceStrategy,
   isStrategyError,
   KeepAliveDrain,
   ResetForce,
+  type ShutdownContext,
   TOKENS,
+  WARNING_CODES,
 } from '@lastcall/core';
 import request from 'supertest';
 import { container } from 'tsyringe';
@@ -120,17 +121,65 @@ describe('swapping the drain strategy', () => {
     second.dispose();
   });
 
-  test('an option wins over the container; the root container is left untouched', async () => {
+  test("a platform's wrapper and a service's drain compose: the service's drain runs inside the delay", async () => {
     const platform = container.createChildContainer();
     platform.register(TOKENS.drain, { useClass: ShortDelayDrain });
-    const { server } = await listen((_req, res) => res.end('ok'));
-    const terminator = createTerminator({ server, container: platform, drain: KeepAliveDrain });
-    expect(terminator.drain).toBeInstanceOf(KeepAliveDrain);
-    expect(terminator.drain).not.toBeInstanceOf(ShortDelayDrain);
+    const { server, port } = await listen((_req, res) => res.end('ok'));
+    const service = new KeepAliveDrain({ idleGraceMs: 0 });
+    const warnings = captureWarnings();
+    const terminator = createTerminator({ server, container: platform, drain: service });
+    await warnings.settled();
+    expect(warnings.codes).toEqual([]);
+    expect(terminator.drain).toBeInstanceOf(DelayedCloseDrain);
+    expect((terminator.drain as DelayedCloseDrain).delayMs).toBe(LISTEN_DELAY_MS);
+    expect((terminator.drain as DelayedCloseDrain).drain).toBe(service);
     expect(container.isRegistered(TOKENS.drain, true)).toBe(false);
+    const started = performance.now();
+    const done = terminator.terminate();
+    // The platform's delay holds: still accepting, and served.
+    expect(await connectOutcome(port)).toBe('connected');
+    // Then the service's drain: refused.
+    await sleep(Math.max(0, LISTEN_DELAY_MS + 100 - (performance.now() - started)));
+    expect(await connectOutcome(port)).toBe('ECONNREFUSED');
+    await within(done, 5_000, 'terminate');
+  });
+
+  test("a platform drain that cannot wrap is replaced by the service's, with a warning naming both", async () => {
+    const platform = container.createChildContainer();
+    platform.register(TOKENS.drain, { useClass: KeepAliveDrain });
+    const { server } = await listen((_req, res) => res.end('ok'));
+    const service = new KeepAliveDrain({ idleGraceMs: 0 });
+    const warnings = captureWarnings();
+    const terminator = createTerminator({ server, container: platform, drain: service });
+    await warnings.settled();
+    expect(terminator.drain).toBe(service);
+    expect(warnings.codes).toEqual([WARNING_CODES.drainReplaced]);
+    expect(warnings.messages[0]).toMatch(
+      /drain option \(KeepAliveDrain\) replaces the drain registered on the container \(KeepAliveDrain\)/,
+    );
     await within(terminator.terminate(), 5_000, 'terminate');
   });
 });
+
+/**
+ * Collects the warnings lastcall emits through `process.emitWarning`. A spy, not a `warning`
+ * listener: jest gives each test file a process object whose events do not reach the test.
+ */
+function captureWarnings(): { codes: string[]; messages: string[]; settled(): Promise<void> } {
+  const codes: string[] = [];
+  const messages: string[] = [];
+  const spy = jest.spyOn(process, 'emitWarning').mockImplementation(((message: string, options?: { code?: string }) => {
+    codes.push(options?.code ?? '');
+    messages.push(message);
+  }) as typeof process.emitWarning);
+  return {
+    codes,
+    messages,
+    settled: async () => {
+      spy.mockRestore();
+    },
+  };
+}
 
 describe('the force strategy', () => {
   test('ResetForce ends a hung request with a TCP reset (the client reads ECONNRESET)', async () => {
@@ -190,7 +239,7 @@ describe('strategies that fail', () => {
 
   test('an async drain that never settles does not hold terminate() past the deadline', async () => {
     const stuck: DrainStrategy = {
-      begin: (context: DrainContext) => {
+      begin: (context: ShutdownContext) => {
         context.registry.stopAccepting(context.servers[0] as net.Server as never);
         return new Promise<void>(() => undefined);
       },

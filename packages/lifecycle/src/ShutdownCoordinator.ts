@@ -441,7 +441,7 @@ export class ShutdownCoordinator {
     const { terminator } = step;
     const forced = this.#forcedBy !== undefined;
     const remainingMs = deadlineMs - (clock.now() - started);
-    const ownMs = gracefulTimeoutMs ?? terminator.config.gracefulTimeoutMs;
+    const ownMs = gracefulTimeoutMs ?? terminator.gracefulTimeoutMs;
     // The terminator forces by itself early enough for its sockets to settle before the deadline.
     const graceMs = forced || development ? 0 : Math.max(0, Math.min(ownMs, remainingMs - FORCE_SETTLE_TIMEOUT_MS));
     if (graceMs > 0 && terminator.state === 'running') this.#graceful.add(terminator);

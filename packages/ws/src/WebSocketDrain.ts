@@ -1,11 +1,11 @@
-// The WebSocket-aware drain: the default HTTP drain, plus a close frame (1001 Going Away) to
-// every client of the given `ws` servers. Built on @lastcall/core's public exports only.
+// A drain for WebSockets: a close frame (1001 Going Away) to every client of the given `ws`
+// servers, and nothing else. Combined with the HTTP drain; built on @lastcall/core's public
+// exports only.
 import {
-  type DrainContext,
+  assertKnownOptions,
+  type DrainStrategy,
   InvalidOptionRangeError,
   InvalidOptionTypeError,
-  KeepAliveDrain,
-  type KeepAliveDrainOptions,
 } from '@lastcall/core';
 
 /** Close code sent to every client: 1001 Going Away ("a server going down", RFC 6455 7.4.1). */
@@ -38,7 +38,7 @@ export interface WebSocketServerLike {
   off(event: 'connection', listener: (socket: WebSocketLike) => void): unknown;
 }
 
-export interface WebSocketDrainOptions extends KeepAliveDrainOptions {
+export interface WebSocketDrainOptions {
   /** The `ws` server(s) whose clients get a close frame when the drain begins. Required. */
   webSocketServers: WebSocketServerLike | readonly WebSocketServerLike[];
   /**
@@ -53,17 +53,25 @@ export interface WebSocketDrainOptions extends KeepAliveDrainOptions {
 }
 
 const WHERE = 'WebSocketDrain';
+const KNOWN_OPTIONS = ['webSocketServers', 'closeCode', 'closeReason'] as const;
 
 /**
- * When the drain begins, the listener closes and HTTP traffic drains as `KeepAliveDrain`
- * does; every open WebSocket client also gets a close frame (`closeCode`, `closeReason`).
+ * A participant: when the drain begins, every open WebSocket client of the given servers gets
+ * a close frame (`closeCode`, `closeReason`); a client whose upgrade completes while draining
+ * gets one at once. It does nothing else: combine it with the HTTP drain, which closes the
+ * listener and drains HTTP traffic, and put that one first:
+ *
+ * ```ts
+ * createTerminator({ server, drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss })] });
+ * ```
+ *
  * `ws` ends the TCP connection once the client answers with its own close frame, and the
  * terminator sees the socket close: it waits for the handshake through the core's registry,
  * not through a timer of its own. A client that never answers stays open until the deadline,
  * where the force strategy ends it like any other connection (the report counts it among
- * `upgraded.forced`). A client whose upgrade completes while draining is closed at once.
+ * `upgraded.forced`).
  */
-export class WebSocketDrain extends KeepAliveDrain {
+export class WebSocketDrain implements DrainStrategy {
   readonly webSocketServers: readonly WebSocketServerLike[];
   readonly closeCode: number;
   readonly closeReason: string;
@@ -72,30 +80,24 @@ export class WebSocketDrain extends KeepAliveDrain {
   #listening = false;
 
   constructor(options: WebSocketDrainOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionTypeError(WHERE, 'options', 'an object with "webSocketServers"', options);
-    }
-    super(options);
+    assertKnownOptions(WHERE, options, KNOWN_OPTIONS);
     this.webSocketServers = validateServers(options.webSocketServers);
     // `=== undefined`, not `??`: an explicit null is bad input, not "use the default".
     this.closeCode = validateCode(options.closeCode === undefined ? DEFAULT_CLOSE_CODE : options.closeCode);
     this.closeReason = validateReason(options.closeReason === undefined ? DEFAULT_CLOSE_REASON : options.closeReason);
   }
 
-  override begin(context: DrainContext): void {
-    // HTTP first: the listener closes at once (contract point 1), then the protocol is told.
-    super.begin(context);
+  begin(): void {
     for (const server of this.webSocketServers) server.on('connection', this.#onConnection);
     this.#listening = true;
     this.closeClients();
   }
 
-  override dispose(): void {
+  dispose(): void {
     if (this.#listening) {
       for (const server of this.webSocketServers) server.off('connection', this.#onConnection);
       this.#listening = false;
     }
-    super.dispose();
   }
 
   /** Sends the close frame to every open client of every server. */

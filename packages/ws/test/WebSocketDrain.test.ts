@@ -145,7 +145,10 @@ describe('WebSocketDrain', () => {
   describe.each<Mode>(['server', 'noServer'])('ws in %s mode', (mode) => {
     test('an open client gets close 1001 with the configured reason and terminate() resolves promptly', async () => {
       const { server, wss, port } = await start(mode);
-      const drain = new WebSocketDrain({ webSocketServers: wss, closeReason: 'deploying, come back soon' });
+      const drain = [
+        new KeepAliveDrain(),
+        new WebSocketDrain({ webSocketServers: wss, closeReason: 'deploying, come back soon' }),
+      ];
       // A deadline far above the bound below: resolving promptly means the close handshake ended
       // it, not the deadline.
       const terminator = terminatorFor(server, { gracefulTimeout: 10_000, drain });
@@ -175,7 +178,7 @@ describe('WebSocketDrain', () => {
       // for a loaded machine's late timers.
       const terminator = terminatorFor(server, {
         gracefulTimeout: 2_000,
-        drain: new WebSocketDrain({ webSocketServers: wss }),
+        drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss })],
       });
       const { ws, closed } = await client(port);
       // A paused client does not read the close frame, so it never sends its own.
@@ -234,7 +237,7 @@ describe('WebSocketDrain', () => {
     });
     const terminator = terminatorFor(server, {
       gracefulTimeout: 5_000,
-      drain: new WebSocketDrain({ webSocketServers: [wss] }),
+      drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: [wss] })],
     });
     const { closed } = await client(port);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -272,7 +275,7 @@ describe('WebSocketDrain', () => {
     // The close must come from the drain, well before the deadline (timedOut is checked).
     const terminator = terminatorFor(server, {
       gracefulTimeout: 5_000,
-      drain: new WebSocketDrain({ webSocketServers: wss }),
+      drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss })],
     });
     const raw = net.connect(port, '127.0.0.1');
     cleanups.push(() => raw.destroy());
@@ -308,19 +311,19 @@ describe('WebSocketDrain', () => {
     expect(report.upgraded).toMatchObject({ atStart: 0, upgradedDuringDrain: 1, closedGracefully: 1, forced: 0 });
   });
 
-  test('it is a KeepAliveDrain whose close code and reason default to 1001 and the documented reason', async () => {
+  test('it is a participant, not an HTTP drain, and its close code and reason default to 1001 and the documented reason', async () => {
     const { wss } = await start('noServer');
     const drain = new WebSocketDrain({ webSocketServers: wss });
-    expect(drain).toBeInstanceOf(KeepAliveDrain);
+    expect(drain).not.toBeInstanceOf(KeepAliveDrain);
     expect(drain.closeCode).toBe(1001);
     expect(drain.closeReason).toBe(DEFAULT_CLOSE_REASON);
   });
 
-  test('the core option idleGraceMs applies: with 0, an idle keep-alive connection on the same server closes inside terminate() itself', async () => {
+  test('combined with KeepAliveDrain({ idleGraceMs: 0 }): an idle keep-alive connection on the same server closes inside terminate() itself', async () => {
     const { server, wss, port } = await start('server');
     const terminator = terminatorFor(server, {
       gracefulTimeout: 5_000,
-      drain: new WebSocketDrain({ webSocketServers: wss, idleGraceMs: 0 }),
+      drain: [new KeepAliveDrain({ idleGraceMs: 0 }), new WebSocketDrain({ webSocketServers: wss })],
     });
     const { closed: wsClosed } = await client(port);
     const idle = await idleKeepAlive(server, port);
@@ -336,11 +339,11 @@ describe('WebSocketDrain', () => {
     expect(report.timedOut).toBe(false);
   });
 
-  test('the core option idleGraceMs applies: a grace longer than the default keeps an idle keep-alive connection open, and a request on it is served with Connection: close', async () => {
+  test('combined with KeepAliveDrain({ idleGraceMs: 2000 }): a grace longer than the default keeps an idle keep-alive connection open, and a request on it is served with Connection: close', async () => {
     const { server, wss, port } = await start('server');
     const terminator = terminatorFor(server, {
       gracefulTimeout: 8_000,
-      drain: new WebSocketDrain({ webSocketServers: wss, idleGraceMs: 2_000 }),
+      drain: [new KeepAliveDrain({ idleGraceMs: 2_000 }), new WebSocketDrain({ webSocketServers: wss })],
     });
     const { closed: wsClosed } = await client(port);
     const idle = await idleKeepAlive(server, port);
@@ -408,10 +411,10 @@ describe('WebSocketDrain', () => {
         /"closeReason".*42 \(number\)/,
       ],
       [
-        'a negative idle grace',
-        () => new WebSocketDrain({ webSocketServers: wss, idleGraceMs: -1 }),
-        RangeError,
-        /"idleGraceMs".*-1/,
+        'an option of the HTTP drain (0.1 took idleGraceMs here; 0.2 is a participant)',
+        () => new WebSocketDrain({ webSocketServers: wss, idleGraceMs: 0 } as never),
+        TypeError,
+        /"idleGraceMs" must be a known option \(one of webSocketServers, closeCode, closeReason\), received 0/,
       ],
     ];
     test.each(cases)('%s', (_name, make, kind, message) => {

@@ -1,48 +1,49 @@
 // The drain contract: how a terminator asks open connections to end.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from '../clock.js';
-import type { SocketRegistry } from '../registry/SocketRegistry.js';
-import type { TrackedConnection } from '../registry/TrackedConnection.js';
-import type { ServerLike } from '../types.js';
-
-/** What a strategy is given when the terminator starts draining (and, later, forcing). */
-export interface DrainContext {
-  /** The connections of every server, as tracked from their events. */
-  readonly registry: SocketRegistry;
-  /** The servers being terminated. */
-  readonly servers: readonly ServerLike[];
-  /** The terminator's clock: use it for every timer, so tests can drive it. */
-  readonly clock: Clock;
-  /** The clock time (`clock.now()`) at which the graceful period ends. `Infinity` for none. */
-  readonly deadline: number;
-  /** Aborted when the terminator stops draining (all closed, or the deadline came). */
-  readonly signal: AbortSignal;
-}
+import type { ShutdownContext } from '../context.js';
+import type { Connection } from '../registry/Connection.js';
 
 /**
- * Asked once to begin, then told about requests and idle connections while draining.
- * Implement it from scratch, or extend `KeepAliveDrain` and override what differs.
- * A strategy that throws is recorded in the report; the terminator still forces at the deadline.
+ * Asked once to begin, then told about requests, idle connections, sessions and new
+ * connections while draining. Drains compose: `combineDrains(a, b)` (or `drain: [a, b]`)
+ * passes every call to each in order, so a drain does one job — HTTP (`KeepAliveDrain`), a
+ * protocol (`WebSocketDrain`, your own) — and implements only the callbacks it needs.
+ * A drain that throws or rejects is recorded in the report; the others still run, and the
+ * terminator still forces at the deadline.
  */
 export interface DrainStrategy {
-  /** Starts the drain: stop accepting, ask open connections to end. Called once. */
-  begin(context: DrainContext): void | Promise<void>;
+  /** Starts the drain (stop accepting, ask open connections to end). Called once. */
+  begin(context: ShutdownContext): void | Promise<void>;
   /** An HTTP/1 request arrived while draining, before the application's handler runs. */
   onRequest?(
-    connection: TrackedConnection,
+    connection: Connection,
     request: IncomingMessage,
     response: ServerResponse,
-    context: DrainContext,
+    context: ShutdownContext,
   ): void;
   /** A connection's last request in flight ended while draining. */
-  onIdle?(connection: TrackedConnection, context: DrainContext): void;
+  onIdle?(connection: Connection, context: ShutdownContext): void;
   /**
    * An HTTP/2 session was established while draining (a TLS handshake that finished after
-   * `begin`, or a listener the drain kept open): `connection.session` is set.
+   * `begin`, or a listener a drain kept open): `connection.session` is set.
    */
-  onSession?(connection: TrackedConnection, context: DrainContext): void;
-  /** A connection was accepted while draining (only while the listener is still open). */
-  onConnection?(connection: TrackedConnection, context: DrainContext): void;
+  onSession?(connection: Connection, context: ShutdownContext): void;
+  /** A connection was accepted while draining (only while a drain keeps the listener open). */
+  onConnection?(connection: Connection, context: ShutdownContext): void;
   /** The terminator left the draining state: clear timers, drop references. */
   dispose?(): void;
 }
+
+/**
+ * A drain that runs around another one, such as `DelayedCloseDrain`. A platform team that
+ * registers a wrapper on the container (under `TOKENS.drain`) keeps it when a service passes
+ * its own `drain`: the service's drain becomes the wrapper's inner drain.
+ */
+export interface WrappingDrain extends DrainStrategy {
+  /** A drain like this one, around `inner`. */
+  wrap(inner: DrainStrategy): DrainStrategy;
+}
+
+/** True for a drain that can wrap another (it has a `wrap()` method). */
+export const isWrappingDrain = (drain: DrainStrategy): drain is WrappingDrain =>
+  typeof (drain as Partial<WrappingDrain>).wrap === 'function';

@@ -1,11 +1,11 @@
-// The default drain: refuse new connections, close idle keep-alive ones after a short grace,
-// and answer everything in flight or arriving with `Connection: close`.
+// The default HTTP drain: refuse new connections, close idle keep-alive ones after a short
+// grace, answer everything in flight or arriving with `Connection: close`, GOAWAY to HTTP/2.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { assertDurationMs } from '../errors.js';
-import type { TrackedConnection } from '../registry/TrackedConnection.js';
+import type { ShutdownContext } from '../context.js';
+import { assertDurationMs, assertKnownOptions } from '../errors.js';
+import type { Connection } from '../registry/Connection.js';
 import type { ServerLike } from '../types.js';
-import type { DrainContext, DrainStrategy } from './DrainStrategy.js';
-import { goAway } from './http2.js';
+import type { DrainStrategy } from './DrainStrategy.js';
 
 /**
  * How long an idle keep-alive connection stays open once draining begins, in milliseconds.
@@ -30,47 +30,51 @@ export interface KeepAliveDrainOptions {
   idleGraceMs?: number;
 }
 
+const KNOWN_OPTIONS = ['idleGraceMs'] as const;
+
 /**
- * Contract points 1 to 5 (HTTP/1.1 and HTTPS):
- * the listener closes at once; the last response in flight on each connection gets
- * `Connection: close` (pipelined ones before it are answered normally); a request arriving
- * while draining is served with `Connection: close`; idle connections close after the grace,
- * through the server's own parser-aware `closeIdleConnections()`, so a connection whose next
- * request is half received is spared.
+ * Contract points 1 to 6 (HTTP/1.1, HTTPS, HTTP/2): the listener closes at once; the last
+ * response in flight on each connection gets `Connection: close` (pipelined ones before it
+ * are answered normally); a request arriving while draining is served with
+ * `Connection: close`; every HTTP/2 session gets GOAWAY; idle connections close after the
+ * grace, through the server's own parser-aware `closeIdleConnections()`, so a connection
+ * whose next request is half received is spared. Upgraded connections are left to the
+ * deadline: combine a protocol drain (`@lastcall/ws`) for those.
  */
 export class KeepAliveDrain implements DrainStrategy {
   readonly idleGraceMs: number;
-  /** Responses we gave `Connection: close`, so we can move it to a later pipelined one. */
-  readonly #marked = new WeakSet<ServerResponse>();
   /** Servers whose idle connections the next pass closes. */
   readonly #due = new Set<ServerLike>();
   #timer: unknown = undefined;
-  #clock: DrainContext['clock'] | undefined;
+  #clock: ShutdownContext['clock'] | undefined;
   /** GOAWAY was sent to every HTTP/2 session: a session established from now on gets it too. */
   #goingAway = false;
 
   constructor(options: KeepAliveDrainOptions = {}) {
+    assertKnownOptions('KeepAliveDrain', options, KNOWN_OPTIONS);
     // `=== undefined`, not `??`: an explicit null is bad input, not "use the default".
     const idleGraceMs = options.idleGraceMs === undefined ? DEFAULT_IDLE_GRACE_MS : options.idleGraceMs;
     this.idleGraceMs = assertDurationMs('KeepAliveDrain', 'idleGraceMs', idleGraceMs);
   }
 
-  begin(context: DrainContext): void {
-    this.askInFlightToClose(context);
-    this.goAwayAll(context);
+  begin(context: ShutdownContext): void {
+    this.#goingAway = true;
+    // Every busy HTTP/1 connection's last response gets `Connection: close`; every HTTP/2
+    // session gets GOAWAY (contract points 3 and 6).
+    for (const connection of context.registry.connections()) connection.requestClose();
     this.closeListeners(context);
   }
 
   /** A session established while draining (a TLS handshake that finished late). */
-  onSession(connection: TrackedConnection, _context: DrainContext): void {
-    if (this.#goingAway) goAway(connection);
+  onSession(connection: Connection, _context: ShutdownContext): void {
+    if (this.#goingAway) connection.requestClose();
   }
 
-  onRequest(connection: TrackedConnection, _request: IncomingMessage, response: ServerResponse): void {
-    this.markClose(connection, response);
+  onRequest(connection: Connection, _request: IncomingMessage, _response: ServerResponse): void {
+    connection.requestClose();
   }
 
-  onIdle(connection: TrackedConnection, context: DrainContext): void {
+  onIdle(connection: Connection, context: ShutdownContext): void {
     // A session that got GOAWAY closes itself when its last stream ends.
     if (connection.session !== undefined) return;
     // After a `Connection: close` response Node ends the socket itself; nothing to do.
@@ -85,25 +89,11 @@ export class KeepAliveDrain implements DrainStrategy {
     this.#due.clear();
   }
 
-  /** Gives the last response of every busy connection `Connection: close`. */
-  protected askInFlightToClose(context: DrainContext): void {
-    for (const connection of context.registry.connections()) {
-      const last = connection.responses.at(-1);
-      if (last !== undefined) this.markClose(connection, last);
-    }
-  }
-
-  /** Contract point 6: GOAWAY to every HTTP/2 session; each closes when its last stream ends. */
-  protected goAwayAll(context: DrainContext): void {
-    this.#goingAway = true;
-    for (const connection of context.registry.connections()) goAway(connection);
-  }
-
   /**
    * Stops accepting on every server. A server with no idle connection gets its full
    * `close()` at once; the others keep their idle connections for the grace.
    */
-  protected closeListeners(context: DrainContext): void {
+  protected closeListeners(context: ShutdownContext): void {
     for (const server of context.servers) {
       if (this.idleGraceMs === 0 || !this.#hasIdle(server, context)) {
         this.closeIdle(server, context);
@@ -115,34 +105,26 @@ export class KeepAliveDrain implements DrainStrategy {
   }
 
   /**
-   * Closes the server's idle connections now: its full `close()` the first time, then its
-   * `closeIdleConnections()`, plus what that skips: TLS sockets still in their handshake and
-   * connections that have not received a byte.
+   * Closes the server's idle connections now (`RegistryView.closeIdle`), unless a response
+   * that has ended may still be flushing: then only the listener, and a look again later.
    */
-  protected closeIdle(server: ServerLike, context: DrainContext): void {
+  protected closeIdle(server: ServerLike, context: ShutdownContext): void {
     if (this.#flushing(server, context)) {
       // Node's closeIdleConnections() (http's close() runs it too) destroys a connection
       // whose current response has called end(), even while its bytes are still queued for
       // a slow reader, and the pipelined responses behind it: the client gets a cut body.
-      // Close only the listener now, and look again once the flush had time.
       context.registry.stopAccepting(server);
       this.scheduleIdleClose(server, context, Math.max(this.idleGraceMs, FLUSH_RECHECK_MS));
       return;
     }
-    // close() runs closeIdleConnections() itself (http, and http2 with allowHTTP1, on Node >= 19).
-    if (!context.registry.closeServer(server)) {
-      (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-    }
-    for (const connection of [...context.registry.connections(server)]) {
-      if (connection.handshaking || connection.unused) connection.destroy();
-    }
+    context.registry.closeIdle(server);
   }
 
   /**
    * Closes the server's idle connections once no connection has become idle for a whole
    * grace: each idle connection gets at least the grace, and one timer serves them all.
    */
-  protected scheduleIdleClose(server: ServerLike, context: DrainContext, delayMs = this.idleGraceMs): void {
+  protected scheduleIdleClose(server: ServerLike, context: ShutdownContext, delayMs = this.idleGraceMs): void {
     this.#due.add(server);
     this.#clock = context.clock;
     if (this.#timer !== undefined) context.clock.clearTimeout(this.#timer);
@@ -161,31 +143,15 @@ export class KeepAliveDrain implements DrainStrategy {
   }
 
   /** A connection of the server whose current response has ended but may still be flushing. */
-  #flushing(server: ServerLike, context: DrainContext): boolean {
+  #flushing(server: ServerLike, context: ShutdownContext): boolean {
     for (const connection of context.registry.connections(server)) {
       if (connection.responses[0]?.writableEnded === true) return true;
     }
     return false;
   }
 
-  /**
-   * `Connection: close` on `response` if its head is not sent yet. On a pipelined connection
-   * only the last response may carry it (Node ends the socket after it and drops the rest),
-   * so it moves from the previous one when that one has not sent its head either.
-   */
-  protected markClose(connection: TrackedConnection, response: ServerResponse): void {
-    if (response.headersSent) return;
-    response.setHeader('Connection', 'close');
-    this.#marked.add(response);
-    const previous = connection.responses.at(-2);
-    if (previous !== undefined && previous !== response && this.#marked.has(previous) && !previous.headersSent) {
-      previous.removeHeader('Connection');
-      this.#marked.delete(previous);
-    }
-  }
-
   /** Idle connections that the grace protects: tracked ones, or ones opened before tracking. */
-  #hasIdle(server: ServerLike, context: DrainContext): boolean {
+  #hasIdle(server: ServerLike, context: ShutdownContext): boolean {
     if (context.registry.mayHaveUntracked(server)) return true;
     for (const connection of context.registry.connections(server)) if (connection.idle) return true;
     return false;

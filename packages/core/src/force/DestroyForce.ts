@@ -1,6 +1,6 @@
 // The default force: destroy every socket that is left, tracked or not.
-import type { DrainContext } from '../drain/DrainStrategy.js';
-import type { TrackedConnection } from '../registry/TrackedConnection.js';
+import type { ShutdownContext } from '../context.js';
+import type { Connection } from '../registry/Connection.js';
 import { speaksHttp1 } from '../servers.js';
 import type { ForceStrategy } from './ForceStrategy.js';
 
@@ -10,7 +10,7 @@ import type { ForceStrategy } from './ForceStrategy.js';
  * Subclasses change how one connection ends by overriding `end`.
  */
 export class DestroyForce implements ForceStrategy {
-  force(context: DrainContext): void {
+  force(context: ShutdownContext): void {
     for (const server of context.servers) context.registry.closeServer(server);
     for (const connection of [...context.registry.connections()]) this.end(connection);
     // An http2 secure server has `closeIdleConnections` (allowHTTP1) but no `closeAllConnections`.
@@ -18,7 +18,7 @@ export class DestroyForce implements ForceStrategy {
   }
 
   /** Ends one connection now. */
-  protected end(connection: TrackedConnection): void {
+  protected end(connection: Connection): void {
     connection.destroy();
   }
 }

@@ -5,8 +5,9 @@ import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { isHttp2Server, isTlsServer, releaseConnectionsChecker, speaksHttp1, stopAccepting } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
+import type { Connection, RegistryView } from './Connection.js';
 import { type Http2Hooks, trackHttp2 } from './http2.js';
-import { peerKey, TrackedConnection } from './TrackedConnection.js';
+import { connectionState, peerKey, TrackedConnection } from './TrackedConnection.js';
 
 /** Events of a registry. Each is emitted synchronously from the Node event that caused it. */
 export interface SocketRegistryEvents {
@@ -93,6 +94,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   /** Where the lazy sweep of closed connections goes on from (Map iterators are live). */
   #sweeper: Iterator<TrackedConnection> | undefined;
   #size = 0;
+  #view: RegistryView | undefined;
   #nextId = 0;
   #inFlight = 0;
   #accepted = 0;
@@ -107,7 +109,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       this.emit('session', connection);
     },
     streamOpened: (connection) => {
-      connection.openStreams++;
+      connectionState.addStreams(connection, 1);
       this.#inFlight++;
       this.#requests++;
       this.#more.streams++;
@@ -115,7 +117,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     streamClosed: (connection, completed) => {
       // Zero once the connection was removed: its streams were settled then.
       if (connection.openStreams === 0) return;
-      connection.openStreams--;
+      connectionState.addStreams(connection, -1);
       this.#settleStream(completed);
       if (connection.idle) this.emit('idle', connection);
     },
@@ -311,6 +313,40 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     return false;
   }
 
+  /** See `RegistryView.closeIdle`. */
+  closeIdle(server: ServerLike): void {
+    // close() runs closeIdleConnections() itself (http, and http2 with allowHTTP1, on Node >= 19).
+    if (!this.closeServer(server)) (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    for (const connection of [...this.connections(server)]) {
+      if (connection.handshaking || connection.unused) connection.destroy();
+    }
+  }
+
+  /**
+   * What strategies are handed: a frozen object of the registry's read-only parts and server
+   * controls. Made once; `watch`, `untrack`, `dispose`, `track` and the events are not on it.
+   */
+  get view(): RegistryView {
+    if (this.#view === undefined) {
+      const registry = this;
+      this.#view = Object.freeze({
+        get size() {
+          return registry.size;
+        },
+        get inFlight() {
+          return registry.inFlight;
+        },
+        connections: (server?: ServerLike): IterableIterator<Connection> => registry.connections(server),
+        mayHaveUntracked: (server: ServerLike) => registry.mayHaveUntracked(server),
+        stopAccepting: (server: ServerLike) => registry.stopAccepting(server),
+        closeIdle: (server: ServerLike) => registry.closeIdle(server),
+        closeServer: (server: ServerLike) => registry.closeServer(server),
+        isClosed: (server: ServerLike) => registry.isClosed(server),
+      });
+    }
+    return this.#view;
+  }
+
   /** True once the server's listener is closed and it emitted `close` (or it never listened). */
   isClosed(server: ServerLike): boolean {
     const state = this.#servers.get(server);
@@ -351,7 +387,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     this.#watching = true;
     for (const connection of this.connections()) {
       connection.socket.on('close', this.#onSocketClose);
-      connection.tlsSocket?.on('close', this.#onSocketClose);
+      connectionState.tlsSocketOf(connection)?.on('close', this.#onSocketClose);
     }
   }
 
@@ -403,7 +439,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       return;
     }
     state.handshaking?.delete(key);
-    connection.tlsSocket = tlsSocket;
+    connectionState.setTlsSocket(connection, tlsSocket);
     this.#byTlsSocket.set(tlsSocket, connection);
     if (this.#watching) tlsSocket.on('close', this.#onSocketClose);
   }
@@ -414,7 +450,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     if (!(response instanceof http.ServerResponse)) return;
     const socket = request.socket;
     const connection = this.#lookup(socket) ?? this.#adopt(server, state, socket);
-    connection.addResponse(response);
+    connectionState.addResponse(connection, response);
     response.on('close', this.#onResponseClose);
     this.#inFlight++;
     this.#requests++;
@@ -430,7 +466,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     const onUpgrade = (request: http.IncomingMessage): void => {
       const connection = this.#lookup(request.socket);
       if (connection === undefined || connection.kind === 'upgraded') return;
-      connection.kind = 'upgraded';
+      connectionState.setKind(connection, 'upgraded');
       this.#more.upgraded++;
       this.emit('upgrade', connection);
     };
@@ -479,7 +515,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   #responseClosed(response: http.ServerResponse): void {
     const connection = this.#lookup(response.req.socket);
     if (connection === undefined) return;
-    if (!connection.removeResponse(response)) return;
+    if (!connectionState.removeResponse(connection, response)) return;
     this.#settle(response);
     if (connection.idle) this.emit('idle', connection);
   }
@@ -512,7 +548,8 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   }
 
   #remove(connection: TrackedConnection, notify: boolean): void {
-    const { socket, tlsSocket } = connection;
+    const { socket } = connection;
+    const tlsSocket = connectionState.tlsSocketOf(connection);
     this.#connections.delete(socket);
     if (tlsSocket) this.#byTlsSocket.delete(tlsSocket);
     // Before watch() no socket got our listener: nothing to remove.
@@ -521,12 +558,12 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       tlsSocket?.removeListener('close', this.#onSocketClose);
     }
     // Responses still queued behind a closed socket never get their own `close` from Node.
-    for (const response of connection.takeResponses()) {
+    for (const response of connectionState.takeResponses(connection)) {
       response.removeListener('close', this.#onResponseClose);
       this.#settle(response);
     }
     // Likewise streams whose `close` Node has not emitted yet: they ended with their session.
-    for (; connection.openStreams > 0; connection.openStreams--) this.#settleStream(false);
+    for (; connection.openStreams > 0; connectionState.addStreams(connection, -1)) this.#settleStream(false);
     const state = this.#servers.get(connection.server);
     if (state) {
       state.count--;
@@ -540,7 +577,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
 
 /** The connection's sockets are destroyed: their `close` events may still be on their way. */
 function isClosed(connection: TrackedConnection): boolean {
-  return connection.socket.destroyed || connection.tlsSocket?.destroyed === true;
+  return connection.socket.destroyed || connectionState.tlsSocketOf(connection)?.destroyed === true;
 }
 
 /** The server's own count of open connections, tracked or not. */

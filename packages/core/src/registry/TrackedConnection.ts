@@ -1,11 +1,19 @@
-// One connection as the registry sees it: its sockets, its kind and its responses in flight.
+// One connection as the registry keeps it: its sockets, its kind and its responses in flight.
+// Strategies see it only as a `Connection`; the registry changes it through `connectionState`.
 import type { ServerResponse } from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import type { ConnectionKind, ServerLike } from '../types.js';
+import type { Connection } from './Connection.js';
 
 const NO_RESPONSES: readonly ServerResponse[] = Object.freeze([]);
+
+/**
+ * Responses lastcall gave `Connection: close`, so the header can move to a later pipelined one.
+ * One set for the process: a response belongs to one connection, and a weak set holds nothing.
+ */
+const marked = new WeakSet<ServerResponse>();
 
 /**
  * A connection's peer address: the same for a raw socket, the TLS socket over it and an HTTP/2
@@ -16,96 +24,156 @@ export const peerKey = (socket: { remoteAddress?: string | undefined; remotePort
   `${socket.remoteAddress}|${socket.remotePort}`;
 
 /**
- * A connection of a tracked server. Strategies read it; only the registry changes it.
- * `responses` is in arrival order, so the last one is the one that closes a pipelined connection.
+ * The registry's write access to a record. Assigned inside the class (a static block can reach
+ * the private fields), exported from this file only to the registry: a strategy holding a
+ * `Connection` has no way to change what the registry counts.
  */
-export class TrackedConnection {
+export let connectionState: {
+  setKind(connection: TrackedConnection, kind: ConnectionKind): void;
+  setTlsSocket(connection: TrackedConnection, socket: tls.TLSSocket): void;
+  setSession(connection: TrackedConnection, session: http2.Http2Session): void;
+  /** Adds (+1) or removes (-1) an open stream; returns the count after. */
+  addStreams(connection: TrackedConnection, delta: number): number;
+  addResponse(connection: TrackedConnection, response: ServerResponse): void;
+  /** False when the response was not in flight on this connection. */
+  removeResponse(connection: TrackedConnection, response: ServerResponse): boolean;
+  /** The connection closed: returns the responses still in flight and forgets them. */
+  takeResponses(connection: TrackedConnection): readonly ServerResponse[];
+  tlsSocketOf(connection: TrackedConnection): tls.TLSSocket | undefined;
+};
+
+/** A connection of a tracked server. Fields are private: only the registry changes them. */
+export class TrackedConnection implements Connection {
+  #kind: ConnectionKind;
   /** The TLS socket once the handshake is done (TLS servers only). */
-  tlsSocket: tls.TLSSocket | undefined = undefined;
-  /** The HTTP/2 session on this connection (http2 servers only). */
-  session: http2.Http2Session | undefined = undefined;
-  /** Open HTTP/2 streams of the session. */
-  openStreams = 0;
+  #tlsSocket: tls.TLSSocket | undefined = undefined;
+  #session: http2.Http2Session | undefined = undefined;
+  #openStreams = 0;
   /** HTTP/1 responses not yet closed, oldest first; an array only while one is in flight. */
   #responses: ServerResponse[] | undefined = undefined;
 
+  static {
+    connectionState = {
+      setKind: (c, kind) => {
+        c.#kind = kind;
+      },
+      setTlsSocket: (c, socket) => {
+        c.#tlsSocket = socket;
+      },
+      setSession: (c, session) => {
+        c.#session = session;
+      },
+      addStreams: (c, delta) => {
+        c.#openStreams += delta;
+        return c.#openStreams;
+      },
+      // No array is kept while nothing is in flight: an idle connection costs no backing store.
+      addResponse: (c, response) => {
+        if (c.#responses === undefined) c.#responses = [response];
+        else c.#responses.push(response);
+      },
+      removeResponse: (c, response) => {
+        const list = c.#responses;
+        if (list === undefined) return false;
+        const index = list[0] === response ? 0 : list.indexOf(response);
+        if (index < 0) return false;
+        if (list.length === 1) c.#responses = undefined;
+        else list.splice(index, 1);
+        return true;
+      },
+      takeResponses: (c) => {
+        const list = c.#responses ?? NO_RESPONSES;
+        c.#responses = undefined;
+        return list;
+      },
+      tlsSocketOf: (c) => c.#tlsSocket,
+    };
+  }
+
   constructor(
-    /** Unique within one registry. */
     readonly id: number,
     readonly server: ServerLike,
-    /** The TCP socket (for a TLS server, the raw socket under the TLS layer, when it was seen). */
     readonly socket: net.Socket,
-    public kind: ConnectionKind,
-  ) {}
+    kind: ConnectionKind,
+  ) {
+    this.#kind = kind;
+  }
 
-  /**
-   * HTTP/1 responses not yet closed, oldest first: the last one is the one that closes a
-   * pipelined connection. Read-only for strategies; the registry keeps it.
-   */
+  get kind(): ConnectionKind {
+    return this.#kind;
+  }
+
+  get session(): http2.Http2Session | undefined {
+    return this.#session;
+  }
+
+  get openStreams(): number {
+    return this.#openStreams;
+  }
+
   get responses(): readonly ServerResponse[] {
     return this.#responses ?? NO_RESPONSES;
   }
 
-  /**
-   * For the registry: a request arrived on this connection. No array is kept while nothing is
-   * in flight, so an idle connection costs no backing store (one in flight: one small array).
-   */
-  addResponse(response: ServerResponse): void {
-    if (this.#responses === undefined) this.#responses = [response];
-    else this.#responses.push(response);
-  }
-
-  /** For the registry: a response closed. False when it was not in flight on this connection. */
-  removeResponse(response: ServerResponse): boolean {
-    const list = this.#responses;
-    if (list === undefined) return false;
-    const index = list[0] === response ? 0 : list.indexOf(response);
-    if (index < 0) return false;
-    if (list.length === 1) this.#responses = undefined;
-    else list.splice(index, 1);
-    return true;
-  }
-
-  /** For the registry: the connection closed; returns the responses still in flight and forgets them. */
-  takeResponses(): readonly ServerResponse[] {
-    const list = this.#responses ?? NO_RESPONSES;
-    this.#responses = undefined;
-    return list;
-  }
-
-  /** A TLS connection whose handshake has not finished: no request can be in flight on it. */
   get handshaking(): boolean {
-    return this.kind === 'tls' && this.tlsSocket === undefined && this.session === undefined;
+    return this.#kind === 'tls' && this.#tlsSocket === undefined && this.#session === undefined;
   }
 
-  /**
-   * An HTTP/1 connection that has not received a single byte: no request can be partly
-   * received on it, so it is as safe to close as an idle one. Node's own
-   * `closeIdleConnections()` skips such a connection (its parser counts it as active).
-   */
   get unused(): boolean {
     return (
-      (this.kind === 'http1' || this.kind === 'tls') &&
+      (this.#kind === 'http1' || this.#kind === 'tls') &&
       !this.handshaking &&
-      this.responses.length === 0 &&
+      this.#responses === undefined &&
       this.httpSocket.bytesRead === 0
     );
   }
 
-  /** No request in flight. An upgraded connection is never idle: its protocol is not HTTP any more. */
   get idle(): boolean {
-    return this.kind !== 'upgraded' && this.responses.length === 0 && this.openStreams === 0;
+    return this.#kind !== 'upgraded' && this.#responses === undefined && this.#openStreams === 0;
   }
 
-  /** The socket that carries HTTP: the TLS socket when there is one, else the TCP socket. */
   get httpSocket(): net.Socket {
-    return this.tlsSocket ?? this.socket;
+    return this.#tlsSocket ?? this.socket;
   }
 
-  /** Ends the connection now, whatever it carries. */
+  requestClose(): boolean {
+    const session = this.#session;
+    if (session !== undefined) {
+      // Node destroys the session when its last stream closes; an idle one closes at once.
+      if (!session.closed && !session.destroyed) session.close();
+      return true;
+    }
+    const list = this.#responses;
+    const last = list?.at(-1);
+    if (list === undefined || last === undefined || last.headersSent) return false;
+    if (!marked.has(last)) {
+      last.setHeader('Connection', 'close');
+      marked.add(last);
+    }
+    // Node ends the socket after a `Connection: close` response and drops what is queued
+    // behind it: only the last pipelined response may carry it.
+    const previous = list.at(-2);
+    if (previous !== undefined && marked.has(previous) && !previous.headersSent) {
+      previous.removeHeader('Connection');
+      marked.delete(previous);
+    }
+    return true;
+  }
+
   destroy(): void {
-    this.session?.destroy();
-    this.tlsSocket?.destroy();
+    this.#session?.destroy();
+    this.#tlsSocket?.destroy();
     this.socket.destroy();
+  }
+
+  reset(): void {
+    this.#session?.destroy();
+    try {
+      // A TLS socket seen only after its handshake is not a TCP handle: it cannot send RST.
+      this.socket.resetAndDestroy();
+    } catch {
+      this.socket.destroy();
+    }
+    this.#tlsSocket?.destroy();
   }
 }

@@ -3,7 +3,7 @@
 import type { EventEmitter } from 'node:events';
 import type * as http2 from 'node:http2';
 import type { ServerLike } from '../types.js';
-import { peerKey, type TrackedConnection } from './TrackedConnection.js';
+import { connectionState, peerKey, type TrackedConnection } from './TrackedConnection.js';
 
 /** What the registry does when a session or a stream comes and goes; it owns every counter. */
 export interface Http2Hooks {
@@ -70,9 +70,9 @@ export function trackHttp2(
     // Not found: the connection was accepted before the server was tracked.
     if (connection === undefined) return;
     waiting.delete(key);
-    connection.session = session;
+    connectionState.setSession(connection, session);
     // Over TLS the record was a `tls` connection until now; it carries HTTP/2 from here on.
-    connection.kind = 'http2';
+    connectionState.setKind(connection, 'http2');
     bySession.set(session, connection);
     hooks.sessionJoined(connection);
   });

@@ -6,12 +6,12 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createTerminator,
-  type DrainContext,
   type DrainStrategy,
   FORCE_SETTLE_TIMEOUT_MS,
   type ForceStrategy,
   isStrategyError,
   KeepAliveDrain,
+  type ShutdownContext,
 } from '@lastcall/core';
 import { get, keepAliveAgent } from '../helpers/clients';
 import { closeQuietly, startHttp1 } from '../helpers/servers';
@@ -296,7 +296,7 @@ describe('strategies that throw, reject or hang (beyond strategies.test.ts)', ()
 
   test('a drain whose dispose() never settles does not hold terminate()', async () => {
     const stuck: DrainStrategy = {
-      begin: (context: DrainContext) => new KeepAliveDrain({ idleGraceMs: 0 }).begin(context),
+      begin: (context: ShutdownContext) => new KeepAliveDrain({ idleGraceMs: 0 }).begin(context),
       dispose: () => new Promise<void>(() => undefined) as unknown as undefined,
     };
     const { terminator } = await serveHttp1(cleanups, 'http', (_req, res) => res.end('ok'), { drain: stuck });

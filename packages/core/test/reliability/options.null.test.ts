@@ -26,10 +26,10 @@ const cases: Array<[label: string, call: () => unknown, where: string, option: s
     'delayMs',
   ],
   [
-    'DelayedCloseDrain idleGraceMs',
-    () => new DelayedCloseDrain({ idleGraceMs: null as never }),
-    'KeepAliveDrain',
-    'idleGraceMs',
+    'DelayedCloseDrain closeConnections',
+    () => new DelayedCloseDrain({ closeConnections: null as never }),
+    'DelayedCloseDrain',
+    'closeConnections',
   ],
 ];
 

@@ -11,8 +11,9 @@ import {
   createTerminator,
   DEFAULT_IDLE_GRACE_MS,
   DestroyForce,
-  type DrainContext,
+  KeepAliveDrain,
   type ServerLike,
+  type ShutdownContext,
   type TerminationReport,
 } from '@lastcall/core';
 import { WebSocketDrain } from '@lastcall/ws';
@@ -57,7 +58,7 @@ export const FORCE_BOUNDARY_MS = 15;
 /** The default force, with the moment it ran recorded. */
 class RecordingForce extends DestroyForce {
   at: number | undefined;
-  override force(context: DrainContext): void {
+  override force(context: ShutdownContext): void {
     this.at = performance.now();
     super.force(context);
   }
@@ -276,7 +277,7 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
   const terminator = createTerminator({
     server,
     force,
-    ...(wss && { drain: new WebSocketDrain({ webSocketServers: wss }) }),
+    ...(wss && { drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss })] }),
   });
 
   const secure = kind !== 'http' && kind !== 'h2c';
