@@ -52,6 +52,16 @@ export function createTerminator(options: CreateTerminatorOptions): Terminator {
   return scope.resolve(Terminator);
 }
 
+/**
+ * A container for a platform team's registrations (`container.register(TOKENS.drain, ...)`),
+ * to pass as `createTerminator`'s `container`: a child of tsyringe's root container. Made
+ * here so that `reflect-metadata` is loaded before tsyringe whatever order the application
+ * imports modules in, and so that a service needs no import of tsyringe of its own.
+ */
+export function createContainer(): DependencyContainer {
+  return rootContainer.createChildContainer();
+}
+
 /** The service's drain, the platform's (the container's), and how the two compose. */
 function chooseDrain(scope: DependencyContainer, option: CreateTerminatorOptions['drain']): DrainStrategy {
   const service = option === undefined ? undefined : serviceDrain(scope, option);

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 
 export { type Clock, systemClock } from './clock.js';
 export type { ShutdownContext } from './context.js';
-export { createTerminator, WARNING_CODES } from './createTerminator.js';
+export { createContainer, createTerminator, WARNING_CODES } from './createTerminator.js';
 export {
   CHANNELS,
   type ChannelName,

@@ -345,3 +345,106 @@ describe('forceNow()', () => {
     expect(report.gracefulTimeoutMs).toBe(0);
   });
 });
+
+describe('drains that compose', () => {
+  test('every callback reaches every drain in order; one that throws is reported by name and the others still run', async () => {
+    const calls: string[] = [];
+    class Exploding implements DrainStrategy {
+      begin(): void {
+        calls.push('exploding.begin');
+        throw new Error('begin exploded');
+      }
+      onRequest(): void {
+        calls.push('exploding.onRequest');
+        throw new Error('onRequest exploded');
+      }
+    }
+    class Recording implements DrainStrategy {
+      begin(): void {
+        calls.push('recording.begin');
+      }
+      onRequest(): void {
+        calls.push('recording.onRequest');
+      }
+      dispose(): void {
+        calls.push('recording.dispose');
+      }
+    }
+    const { server, port } = await listen((_req, res) => res.end('ok'));
+    const agent = keepAliveAgent('http');
+    try {
+      // The HTTP drain last here: it still runs after the one that threw, closes the listener,
+      // and answers the request on the open keep-alive connection with Connection: close.
+      const terminator = createTerminator({
+        server,
+        gracefulTimeout: 5_000,
+        drain: [new Exploding(), new Recording(), new KeepAliveDrain({ idleGraceMs: 2_000 })],
+      });
+      await get('http', port, '/', agent);
+      const done = terminator.terminate();
+      const reply = await get('http', port, '/', agent);
+      expect(reply.headers.connection).toBe('close');
+      const report = await within(done, 5_000, 'terminate');
+      expect(calls).toEqual([
+        'exploding.begin',
+        'recording.begin',
+        'exploding.onRequest',
+        'recording.onRequest',
+        'recording.dispose',
+      ]);
+      expect(report.timedOut).toBe(false);
+      expect(report.failures.map((f) => [f.phase, f.error.strategy, (f.error.cause as Error).message])).toEqual([
+        ['drain', 'Exploding', 'begin exploded'],
+        ['drain', 'Exploding', 'onRequest exploded'],
+      ]);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  test('a drain that rejects later is reported too, and does not hold terminate()', async () => {
+    const late: DrainStrategy = { begin: () => Promise.reject(new Error('later')) };
+    const { server } = await listen((_req, res) => res.end('ok'));
+    const terminator = createTerminator({ server, drain: [new KeepAliveDrain(), late] });
+    const report = await within(terminator.terminate(), 5_000, 'terminate');
+    expect(report.timedOut).toBe(false);
+    expect(report.failures.map((f) => (f.error.cause as Error).message)).toEqual(['later']);
+  });
+});
+
+describe('what a strategy can reach', () => {
+  test("the context's registry is a frozen view: no watch, untrack, dispose, track or events; a connection has no setters", async () => {
+    let seen: ShutdownContext | undefined;
+    let kindWrite: unknown;
+    const probe: DrainStrategy = {
+      begin(context) {
+        seen = context;
+        for (const connection of context.registry.connections()) {
+          try {
+            (connection as { kind: string }).kind = 'upgraded';
+          } catch (error) {
+            kindWrite = error;
+          }
+        }
+        new KeepAliveDrain({ idleGraceMs: 0 }).begin(context);
+      },
+    };
+    const { server, port } = await listen((_req, res) => res.end('ok'));
+    const agent = keepAliveAgent('http');
+    try {
+      const terminator = createTerminator({ server, drain: probe });
+      await get('http', port, '/', agent);
+      await within(terminator.terminate(), 5_000, 'terminate');
+    } finally {
+      agent.destroy();
+    }
+    const registry = seen?.registry as unknown as Record<string, unknown>;
+    expect(Object.isFrozen(registry)).toBe(true);
+    for (const hidden of ['watch', 'untrack', 'dispose', 'track', 'sweep', 'on', 'emit', 'counters']) {
+      expect(registry[hidden]).toBeUndefined();
+    }
+    expect(Object.isFrozen(seen)).toBe(true);
+    // A getter without a setter: assigning throws in strict mode, and the registry's record is unchanged.
+    expect(kindWrite).toBeInstanceOf(TypeError);
+  });
+});
