@@ -1,22 +1,16 @@
 // Measures HTTP/2 shutdown on this Node version: lastcall's terminate() against Node's own
 // server.close(), h2c and TLS. Run from the repository root: `npx tsx packages/core/examples/http2-timing.ts [runs]`.
-import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { createTerminator } from '@lastcall/core';
+// The tests' self-signed certificate for 127.0.0.1, from the private test kit.
+import { tlsMaterial } from '@lastcall/test-kit';
 
 type Kind = 'h2c' | 'tls';
 type Closer = 'lastcall' | 'node';
 
-// The script's own path (argv[1]): it runs as ESM under tsx, where __dirname does not exist.
-const fixtures = path.join(path.dirname(process.argv[1] ?? '.'), '..', 'test', 'fixtures');
-const tlsMaterial = {
-  key: readFileSync(path.join(fixtures, 'key.pem')),
-  cert: readFileSync(path.join(fixtures, 'cert.pem')),
-};
 /** How long Node's own close() gets before this script calls it "never". */
 const BOUND_MS = 3_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

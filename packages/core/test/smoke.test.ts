@@ -1,5 +1,5 @@
 import { createTerminator } from '@lastcall/core';
-import { startHttp1 } from './helpers/servers';
+import { startHttp1 } from '@lastcall/test-kit';
 
 test('an idle server terminates at once and reports nothing open', async () => {
   const { server } = await startHttp1('http', (_req, res) => res.end('ok'));

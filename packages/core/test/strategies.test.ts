@@ -15,12 +15,11 @@ import {
   TOKENS,
   WARNING_CODES,
 } from '@lastcall/core';
+import { closeQuietly, type Deferred, type Handler, neverAnswers, sleep, startHttp1, within } from '@lastcall/test-kit';
 import request from 'supertest';
 import { container } from 'tsyringe';
 import { get, keepAliveAgent } from './helpers/clients';
 import { ManualClock } from './helpers/manualClock';
-import { closeQuietly, type Handler, startHttp1 } from './helpers/servers';
-import { type Deferred, deferred, sleep, within } from './helpers/signals';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -41,12 +40,6 @@ function connectOutcome(port: number): Promise<string> {
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
   });
   return within(outcome, 5_000, `a connection attempt to port ${port}`).finally(() => socket.destroy());
-}
-
-/** A handler that never answers, and a deferred it resolves when a request reaches it. */
-function neverAnswers(): { handler: Handler; arrived: Deferred } {
-  const arrived = deferred();
-  return { handler: () => arrived.resolve(), arrived };
 }
 
 /**

@@ -9,9 +9,21 @@ import {
   type TerminationReport,
   type Terminator,
 } from '@lastcall/core';
-import { connectRaw, get, keepAliveAgent, keepAliveLoad, readAll, readUntil, whenClosed } from './helpers/clients';
-import { closeQuietly, type Handler, type Http1Kind, startHttp1 } from './helpers/servers';
-import { type Deferred, deferred, sleep, within } from './helpers/signals';
+import {
+  closeQuietly,
+  connectRaw,
+  type Deferred,
+  deferred,
+  type Handler,
+  type Http1Kind,
+  readAll,
+  readUntil,
+  sleep,
+  startHttp1,
+  whenClosed,
+  within,
+} from '@lastcall/test-kit';
+import { get, keepAliveAgent, keepAliveLoad } from './helpers/clients';
 
 describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
   const cleanups: Array<() => unknown> = [];

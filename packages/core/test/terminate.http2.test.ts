@@ -6,6 +6,7 @@ import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { createTerminator, KeepAliveDrain, type Terminator } from '@lastcall/core';
+import { type Deferred, deferred, sleep, within } from '@lastcall/test-kit';
 import { get, keepAliveAgent } from './helpers/clients';
 import {
   type AnyResponse,
@@ -18,7 +19,6 @@ import {
   h2Get,
   startHttp2,
 } from './helpers/http2';
-import { type Deferred, deferred, sleep, within } from './helpers/signals';
 
 describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) => {
   const cleanups: Array<() => unknown> = [];

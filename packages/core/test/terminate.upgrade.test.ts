@@ -4,9 +4,8 @@ import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type * as net from 'node:net';
 import { createTerminator, type Terminator } from '@lastcall/core';
-import { connectRaw, get, keepAliveAgent, whenClosed } from './helpers/clients';
-import { closeQuietly, type Http1Kind, startHttp1 } from './helpers/servers';
-import { sleep, within } from './helpers/signals';
+import { closeQuietly, connectRaw, type Http1Kind, sleep, startHttp1, whenClosed, within } from '@lastcall/test-kit';
+import { get, keepAliveAgent } from './helpers/clients';
 
 /** Sends an upgrade request on a raw socket and resolves once the 101 head has arrived. */
 async function upgrade(kind: Http1Kind, port: number): Promise<net.Socket> {

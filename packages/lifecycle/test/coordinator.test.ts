@@ -1,6 +1,5 @@
 // The coordinator in-process, with a fake process (an emitter and a recorded exit): options,
 // listeners and their removal, idempotence, reports. Exit codes in real processes: exit-codes.test.ts.
-import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import { createTerminator, isInvalidOptionError } from '@lastcall/core';
 import {
@@ -12,24 +11,7 @@ import {
   isStepTimeoutError,
   type ProcessLike,
 } from '@lastcall/lifecycle';
-
-interface FakeProcess extends ProcessLike {
-  emitter: EventEmitter;
-  exits: number[];
-}
-
-function fakeProcess(): FakeProcess {
-  const emitter = new EventEmitter();
-  const exits: number[] = [];
-  return {
-    emitter,
-    exits,
-    exitCode: undefined,
-    on: (event, listener) => emitter.on(event, listener),
-    removeListener: (event, listener) => emitter.removeListener(event, listener),
-    exit: (code) => void exits.push(code),
-  };
-}
+import { fakeProcess } from './helpers/process';
 
 const quiet = (extra: CoordinatorOptions = {}): CoordinatorOptions => ({
   logger: false,

@@ -1,15 +1,8 @@
 // The core's diagnostics_channel events: order, content, and no cost while nobody listens.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CHANNELS, createTerminator, type TerminationReport } from '@lastcall/core';
-import { within } from '../../core/test/helpers/signals';
-
-async function listen(handler: http.RequestListener): Promise<{ server: http.Server; port: number }> {
-  const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port };
-}
+import { startHttp1, within } from '@lastcall/test-kit';
 
 type Seen = { channel: string; message: Record<string, unknown> };
 
@@ -30,7 +23,7 @@ function record(): { seen: Seen[]; stop: () => void } {
 }
 
 test('start, drain, force and end are published in order, with the counts and the report', async () => {
-  const { server, port } = await listen(() => undefined); // never answers: the deadline forces it
+  const { server, port } = await startHttp1('http', () => undefined); // never answers: the deadline forces it
   const terminator = createTerminator({ server, gracefulTimeout: 100 });
   const request = http.get({ host: '127.0.0.1', port, agent: false });
   request.on('error', () => undefined);
@@ -51,7 +44,7 @@ test('start, drain, force and end are published in order, with the counts and th
 });
 
 test('a clean terminate publishes no force event', async () => {
-  const { server } = await listen((_req, res) => res.end('ok'));
+  const { server } = await startHttp1('http', (_req, res) => res.end('ok'));
   const { seen, stop } = record();
   try {
     await within(createTerminator({ server }).terminate(), 5_000, 'terminate() to resolve');
@@ -64,7 +57,7 @@ test('a clean terminate publishes no force event', async () => {
 test('nothing is built or published while nobody subscribes', async () => {
   const publish = jest.spyOn(diagnosticsChannel.Channel.prototype, 'publish');
   try {
-    const { server } = await listen((_req, res) => res.end('ok'));
+    const { server } = await startHttp1('http', (_req, res) => res.end('ok'));
     for (const channel of Object.values(CHANNELS)) expect(diagnosticsChannel.hasSubscribers(channel)).toBe(false);
     await within(createTerminator({ server }).terminate(), 5_000, 'terminate() to resolve');
     expect(publish).not.toHaveBeenCalled();

@@ -3,7 +3,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTerminator } from '@lastcall/core';
-import { within } from '../../core/test/helpers/signals';
+import { within } from '@lastcall/test-kit';
 
 test('terminate(0) forces an in-flight request at once and resolves with timedOut', async () => {
   const server = http.createServer(() => undefined); // never answers

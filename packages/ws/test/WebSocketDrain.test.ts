@@ -9,9 +9,9 @@ import {
   KeepAliveDrain,
   type Terminator,
 } from '@lastcall/core';
+import { sleep, within } from '@lastcall/test-kit';
 import { DEFAULT_CLOSE_CODE, DEFAULT_CLOSE_REASON, WebSocketDrain } from '@lastcall/ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import { sleep, within } from '../../core/test/helpers/signals';
 
 interface Closed {
   code: number;

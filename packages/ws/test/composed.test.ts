@@ -11,9 +11,9 @@ import {
   type Terminator,
   TOKENS,
 } from '@lastcall/core';
+import { sleep, within } from '@lastcall/test-kit';
 import { WebSocketDrain } from '@lastcall/ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import { sleep, within } from '../../core/test/helpers/signals';
 
 /** The listener delay here: long enough that a request made inside it lands on a loaded machine. */
 const DELAY_MS = 1_000;

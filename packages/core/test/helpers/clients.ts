@@ -1,16 +1,8 @@
-// Real clients for the tests: keep-alive agents, raw sockets, and a load loop that counts outcomes.
+// Real http clients for the core's tests: keep-alive agents, a bounded GET, and a load loop that
+// counts outcomes. Raw sockets and their readers are in @lastcall/test-kit.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as net from 'node:net';
-import * as tls from 'node:tls';
-import type { Http1Kind } from './servers';
-import { within } from './signals';
-
-/**
- * How long a helper below waits by default, in milliseconds: a hang fails the test here, saying
- * what was awaited, instead of at jest's 30 s timeout. A few seconds even on a loaded machine.
- */
-export const CLIENT_WAIT_MS = 5_000;
+import { CLIENT_WAIT_MS, type Http1Kind, within } from '@lastcall/test-kit';
 
 export interface Reply {
   status: number;
@@ -56,72 +48,6 @@ export function get(
     req?.destroy();
     throw error;
   });
-}
-
-/** A raw connection (TCP or TLS) for bytes the http client would never send; bounded by `ms`. */
-export function connectRaw(kind: Http1Kind, port: number, ms = CLIENT_WAIT_MS): Promise<net.Socket> {
-  const socket =
-    kind === 'http'
-      ? net.connect(port, '127.0.0.1')
-      : tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
-  const connected = new Promise<net.Socket>((resolve, reject) => {
-    socket.once(kind === 'http' ? 'connect' : 'secureConnect', () => resolve(socket));
-    socket.once('error', reject);
-  });
-  return within(connected, ms, `a ${kind} connection to port ${port}`).catch((error: unknown) => {
-    // A connection still pending at the timeout is given up; after its own error this does nothing.
-    socket.destroy();
-    throw error;
-  });
-}
-
-/**
- * Resolves once what a raw socket received (from now on) ends with `suffix`, and stops
- * listening, so the socket can be read again; rejects after `ms`.
- */
-export function readUntil(socket: net.Socket, suffix: string, ms = CLIENT_WAIT_MS): Promise<void> {
-  let onData: ((chunk: Buffer) => void) | undefined;
-  const seen = new Promise<void>((resolve) => {
-    let text = '';
-    onData = (chunk: Buffer): void => {
-      text += chunk.toString('latin1');
-      if (text.endsWith(suffix)) resolve();
-    };
-    socket.on('data', onData);
-  });
-  return within(seen, ms, `the raw socket to receive ${JSON.stringify(suffix)}`).finally(() => {
-    if (onData) socket.off('data', onData);
-  });
-}
-
-/** Everything a raw socket receives until it closes; rejects if it is still open after `ms`. */
-export function readAll(socket: net.Socket, ms = CLIENT_WAIT_MS): Promise<string> {
-  const text = new Promise<string>((resolve) => {
-    let received = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(received));
-  });
-  return within(text, ms, 'the raw socket to close (readAll)');
-}
-
-/**
- * Resolves when the socket has closed, with the error that closed it, if any; rejects if it is
- * still open after `ms`.
- */
-export function whenClosed(socket: net.Socket, ms = CLIENT_WAIT_MS): Promise<Error | undefined> {
-  const closed = new Promise<Error | undefined>((resolve) => {
-    let failure: Error | undefined;
-    socket.on('error', (error) => {
-      failure = error;
-    });
-    if (socket.destroyed) resolve(failure);
-    else socket.on('close', () => resolve(failure));
-  });
-  return within(closed, ms, 'the socket to close (whenClosed)');
 }
 
 export interface LoadOutcome {

@@ -3,8 +3,7 @@ import * as http2 from 'node:http2';
 import type * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
-import { tlsMaterial } from './servers';
-import { within } from './signals';
+import { tlsMaterial, within } from '@lastcall/test-kit';
 
 /**
  * How long a helper below waits by default, in milliseconds: a hang fails the test here, saying

@@ -6,8 +6,8 @@ import { createHook } from 'node:async_hooks';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { type Clock, createTerminator, KeepAliveDrain, systemClock, type Terminator } from '@lastcall/core';
+import { listenerCounts, openConnections } from '@lastcall/test-kit';
 import { get, keepAliveAgent } from '../helpers/clients';
-import { listenerCounts, openConnections } from './harness';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const suite = typeof gc === 'function' ? describe : describe.skip;

@@ -3,20 +3,18 @@
 import type * as http from 'node:http';
 import * as net from 'node:net';
 import { KeepAliveDrain } from '@lastcall/core';
-import { readUntil } from '../helpers/clients';
-import type { Http1Kind } from '../helpers/servers';
-import { deferred, sleep, within } from '../helpers/signals';
 import {
-  Cleanups,
   collect,
-  expectAllClosed,
+  deferred,
+  type Http1Kind,
   PATIENT_GRACE_MS,
   parseResponse,
-  rawClient,
+  readUntil,
   SETTLE_BOUND_MS,
-  serveHttp1,
-  timedTerminate,
-} from './harness';
+  sleep,
+  within,
+} from '@lastcall/test-kit';
+import { Cleanups, expectAllClosed, rawClient, serveHttp1, timedTerminate } from './harness';
 
 const GET = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
 

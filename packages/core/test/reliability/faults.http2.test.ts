@@ -3,9 +3,8 @@
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createTerminator, type Terminator } from '@lastcall/core';
-import { tlsMaterial } from '../helpers/servers';
-import { deferred, sleep, within } from '../helpers/signals';
-import { Cleanups, expectAllClosed, SETTLE_BOUND_MS, timedTerminate } from './harness';
+import { deferred, SETTLE_BOUND_MS, sleep, tlsMaterial, within } from '@lastcall/test-kit';
+import { Cleanups, expectAllClosed, timedTerminate } from './harness';
 
 type Kind = 'h2c' | 'h2';
 type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;

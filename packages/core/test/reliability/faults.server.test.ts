@@ -13,22 +13,22 @@ import {
   KeepAliveDrain,
   type ShutdownContext,
 } from '@lastcall/core';
-import { get, keepAliveAgent } from '../helpers/clients';
-import { closeQuietly, startHttp1 } from '../helpers/servers';
-import { deferred, sleep, within } from '../helpers/signals';
 import {
-  Cleanups,
+  closeQuietly,
   collect,
-  expectAllClosed,
+  deferred,
   listenerCounts,
+  neverAnswers,
   openConnections,
   PATIENT_GRACE_MS,
   parseResponse,
-  rawClient,
   SETTLE_BOUND_MS,
-  serveHttp1,
-  timedTerminate,
-} from './harness';
+  sleep,
+  startHttp1,
+  within,
+} from '@lastcall/test-kit';
+import { get, keepAliveAgent } from '../helpers/clients';
+import { Cleanups, expectAllClosed, rawClient, serveHttp1, timedTerminate } from './harness';
 
 const cleanups = new Cleanups();
 afterEach(() => cleanups.run());
@@ -37,12 +37,6 @@ function bareServer(handler: http.RequestListener = (_req, res) => res.end('ok')
   const server = http.createServer(handler);
   cleanups.add(() => closeQuietly(server));
   return server;
-}
-
-/** A handler that never answers, and a promise that resolves once it has a request. */
-function neverAnswers(): { handler: http.RequestListener; arrived: Promise<void> } {
-  const arrived = deferred();
-  return { handler: () => arrived.resolve(), arrived: arrived.promise };
 }
 
 /**
@@ -173,7 +167,7 @@ describe('strategies that throw, reject or hang (beyond strategies.test.ts)', ()
     };
     const hung = neverAnswers();
     const { port, terminator } = await serveHttp1(cleanups, 'http', hung.handler, { force: broken });
-    const { outcome } = await hungRequest(port, hung.arrived);
+    const { outcome } = await hungRequest(port, hung.arrived.promise);
     const { report, elapsed } = await timedTerminate(terminator, 200);
     expect(report.failures.map((f) => f.phase)).toEqual(['force']);
     expect(isStrategyError(report.failures[0]?.error)).toBe(true);
@@ -195,7 +189,7 @@ describe('strategies that throw, reject or hang (beyond strategies.test.ts)', ()
     };
     const hung = neverAnswers();
     const { port, terminator } = await serveHttp1(cleanups, 'http', hung.handler, { drain, force });
-    const { outcome } = await hungRequest(port, hung.arrived);
+    const { outcome } = await hungRequest(port, hung.arrived.promise);
     const { report, elapsed } = await timedTerminate(terminator, 200);
     expect(report.failures.map((f) => f.phase)).toEqual(['drain', 'force']);
     expect(report.timedOut).toBe(true);
@@ -285,7 +279,7 @@ describe('strategies that throw, reject or hang (beyond strategies.test.ts)', ()
     const stuck: ForceStrategy = { force: () => new Promise<void>(() => undefined) };
     const hung = neverAnswers();
     const { port, terminator } = await serveHttp1(cleanups, 'http', hung.handler, { force: stuck });
-    const { outcome } = await hungRequest(port, hung.arrived);
+    const { outcome } = await hungRequest(port, hung.arrived.promise);
     const { report, elapsed } = await timedTerminate(terminator, 200);
     expect(report.timedOut).toBe(true);
     expect(report.failures.map((f) => f.phase)).toEqual(['force']);

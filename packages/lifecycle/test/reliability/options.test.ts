@@ -1,24 +1,9 @@
 // Bad input for every @lastcall/lifecycle option and argument that coordinator.test.ts does not
 // already try: each error names the option and the value received.
-import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import { createTerminator, isInvalidOptionError } from '@lastcall/core';
-import {
-  type CoordinatorOptions,
-  createCoordinator,
-  type ProcessLike,
-  type ShutdownCoordinator,
-} from '@lastcall/lifecycle';
-
-function fakeProcess(): ProcessLike {
-  const emitter = new EventEmitter();
-  return {
-    exitCode: undefined,
-    on: (event, listener) => emitter.on(event, listener),
-    removeListener: (event, listener) => emitter.removeListener(event, listener),
-    exit: () => undefined,
-  };
-}
+import { type CoordinatorOptions, createCoordinator, type ShutdownCoordinator } from '@lastcall/lifecycle';
+import { fakeProcess } from '../helpers/process';
 
 function caught(call: () => unknown): unknown {
   try {

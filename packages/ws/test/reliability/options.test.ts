@@ -3,9 +3,9 @@
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import { createTerminator, isInvalidOptionError, KeepAliveDrain } from '@lastcall/core';
+import { within } from '@lastcall/test-kit';
 import { DEFAULT_CLOSE_REASON, WebSocketDrain } from '@lastcall/ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import { within } from '../../../core/test/helpers/signals';
 
 const wss = new WebSocketServer({ noServer: true });
 afterAll(() => wss.close());

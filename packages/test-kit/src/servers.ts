@@ -1,16 +1,9 @@
-// Real servers on 127.0.0.1 for the tests, one factory per kind, and their clean-up.
-import { readFileSync } from 'node:fs';
+// Real servers on 127.0.0.1 for the tests, their clean-up, and what a test reads back from a
+// server after a shutdown (its own connection count, its listeners).
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
-
-const fixtures = path.join(__dirname, '..', 'fixtures');
-/** A self-signed certificate for localhost / 127.0.0.1, committed for tests only. */
-export const tlsMaterial = {
-  key: readFileSync(path.join(fixtures, 'key.pem')),
-  cert: readFileSync(path.join(fixtures, 'cert.pem')),
-};
+import type * as net from 'node:net';
+import { tlsMaterial } from './tls';
 
 export type Http1Kind = 'http' | 'https';
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -27,7 +20,7 @@ export async function startHttp1(kind: Http1Kind, handler: Handler): Promise<Sta
   // Node's default (5 s) would close idle connections by itself during a test; we want ours to.
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { port } = server.address() as net.AddressInfo;
   return { server, port, url: `${kind}://127.0.0.1:${port}` };
 }
 
@@ -42,4 +35,21 @@ export function closeQuietly(server: http.Server | https.Server): Promise<void> 
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+/**
+ * The server's own count of open connections, tracked or not. Any server kind (http, https,
+ * http2): they all count through net.Server, which is all this needs.
+ */
+export function openConnections(server: Pick<net.Server, 'getConnections'>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
+  });
+}
+
+/** Listener counts of every event a terminator may listen to, to compare before and after. */
+export function listenerCounts(emitter: NodeJS.EventEmitter): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const event of emitter.eventNames()) counts[String(event)] = emitter.listenerCount(event);
+  return counts;
 }

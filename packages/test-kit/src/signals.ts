@@ -1,4 +1,4 @@
-// Small promise tools for tests: a deferred, an event with a time bound.
+// Small promise tools for tests: a deferred, an event with a time bound, any promise with a time bound, a sleep.
 import type { EventEmitter } from 'node:events';
 
 export interface Deferred<T = void> {

@@ -1,0 +1,16 @@
+// @lastcall/test-kit: the test helpers more than one package uses, each written once.
+// Private: resolved from src by jest's moduleNameMapper and the root tsconfig paths, never built.
+export { CLIENT_WAIT_MS, PATIENT_GRACE_MS, SETTLE_BOUND_MS } from './bounds';
+export { neverAnswers } from './handlers';
+export { collect, connectRaw, parseResponse, type RawOutcome, readAll, readUntil, whenClosed } from './raw';
+export {
+  closeQuietly,
+  type Handler,
+  type Http1Kind,
+  listenerCounts,
+  openConnections,
+  type Started,
+  startHttp1,
+} from './servers';
+export { type Deferred, deferred, once, sleep, within } from './signals';
+export { tlsMaterial } from './tls';
