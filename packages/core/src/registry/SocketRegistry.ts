@@ -6,6 +6,7 @@ import type * as tls from 'node:tls';
 import { isHttp2Server, isTlsServer, releaseConnectionsChecker, speaksHttp1, stopAccepting } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
 import type { Connection, RegistryView } from './Connection.js';
+import { onUnseenFinish, responsesInFlight } from './earlyRequests.js';
 import { type Http2Hooks, trackHttp2 } from './http2.js';
 import { connectionState, peerKey, TrackedConnection } from './TrackedConnection.js';
 
@@ -204,9 +205,12 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     };
     this.#servers.set(server, state);
     if (server.listening) {
+      const early = this.#adoptEarly(server, state);
       // getConnections() reads the count now and reports it on the next tick.
       server.getConnections((error, count) => {
-        state.untrackedAtStart = error ? undefined : count;
+        // The connections adopted above are tracked: they are not among the unseen.
+        state.untrackedAtStart = error ? undefined : Math.max(0, count - early.adopted);
+        if (state.untrackedAtStart === 0) early.stopWaiting();
       });
     }
     const on = (event: string, listener: Listener, prepend = false): void => {
@@ -455,6 +459,34 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     this.#inFlight++;
     this.#requests++;
     this.emit('request', connection, request, response);
+  }
+
+  /**
+   * A terminator made after requests began (at signal time): the server's HTTP/1 responses in
+   * flight (remembered by `earlyRequests`) are tracked from now on like any other, their
+   * connections adopted, so the drain marks them and sees them go idle. Responses that began
+   * before the core was loaded are not remembered: their connections are adopted when they end
+   * (`idle`), as long as the server may have unseen connections.
+   */
+  #adoptEarly(server: ServerLike, state: ServerState): { adopted: number; stopWaiting: () => void } {
+    if (!speaksHttp1(server)) return { adopted: 0, stopWaiting: () => undefined };
+    const before = state.count;
+    for (const response of responsesInFlight(server)) {
+      const connection = this.#lookup(response.req.socket) ?? this.#adopt(server, state, response.req.socket);
+      connectionState.addResponse(connection, response);
+      response.on('close', this.#onResponseClose);
+      this.#inFlight++;
+      this.#requests++;
+    }
+    const stopWaiting = onUnseenFinish(server, (_response, socket) => this.#unseenFinished(server, state, socket));
+    state.undo.push(stopWaiting);
+    return { adopted: state.count - before, stopWaiting };
+  }
+
+  /** A response that began before the core was loaded ended: its connection is now known, and idle. */
+  #unseenFinished(server: ServerLike, state: ServerState, socket: net.Socket): void {
+    if (socket.destroyed || this.#lookup(socket) !== undefined) return;
+    this.emit('idle', this.#adopt(server, state, socket));
   }
 
   /** A connection the server had before it was tracked, first seen through a request. */

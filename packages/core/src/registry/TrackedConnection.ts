@@ -116,7 +116,14 @@ export class TrackedConnection implements Connection {
   }
 
   get handshaking(): boolean {
-    return this.#kind === 'tls' && this.#tlsSocket === undefined && this.#session === undefined;
+    // `encrypted`: a connection adopted after its handshake (older than the registry) has only
+    // its TLS socket, and was taken for one still in its handshake and destroyed mid-response.
+    return (
+      this.#kind === 'tls' &&
+      this.#tlsSocket === undefined &&
+      this.#session === undefined &&
+      (this.socket as Partial<tls.TLSSocket>).encrypted !== true
+    );
   }
 
   get unused(): boolean {
