@@ -57,3 +57,4 @@ export type {
   TerminationReport,
   TerminatorState,
 } from './types.js';
+export { withTimeout } from './wait.js';
