@@ -61,3 +61,4 @@ export type {
   TerminationReport,
   TerminatorState,
 } from './types.js';
+export { withTimeout } from './wait.js';

@@ -4,9 +4,18 @@ import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type * as net from 'node:net';
 import { createTerminator, type TerminationReport, type Terminator } from '@lastcall/core';
-import { get, keepAliveAgent, keepAliveLoad, whenClosed } from './helpers/clients';
-import { closeQuietly, type Handler, type Http1Kind, startHttp1 } from './helpers/servers';
-import { type Deferred, deferred, sleep, within } from './helpers/signals';
+import {
+  closeQuietly,
+  type Deferred,
+  deferred,
+  type Handler,
+  type Http1Kind,
+  sleep,
+  startHttp1,
+  whenClosed,
+  within,
+} from '@lastcall/test-kit';
+import { get, keepAliveAgent, keepAliveLoad } from './helpers/clients';
 
 /** The deadline of every terminator here: each test asserts it ends far below it. */
 const GRACEFUL_TIMEOUT_MS = 5_000;

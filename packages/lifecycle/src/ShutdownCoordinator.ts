@@ -1,32 +1,14 @@
 // The shutdown coordinator: one per process; signals in, ordered phases, one exit out.
-import {
-  assertDurationMs,
-  describeValue,
-  FORCE_SETTLE_TIMEOUT_MS,
-  InvalidOptionTypeError,
-  type TerminationReport,
-  type Terminator,
-} from '@lastcall/core';
-import {
-  CoordinatorActiveError,
-  ShutdownForcedError,
-  ShutdownStartedError,
-  StepFailedError,
-  StepTimeoutError,
-} from './errors.js';
+import { assertDurationMs, describeValue, InvalidOptionTypeError, type Terminator } from '@lastcall/core';
+import { CoordinatorActiveError, ShutdownStartedError, StepFailedError } from './errors.js';
 import { flushLogger } from './logger.js';
 import { assertOrder, type CoordinatorConfig, type HookConfig } from './options.js';
+import { type FnStep, type ForcedBy, PhaseRunner, type Step, type TerminatorStep } from './PhaseRunner.js';
 import type { ProcessListener } from './ProcessLike.js';
 import { isPhase, PHASES, type Phase } from './phases.js';
 import { watchTerminators } from './progress.js';
-import {
-  chooseExitCode,
-  type PhaseReport,
-  type ShutdownReason,
-  type ShutdownReport,
-  type StepReport,
-} from './report.js';
-import { type HookContext, runStep, type StepFunction } from './runStep.js';
+import { chooseExitCode, type PhaseReport, type ShutdownReason, type ShutdownReport } from './report.js';
+import type { StepFunction } from './runStep.js';
 
 /** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
 export type CoordinatorState = 'idle' | 'shutting-down' | 'done';
@@ -47,16 +29,7 @@ export interface TaskOptions {
   timeout?: number;
 }
 
-/**
- * Time to wait for forced terminators to report, in milliseconds: the core's own settle bound
- * plus a margin for `getConnections()` and the report.
- */
-const FORCED_WAIT_MS = FORCE_SETTLE_TIMEOUT_MS + 500;
-
 type Trigger = { reason: ShutdownReason; signal?: NodeJS.Signals; error?: unknown };
-type FnStep = { kind: 'hook' | 'task'; name: string; phase: Phase; order: number; hook: HookConfig };
-type TerminatorStep = { kind: 'terminator'; name: string; phase: Phase; order: number; terminator: Terminator };
-type Step = FnStep | TerminatorStep;
 
 // One coordinator per process object: two would both answer SIGTERM and both exit.
 const active = new WeakMap<object, ShutdownCoordinator>();
@@ -75,20 +48,12 @@ export class ShutdownCoordinator {
   /** Undo of every process listener added, run in reverse by `dispose()`. */
   #subscriptions: Array<() => void> = [];
   #result: Promise<ShutdownReport> | undefined;
-  #forcedBy: 'signal' | 'deadline' | undefined;
-  #onForced: () => void = () => undefined;
-  readonly #forced = new Promise<void>((resolve) => {
-    this.#onForced = resolve;
-  });
-  /** Hooks and tasks running now, so a force can abort them. */
-  readonly #running = new Set<AbortController>();
-  readonly #abortedByForce = new WeakSet<AbortController>();
-  /** Terminators that started with a graceful period, and those a force then cut short. */
-  readonly #graceful = new Set<Terminator>();
-  readonly #forcedTerminators = new Set<Terminator>();
+  /** Runs the phases' steps; knows whether, and by what, the shutdown was forced. */
+  readonly #runner: PhaseRunner;
 
   constructor(readonly config: CoordinatorConfig) {
     if (active.has(config.process)) throw new CoordinatorActiveError();
+    this.#runner = new PhaseRunner(config);
     for (const hook of config.beforeShutdown) this.#addHook('hook', 'beforeShutdown', hook);
     for (const hook of config.onShutdown) this.#addHook('hook', 'onShutdown', hook);
     this.#listen();
@@ -198,7 +163,7 @@ export class ShutdownCoordinator {
   #onSignal(signal: NodeJS.Signals): void {
     if (this.#state === 'idle') {
       void this.#begin({ reason: 'signal', signal });
-    } else if (this.#state === 'shutting-down' && this.#forcedBy === undefined) {
+    } else if (this.#state === 'shutting-down' && this.#runner.forcedBy === undefined) {
       this.#force('signal', signal);
     } else if (this.#state === 'shutting-down') {
       // A third signal while forcing: whoever sends it wants out now, before the bounded waits.
@@ -225,9 +190,8 @@ export class ShutdownCoordinator {
     return this.#result;
   }
 
-  #force(by: 'signal' | 'deadline', signal?: NodeJS.Signals): void {
-    if (this.#forcedBy !== undefined || this.#state !== 'shutting-down') return;
-    this.#forcedBy = by;
+  #force(by: ForcedBy, signal?: NodeJS.Signals): void {
+    if (this.#runner.forcedBy !== undefined || this.#state !== 'shutting-down') return;
     const { logger, deadlineMs } = this.config;
     logger.warn(
       { event: 'force', by, signal },
@@ -235,18 +199,7 @@ export class ShutdownCoordinator {
         ? `second ${signal}: forcing now, remaining hooks skipped`
         : `deadline of ${deadlineMs} ms reached: forcing now, remaining hooks skipped`,
     );
-    const reason = new ShutdownForcedError(by);
-    for (const controller of this.#running) {
-      this.#abortedByForce.add(controller);
-      controller.abort(reason);
-    }
-    for (const terminator of this.#graceful) {
-      if (terminator.state !== 'draining') continue;
-      this.#forcedTerminators.add(terminator);
-      // The core cuts its graceful period short and reports the connections it forced.
-      void terminator.forceNow();
-    }
-    this.#onForced();
+    this.#runner.force(by);
   }
 
   async #run(trigger: Trigger): Promise<ShutdownReport> {
@@ -269,13 +222,13 @@ export class ShutdownCoordinator {
     const context = { reason: trigger.reason, signal: trigger.signal, error: trigger.error };
     const phases: PhaseReport[] = [];
     try {
-      for (const phase of PHASES) phases.push(await this.#runPhase(phase, context, started));
+      for (const phase of PHASES) phases.push(await this.#runner.runPhase(phase, this.#steps, context, started));
     } finally {
       if (deadline !== undefined) clock.clearTimeout(deadline);
       unwatch();
     }
 
-    const forcedBy = this.#forcedBy;
+    const forcedBy = this.#runner.forcedBy;
     const facts = { reason: trigger.reason, forcedBy, phases, finallyFailed: false };
     let report: ShutdownReport = {
       reason: trigger.reason,
@@ -342,171 +295,6 @@ export class ShutdownCoordinator {
       return `${phase} ${count} step${count === 1 ? '' : 's'}`;
     }).join(', ');
   }
-
-  async #runPhase(phase: Phase, context: Omit<HookContext, 'abortSignal'>, started: number): Promise<PhaseReport> {
-    const { clock, logger, development } = this.config;
-    // Array.prototype.sort is stable: registration order breaks ties within one `order`.
-    const steps = this.#steps.filter((step) => step.phase === phase).sort((a, b) => a.order - b.order);
-    const skip = (why: string): PhaseReport => {
-      if (steps.length > 0) logger.info({ event: 'phase', phase, skipped: true }, `${phase} skipped (${why})`);
-      return { phase, ran: false, durationMs: 0, steps: steps.map(skipped) };
-    };
-    if (phase === 'beforeShutdown' && development) return skip('development mode');
-    // Once forced, only the servers still run: they must end, at once, before the exit.
-    if (this.#forcedBy !== undefined && phase !== 'servers') return skip('forced');
-
-    const phaseStarted = clock.now();
-    const reports: StepReport[] = [];
-    for (const group of groupByOrder(steps)) {
-      if (this.#forcedBy !== undefined && phase !== 'servers') reports.push(...group.map(skipped));
-      else reports.push(...(await this.#runGroup(group, context, started)));
-    }
-    const durationMs = clock.now() - phaseStarted;
-    if (steps.length > 0) {
-      const bad = reports.filter((step) => step.outcome !== 'ok').length;
-      logger.info(
-        { event: 'phase', phase, durationMs, steps: reports.length, notOk: bad },
-        `${phase} done in ${Math.round(durationMs)} ms (${reports.length} step${reports.length === 1 ? '' : 's'}${bad ? `, ${bad} not ok` : ''})`,
-      );
-    }
-    return { phase, ran: true, durationMs, steps: reports };
-  }
-
-  /** Runs steps of one `order` concurrently; after a force, waits (bounded) only for terminators. */
-  async #runGroup(group: Step[], context: Omit<HookContext, 'abortSignal'>, started: number): Promise<StepReport[]> {
-    const { clock } = this.config;
-    const slots: Array<StepReport | undefined> = group.map(() => undefined);
-    const startedAt = group.map(() => clock.now());
-    // Forced before this group began (servers phase): only its terminators run, at once.
-    const forcedAtStart = this.#forcedBy !== undefined;
-    const running = group.map((step, index) =>
-      (forcedAtStart && step.kind !== 'terminator'
-        ? Promise.resolve(skipped(step))
-        : this.#runStep(step, context, started)
-      ).then((report) => {
-        slots[index] = report;
-      }),
-    );
-    const forced = await Promise.race([Promise.all(running).then(() => false), this.#forced.then(() => true)]);
-    if (forced) {
-      const terminators = running.filter((_, index) => group[index]?.kind === 'terminator');
-      await withTimeout(Promise.all(terminators), FORCED_WAIT_MS, clock);
-    }
-    return group.map(
-      (step, index) =>
-        slots[index] ?? {
-          ...base(step),
-          outcome: 'abandoned',
-          durationMs: clock.now() - (startedAt[index] ?? 0),
-          error: new ShutdownForcedError(this.#forcedBy ?? 'signal'),
-        },
-    );
-  }
-
-  #runStep(step: Step, context: Omit<HookContext, 'abortSignal'>, started: number): Promise<StepReport> {
-    return step.kind === 'terminator' ? this.#runTerminator(step, started) : this.#runHook(step, context);
-  }
-
-  async #runHook(step: FnStep, context: Omit<HookContext, 'abortSignal'>): Promise<StepReport> {
-    const { clock, logger, hookTimeoutMs } = this.config;
-    const controller = new AbortController();
-    const timeoutMs = step.hook.timeoutMs ?? hookTimeoutMs;
-    const stepStarted = clock.now();
-    this.#running.add(controller);
-    const result = await runStep(step.hook.run, context, controller, timeoutMs, clock);
-    this.#running.delete(controller);
-    const durationMs = clock.now() - stepStarted;
-    if (this.#abortedByForce.has(controller) && result.outcome !== 'ok') {
-      return {
-        ...base(step),
-        outcome: 'abandoned',
-        durationMs,
-        error: new ShutdownForcedError(this.#forcedBy ?? 'signal'),
-      };
-    }
-    if (result.outcome === 'ok') return { ...base(step), outcome: 'ok', durationMs };
-    const error =
-      result.outcome === 'failed'
-        ? new StepFailedError(step.name, step.phase, result.error)
-        : new StepTimeoutError(step.name, step.phase, timeoutMs);
-    logger.warn(
-      { event: 'step', phase: step.phase, step: step.name, outcome: result.outcome, err: error },
-      error.message,
-    );
-    return { ...base(step), outcome: result.outcome, durationMs, error };
-  }
-
-  async #runTerminator(step: TerminatorStep, started: number): Promise<StepReport> {
-    const { clock, logger, deadlineMs, gracefulTimeoutMs, development } = this.config;
-    const { terminator } = step;
-    const forced = this.#forcedBy !== undefined;
-    const remainingMs = deadlineMs - (clock.now() - started);
-    const ownMs = gracefulTimeoutMs ?? terminator.gracefulTimeoutMs;
-    // The terminator forces by itself early enough for its sockets to settle before the deadline.
-    const graceMs = forced || development ? 0 : Math.max(0, Math.min(ownMs, remainingMs - FORCE_SETTLE_TIMEOUT_MS));
-    if (graceMs > 0 && terminator.state === 'running') this.#graceful.add(terminator);
-    const stepStarted = clock.now();
-    let termination: TerminationReport;
-    try {
-      termination = await terminator.terminate(graceMs);
-    } catch (error) {
-      const failure = new StepFailedError(step.name, step.phase, error);
-      logger.warn({ event: 'step', phase: step.phase, step: step.name, err: failure }, failure.message);
-      return { ...base(step), outcome: 'failed', durationMs: clock.now() - stepStarted, error: failure };
-    }
-    const durationMs = clock.now() - stepStarted;
-    const failures = termination.failures;
-    for (const failure of failures) {
-      logger.warn(
-        { event: 'strategy', step: step.name, err: failure.error },
-        `${step.name}: ${failure.error instanceof Error ? failure.error.message : describeValue(failure.error)}`,
-      );
-    }
-    // In development mode forcing at once is the point: a forced terminator is not a failure there.
-    const outcome =
-      failures.length > 0
-        ? 'failed'
-        : forced || this.#forcedTerminators.has(terminator)
-          ? 'forced'
-          : termination.timedOut && !development
-            ? 'timed-out'
-            : 'ok';
-    return { ...base(step), outcome, durationMs, termination };
-  }
-}
-
-function base(step: Step): Pick<StepReport, 'name' | 'kind' | 'phase' | 'order'> {
-  return { name: step.name, kind: step.kind, phase: step.phase, order: step.order };
-}
-
-function skipped(step: Step): StepReport {
-  return { ...base(step), outcome: 'skipped', durationMs: 0 };
-}
-
-function groupByOrder(sorted: readonly Step[]): Step[][] {
-  const groups: Step[][] = [];
-  for (const step of sorted) {
-    const last = groups[groups.length - 1];
-    if (last && last[0]?.order === step.order) last.push(step);
-    else groups.push([step]);
-  }
-  return groups;
-}
-
-function withTimeout(promise: Promise<unknown>, ms: number, clock: CoordinatorConfig['clock']): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = clock.setTimeout(resolve, ms);
-    promise.then(
-      () => {
-        clock.clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clock.clearTimeout(timer);
-        resolve();
-      },
-    );
-  });
 }
 
 function assertName(where: string, option: string, value: unknown): string | undefined {

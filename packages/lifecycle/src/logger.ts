@@ -1,5 +1,5 @@
 // The logger the coordinator reports progress to: pino's shape, with a console default.
-import type { Clock } from '@lastcall/core';
+import { type Clock, withTimeout } from '@lastcall/core';
 
 /** Structured fields first, the human line second: the argument order of pino, bunyan-style. */
 export type LogFn = (fields: Record<string, unknown>, message: string) => void;
@@ -57,20 +57,20 @@ export const FLUSH_TIMEOUT_MS = 1_000;
 export function flushLogger(logger: Logger, clock: Clock): Promise<void> {
   const flush = logger.flush;
   if (typeof flush !== 'function') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = clock.setTimeout(resolve, FLUSH_TIMEOUT_MS);
-    const done = (): void => {
-      clock.clearTimeout(timer);
-      resolve();
-    };
-    try {
-      // A flush that takes no callback is synchronous: done when it returns.
-      if (flush.length === 0) {
-        flush.call(logger);
-        done();
-      } else flush.call(logger, done);
-    } catch {
-      done();
-    }
+  let done: () => void = () => undefined;
+  const flushed = new Promise<void>((resolve) => {
+    done = () => resolve();
   });
+  // Bounded from before the call: a flush that blocks before calling back spends its own time.
+  const wait = withTimeout(flushed, FLUSH_TIMEOUT_MS, clock, () => undefined);
+  try {
+    // A flush that takes no callback is synchronous: done when it returns.
+    if (flush.length === 0) {
+      flush.call(logger);
+      done();
+    } else flush.call(logger, done);
+  } catch {
+    done();
+  }
+  return wait;
 }

@@ -1,5 +1,5 @@
 // Runs one hook or task: promise, sync or done-callback style, bounded by its own timeout.
-import type { Clock } from '@lastcall/core';
+import { type Clock, withTimeout } from '@lastcall/core';
 import type { ShutdownReason } from './report.js';
 
 /** What every hook and task receives. */
@@ -68,21 +68,18 @@ export function runStep(
   timeoutMs: number,
   clock: Clock,
 ): Promise<StepResult> {
-  return new Promise<StepResult>((resolve) => {
-    let timer: unknown;
-    const settle = (result: StepResult): void => {
-      if (timer !== undefined) clock.clearTimeout(timer);
-      resolve(result);
-    };
-    if (Number.isFinite(timeoutMs)) {
-      timer = clock.setTimeout(() => {
-        controller.abort();
-        settle({ outcome: 'timed-out' });
-      }, timeoutMs);
-    }
-    invoke(run, { ...context, abortSignal: controller.signal }).then(
-      () => settle({ outcome: 'ok' }),
-      (error: unknown) => settle({ outcome: 'failed', error }),
-    );
+  let finish: (result: StepResult) => void = () => undefined;
+  const finished = new Promise<StepResult>((resolve) => {
+    finish = resolve;
   });
+  // The wait, and its timer, start before `run` is called: time spent in its synchronous part counts.
+  const result = withTimeout(finished, timeoutMs, clock, (): StepResult => {
+    controller.abort();
+    return { outcome: 'timed-out' };
+  });
+  invoke(run, { ...context, abortSignal: controller.signal }).then(
+    () => finish({ outcome: 'ok' }),
+    (error: unknown) => finish({ outcome: 'failed', error }),
+  );
+  return result;
 }
