@@ -21,6 +21,8 @@ export interface TargetCheck {
    * correctness (a drop, a cut stream, a wrong close code, an unresolved terminate) fails at once.
    */
   readonly timingOnly: boolean;
+  /** Set when this run could not measure the target (why): neither met nor missed, never gated. */
+  readonly unmeasured?: string;
 }
 
 /** A check with the scenario that owns it: smoke re-measures that scenario, the page asks it why. */
@@ -32,10 +34,31 @@ export function checkTargets(run: BenchRun): OwnedCheck[] {
   return SCENARIOS.flatMap((scenario) => scenario.checks(run).map((check) => ({ ...check, scenario: scenario.id })));
 }
 
+/** A target this run could not measure (why): shown as such, neither met nor missed, never gated. */
+export function notMeasured(id: string, title: string, target: string, why: string): TargetCheck {
+  return {
+    id,
+    title,
+    target,
+    measured: `not measured: ${why}`,
+    met: false,
+    gated: false,
+    missBy: undefined,
+    timingOnly: false,
+    unmeasured: why,
+  };
+}
+
 export function formatChecks(checks: readonly TargetCheck[]): string {
   return checks
     .map((check) => {
-      const verdict = check.met ? 'met   ' : check.gated ? 'MISSED' : 'missed (reported, not gated)';
+      const verdict = check.met
+        ? 'met   '
+        : check.unmeasured !== undefined
+          ? 'not measured'
+          : check.gated
+            ? 'MISSED'
+            : 'missed (reported, not gated)';
       return `${verdict} ${check.title}: ${check.measured} [target ${check.target}]`;
     })
     .join('\n');

@@ -1,6 +1,6 @@
 // docs/benchmarks.md and docs/benchmarks/*.svg, from one run. Every figure is computed from that
 // run's results (also written, as docs/benchmarks/results.json); none is typed in here.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LASTCALL_GRACE0 } from '../adapters/index.js';
 import { SCENARIOS, scenarioById } from '../scenarios/index.js';
@@ -10,6 +10,28 @@ import { TIMING_NOISE, table } from './format.js';
 import type { BenchRun } from './model.js';
 
 const CHART_DIR = 'benchmarks';
+/** Hand-written prose (the profiling work's), inserted as the page's "Where the time goes". */
+const WHERE_THE_TIME_GOES = 'where-the-time-goes.md';
+
+/**
+ * The hand-written file as a section of this page: a leading `# ` title is dropped (the page gives
+ * its own) and every other heading goes one level down, outside fenced code (where `#` is a shell
+ * comment). A missing file is said so, not silently skipped.
+ */
+function whereTheTimeGoes(docsDir: string): string {
+  const file = path.join(docsDir, CHART_DIR, WHERE_THE_TIME_GOES);
+  const heading = '## Where the time goes';
+  if (!existsSync(file))
+    return `${heading}\n\n_Not written yet: \`docs/${CHART_DIR}/${WHERE_THE_TIME_GOES}\` is missing._`;
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  if (lines[0]?.startsWith('# ')) lines.shift();
+  let fenced = false;
+  const body = lines.map((line) => {
+    if (line.startsWith('```')) fenced = !fenced;
+    return !fenced && /^#{1,5} /.test(line) ? `#${line}` : line;
+  });
+  return `${heading}\n\n_From [${CHART_DIR}/${WHERE_THE_TIME_GOES}](${CHART_DIR}/${WHERE_THE_TIME_GOES}), written by hand; the figures above are this run's._\n\n${body.join('\n').trim()}`;
+}
 
 interface Chart {
   readonly file: string;
@@ -40,6 +62,7 @@ ${table(
     ['OS', m.os],
     ['Node', m.node],
     ['open files limit', m.fdLimit],
+    ...(m.fdLimitRaised === undefined ? [] : [['open files limit of the idle-close children', m.fdLimitRaised]]),
     ['date', run.startedAt],
   ],
 )}`);
@@ -52,10 +75,10 @@ ${table(
     check.title,
     check.target,
     check.measured,
-    check.met ? 'met' : `**missed** (${check.missBy ?? ''})`,
+    check.met ? 'met' : check.unmeasured !== undefined ? '**not measured**' : `**missed** (${check.missBy ?? ''})`,
   ]),
 )}
-${checks.some((check) => !check.met) ? '\nWhy each missed target is missed, and what would close it, is under [Missed targets](#missed-targets).' : ''}`);
+${checks.some((check) => !check.met && check.unmeasured === undefined) ? '\nWhy each missed target is missed, and what would close it, is under [Missed targets](#missed-targets).' : ''}`);
 
   sections.push(`## How it is measured
 
@@ -68,7 +91,9 @@ ${checks.some((check) => !check.met) ? '\nWhy each missed target is missed, and 
     if (section !== undefined) sections.push(section);
   }
 
-  const missed = checks.filter((check) => !check.met);
+  sections.push(whereTheTimeGoes(docsDir));
+
+  const missed = checks.filter((check) => !check.met && check.unmeasured === undefined);
   if (missed.length > 0) {
     sections.push(`## Missed targets
 

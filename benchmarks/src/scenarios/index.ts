@@ -4,11 +4,12 @@ import { cpu } from './cpu.js';
 import { dropped } from './dropped.js';
 import { http2 } from './http2.js';
 import { idle } from './idle.js';
+import { idleLong } from './idle-long.js';
 import { memory } from './memory.js';
 import { overshoot } from './overshoot.js';
 import { websocket } from './websocket.js';
 
-export const SCENARIOS: readonly Scenario[] = [dropped, overshoot, idle, http2, websocket, cpu, memory];
+export const SCENARIOS: readonly Scenario[] = [dropped, overshoot, idle, idleLong, http2, websocket, cpu, memory];
 
 export function scenarioById(id: string): Scenario {
   const scenario = SCENARIOS.find((candidate) => candidate.id === id);

@@ -26,8 +26,14 @@ export interface MemoryRow extends RowBase {
   readonly bareBytes: Summary;
 }
 
-/** The target, in heap bytes per tracked idle connection over bare. */
-export const MEMORY_BYTES = 300;
+/** The target, in heap bytes per tracked idle connection over bare, judged by the full run. */
+export const MEMORY_BYTES = 120;
+/**
+ * Smoke's bound: the previous target. The core is being slimmed towards 120 bytes (issue 9); until
+ * then smoke guards against a regression (a per-connection array or closure shows as hundreds of
+ * bytes), and the full run on docs/benchmarks.md judges the target.
+ */
+export const SMOKE_MEMORY_BYTES = 300;
 
 const KEEP_ALIVE_MS = 120_000;
 /** Enough connections to run every code path of a connection's life once. */
@@ -72,20 +78,22 @@ export const memory = defineScenario<MemoryParams, MemoryPair, MemoryRow>({
       bareBytes: summarize(result.data.map((pair) => pair.bareBytes)),
     })),
 
-  checks(rows) {
+  checks(rows, run) {
     const own = rows.find((row) => row.adapter === LASTCALL.id);
     if (own === undefined) return [];
+    const smoke = run.mode === 'smoke';
+    const bound = smoke ? SMOKE_MEMORY_BYTES : MEMORY_BYTES;
     const bytes = own.overBare.median;
-    const met = own.runs > 0 && bytes <= MEMORY_BYTES;
+    const met = own.runs > 0 && bytes <= bound;
     return [
       {
         id: 'memory',
         title: 'Heap per tracked idle connection',
-        target: `<= ${MEMORY_BYTES} bytes over bare`,
+        target: `<= ${bound} bytes over bare${smoke ? ` (smoke bound; the target is ${MEMORY_BYTES})` : ''}`,
         measured: `${bytes.toFixed(0)} bytes (range ${own.overBare.min.toFixed(0)} to ${own.overBare.max.toFixed(0)}, ${own.runs} pairs)`,
         met,
         gated: true,
-        missBy: met ? undefined : `+${(bytes - MEMORY_BYTES).toFixed(0)} bytes`,
+        missBy: met ? undefined : `+${(bytes - bound).toFixed(0)} bytes`,
         timingOnly: !met && own.runs > 0,
       },
     ];
