@@ -2,37 +2,15 @@
 // results sent back over IPC. The orchestrator bounds its time and kills it past that.
 import { adapterById } from './adapters/index.js';
 import { now } from './lib/net.js';
-import type { ChildResult, ChildSpec, ScenarioId, ScenarioTypes } from './results.js';
-import { runCpu } from './scenarios/cpu.js';
-import { runDropped } from './scenarios/dropped.js';
-import { runHttp2 } from './scenarios/http2.js';
-import { runIdle } from './scenarios/idle.js';
-import { runMemory } from './scenarios/memory.js';
-import { runOvershoot } from './scenarios/overshoot.js';
-import { runWebSocket } from './scenarios/websocket.js';
+import type { ChildResult, ChildSpec } from './results.js';
+import { scenarioById } from './scenarios/index.js';
 
-type Runner<S extends ScenarioId> = (
-  adapterId: string,
-  params: ScenarioTypes[S]['params'],
-  sink: ScenarioTypes[S]['data'],
-) => Promise<void>;
-
-const RUNNERS: { [S in ScenarioId]: Runner<S> } = {
-  dropped: (id, params, sink) => runDropped(adapterById(id), params, sink),
-  overshoot: (id, params, sink) => runOvershoot(adapterById(id), params, sink),
-  idle: (id, params, sink) => runIdle(adapterById(id), params, sink),
-  cpu: (id, params, sink) => runCpu(adapterById(id), params, sink),
-  memory: (id, params, sink) => runMemory(adapterById(id), params, sink),
-  http2: (id, params, sink) => runHttp2(id, params, sink),
-  websocket: (id, params, sink) => runWebSocket(id, params, sink),
-};
-
-async function main<S extends ScenarioId>(spec: ChildSpec<S>): Promise<ChildResult<S>> {
+async function main(spec: ChildSpec): Promise<ChildResult> {
   const started = now();
-  const data = [] as ScenarioTypes[S]['data'];
+  const data: unknown[] = [];
   let error: string | undefined;
   try {
-    await (RUNNERS[spec.scenario] as Runner<S>)(spec.adapter, spec.params, data);
+    await scenarioById(spec.scenario).run(adapterById(spec.adapter), spec.params, data);
   } catch (caught) {
     error = caught instanceof Error ? (caught.stack ?? caught.message) : String(caught);
   }

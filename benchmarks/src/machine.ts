@@ -1,4 +1,5 @@
 // What the page says about where it was measured: machine, Node, and the measured packages' versions.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,9 +11,25 @@ export interface MachineInfo {
   readonly os: string;
   readonly node: string;
   readonly fdLimit: string;
+  /** The open-files limit the children of scenarios with many connections got (`RAISE_OPEN_FILES`). */
+  readonly fdLimitRaised?: string;
 }
 
-export function machineInfo(fdLimit: string): MachineInfo {
+/**
+ * A shell prefix that raises the open-files limit as far as `want`, or to the hard limit when the
+ * process may not go higher (no CAP_SYS_RESOURCE: the hard limit is then the ceiling).
+ */
+export function raiseOpenFiles(want: number): string {
+  return `ulimit -n ${want} 2>/dev/null || ulimit -n "$(ulimit -Hn)"`;
+}
+
+/** This process's open-files limit, as the shell reports it (children inherit it). */
+export function openFilesLimit(prefix = ''): string {
+  const out = spawnSync('sh', ['-c', `${prefix ? `${prefix}; ` : ''}ulimit -n`], { encoding: 'utf8' });
+  return out.stdout.trim() || 'unknown';
+}
+
+export function machineInfo(fdLimit: string, fdLimitRaised?: string): MachineInfo {
   const cpus = os.cpus();
   return {
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
@@ -21,6 +38,7 @@ export function machineInfo(fdLimit: string): MachineInfo {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     fdLimit,
+    ...(fdLimitRaised === undefined ? {} : { fdLimitRaised }),
   };
 }
 

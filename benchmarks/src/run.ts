@@ -1,29 +1,28 @@
 // `pnpm bench`: runs every scenario x library, each in its own child process, then writes
 // docs/benchmarks.md with its charts (quick by default, --full for more runs). `--smoke` measures
 // lastcall's own rows only and exits non-zero when one misses its target; it writes no docs.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LASTCALL, LASTCALL_GRACE0, PEERS } from './adapters/index.js';
+import { LASTCALL, PEERS } from './adapters/index.js';
 import type { Adapter } from './adapters/types.js';
 import { now } from './lib/net.js';
-import { installedVersion, machineInfo } from './machine.js';
-import { type Mode, PLANS, paramsFor, timeLimitMs } from './plan.js';
+import { installedVersion, machineInfo, openFilesLimit, raiseOpenFiles } from './machine.js';
+import { type Mode, plansFor } from './plan.js';
 import type { BenchRun } from './report/model.js';
 import { writeReport } from './report/page.js';
-import type { ChildResult, ChildSpec, ScenarioId } from './results.js';
+import type { ChildResult, ChildSpec } from './results.js';
+import type { Scenario } from './scenario.js';
+import { SCENARIOS } from './scenarios/index.js';
 import { checkTargets, formatChecks } from './targets.js';
 
 const distDir = path.dirname(process.argv[1] ?? '.');
 const benchRoot = path.resolve(distDir, '..');
 const repoRoot = path.resolve(benchRoot, '..');
 
-/** Every scenario, in page order. */
-const SCENARIOS: readonly ScenarioId[] = ['dropped', 'overshoot', 'idle', 'http2', 'websocket', 'cpu', 'memory'];
-
 interface Cli {
   readonly mode: Mode;
-  readonly only: readonly ScenarioId[];
+  readonly only: readonly string[];
   /** Restrict the libraries (development): adapter ids, lastcall's always included. */
   readonly libs: readonly string[] | undefined;
   /** Rewrite the page from a saved results.json instead of measuring (the page's own data). */
@@ -32,7 +31,7 @@ interface Cli {
 
 function parseCli(argv: readonly string[]): Cli {
   let mode: Mode = 'quick';
-  let only: readonly ScenarioId[] = SCENARIOS;
+  let only: readonly string[] = SCENARIOS.map((scenario) => scenario.id);
   let libs: readonly string[] | undefined;
   let render: string | undefined;
   for (const arg of argv) {
@@ -43,7 +42,7 @@ function parseCli(argv: readonly string[]): Cli {
     if (arg === '--full') mode = 'full';
     else if (arg === '--smoke') mode = 'smoke';
     else if (arg === '--quick') mode = 'quick';
-    else if (arg.startsWith('--only=')) only = arg.slice(7).split(',') as ScenarioId[];
+    else if (arg.startsWith('--only=')) only = arg.slice(7).split(',');
     else if (arg.startsWith('--libs=')) libs = arg.slice(7).split(',');
     else if (arg === '--') continue;
     else
@@ -51,42 +50,44 @@ function parseCli(argv: readonly string[]): Cli {
         `unknown argument "${arg}"; use --full, --smoke, --only=a,b, --libs=x,y or --render=results.json`,
       );
   }
-  for (const scenario of only) {
-    if (!SCENARIOS.includes(scenario)) throw new RangeError(`unknown scenario "${scenario}"`);
+  for (const id of only) {
+    if (!SCENARIOS.some((scenario) => scenario.id === id))
+      throw new RangeError(`--only: unknown scenario "${id}"; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
   }
   return { mode, only, libs, render };
 }
 
-/** Which libraries a scenario measures in this mode. */
-function adaptersFor(scenario: ScenarioId, cli: Cli): Adapter[] {
-  const own = scenario === 'idle' ? [LASTCALL_GRACE0, LASTCALL] : [LASTCALL];
-  if (cli.mode === 'smoke') return scenario === 'idle' ? [LASTCALL_GRACE0] : own;
+/** Which libraries a scenario measures in this mode (`--libs` narrows the peers). */
+function adaptersFor(scenario: Scenario, cli: Cli): readonly Adapter[] {
   const peers = cli.libs === undefined ? PEERS : PEERS.filter((peer) => cli.libs?.includes(peer.id));
-  return [...own, ...peers];
-}
-
-/** Node flags per scenario: only the memory child needs the collector by hand. */
-function execArgvFor(scenario: ScenarioId): string[] {
-  return scenario === 'memory' || scenario === 'idle' ? ['--expose-gc'] : [];
+  return scenario.adapters(cli.mode, peers);
 }
 
 /** Runs one child to completion or to its time limit; a killed or failed child still reports. */
-function runChild<S extends ScenarioId>(spec: ChildSpec<S>): Promise<ChildResult<S>> {
-  const limit = timeLimitMs(spec.scenario, spec.params);
+function runChild(scenario: Scenario, spec: ChildSpec): Promise<ChildResult> {
+  const limit = scenario.timeLimitMs(spec.params);
   const started = now();
   return new Promise((resolve) => {
+    const args = [...scenario.execArgv, path.join(distDir, 'child.js'), JSON.stringify(spec)];
+    // A child holding tens of thousands of sockets starts under a raised limit; its helper
+    // processes (forked by it) inherit that limit. `exec` keeps the child's pid, so the kill below
+    // reaches node itself.
+    const [command, argv] =
+      scenario.openFiles === undefined
+        ? [process.execPath, args]
+        : ['sh', ['-c', `${raiseOpenFiles(scenario.openFiles)} && exec "$0" "$@"`, process.execPath, ...args]];
     const child = spawn(
-      process.execPath,
-      [...execArgvFor(spec.scenario), path.join(distDir, 'child.js'), JSON.stringify(spec)],
+      command,
+      argv,
       // Peers may log; their output is not the report's. stderr is kept for the error message.
       { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
     );
-    let result: ChildResult<S> | undefined;
+    let result: ChildResult | undefined;
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-2_000);
     });
-    child.on('message', (message: ChildResult<S>) => {
+    child.on('message', (message: ChildResult) => {
       result = message;
     });
     const killer = setTimeout(() => child.kill('SIGKILL'), limit);
@@ -99,7 +100,7 @@ function runChild<S extends ScenarioId>(spec: ChildSpec<S>): Promise<ChildResult
         resolve({
           scenario: spec.scenario,
           adapter: spec.adapter,
-          data: [] as unknown as ChildResult<S>['data'],
+          data: [],
           error: `child ${why}${stderr ? `: ${stderr.trim()}` : ''}`,
           wallMs,
         });
@@ -108,26 +109,21 @@ function runChild<S extends ScenarioId>(spec: ChildSpec<S>): Promise<ChildResult
   });
 }
 
-function fdLimit(): string {
-  const out = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' });
-  return out.stdout.trim() || 'unknown';
-}
-
 /** Measures each scenario x library in its own child, in order, printing a line per child. */
-async function measure(scenarios: readonly ScenarioId[], cli: Cli): Promise<ChildResult[]> {
+async function measure(ids: readonly string[], cli: Cli): Promise<ChildResult[]> {
   const results: ChildResult[] = [];
-  for (const scenario of scenarios) {
+  for (const scenario of SCENARIOS.filter((s) => ids.includes(s.id) && s.plan(cli.mode) !== undefined)) {
     for (const adapter of adaptersFor(scenario, cli)) {
-      const spec = {
-        scenario,
+      const spec: ChildSpec = {
+        scenario: scenario.id,
         adapter: adapter.id,
-        params: paramsFor(cli.mode, scenario, adapter.lastcall),
-      } as ChildSpec;
-      const result = await runChild(spec);
+        params: scenario.paramsFor(cli.mode, adapter.lastcall),
+      };
+      const result = await runChild(scenario, spec);
       results.push(result);
       const status = result.error ? `ERROR ${result.error.split('\n')[0]}` : `${result.data.length} runs`;
       console.log(
-        `  ${scenario.padEnd(9)} ${adapter.id.padEnd(24)} ${(result.wallMs / 1000).toFixed(1).padStart(5)} s  ${status}`,
+        `  ${scenario.id.padEnd(9)} ${adapter.id.padEnd(24)} ${(result.wallMs / 1000).toFixed(1).padStart(5)} s  ${status}`,
       );
     }
   }
@@ -142,21 +138,25 @@ async function main(): Promise<number> {
     console.log(`rewrote ${written.map((file) => path.relative(repoRoot, file)).join(', ')} from ${cli.render}`);
     return 0;
   }
-  const plan = PLANS[cli.mode].own;
+  const plans = plansFor(cli.mode, SCENARIOS);
   const startedAt = new Date();
   const started = now();
-  const limit = fdLimit();
-  console.log(`lastcall benchmarks, ${cli.mode} mode, Node ${process.version}, open files limit ${limit}`);
+  const limit = openFilesLimit();
+  const wanted = Math.max(0, ...SCENARIOS.map((scenario) => scenario.openFiles ?? 0));
+  const raised = wanted > 0 ? openFilesLimit(raiseOpenFiles(wanted)) : undefined;
+  console.log(
+    `lastcall benchmarks, ${cli.mode} mode, Node ${process.version}, open files limit ${limit}${raised ? ` (${raised} for the idle-close children)` : ''}`,
+  );
   let results = await measure(cli.only, cli);
   const pkgs = new Set([LASTCALL, ...PEERS].flatMap((adapter) => (adapter.pkg ? [adapter.pkg] : [])));
   const runOf = (measured: ChildResult[]): BenchRun => ({
     mode: cli.mode,
     startedAt: startedAt.toISOString(),
     durationS: (now() - started) / 1000,
-    machine: machineInfo(limit),
+    machine: machineInfo(limit, raised),
     versions: Object.fromEntries([...pkgs].map((pkg) => [pkg, installedVersion(benchRoot, pkg)])),
-    plan,
-    peerPlan: PLANS[cli.mode].peers,
+    plan: plans.own,
+    peerPlan: plans.peers,
     results: measured,
   });
   let run = runOf(results);
@@ -166,15 +166,17 @@ async function main(): Promise<number> {
   if (cli.mode === 'smoke') {
     // A time bound missed by a few short runs on a shared machine is measured once more, and the
     // second measurement decides; a miss of correctness is never measured again.
-    const retry = checks.filter((check) => check.gated && !check.met && check.timingOnly).map((check) => check.id);
-    const again = cli.only.filter((scenario) => retry.includes(scenario));
+    const retry = checks
+      .filter((check) => check.gated && !check.met && check.timingOnly)
+      .map((check) => check.scenario);
+    const again = cli.only.filter((id) => retry.includes(id));
     if (again.length > 0) {
       console.log(`\nsmoke: time bound(s) missed by ${again.join(', ')}; measuring them once more`);
       const second = await measure(again, cli);
       results = [...results.filter((result) => !again.includes(result.scenario)), ...second];
       run = runOf(results);
       checks = checkTargets(run);
-      console.log(`\n${formatChecks(checks.filter((check) => again.includes(check.id as ScenarioId)))}`);
+      console.log(`\n${formatChecks(checks.filter((check) => again.includes(check.scenario)))}`);
     }
     const failed = checks.filter((check) => check.gated && !check.met);
     const tmp = path.join(benchRoot, '.bench-tmp');

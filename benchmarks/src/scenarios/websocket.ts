@@ -4,23 +4,134 @@
 // @lastcall/ws's WebSocketDrain; the peers get the HTTP server as they would in an app.
 import * as http from 'node:http';
 import { WebSocketServer } from 'ws';
-import { adapterById } from '../adapters/index.js';
-import type { Attached } from '../adapters/types.js';
+import { LASTCALL } from '../adapters/index.js';
+import type { Adapter, Attached } from '../adapters/types.js';
 import { Clients } from '../lib/helpers.js';
 import { listen, now, within } from '../lib/net.js';
+import { type Summary, sum, summarize } from '../lib/stats.js';
 import { timeTerminate } from '../lib/terminate.js';
-import type { WebSocketParams, WebSocketRun } from '../results.js';
+import { errorNote, fmt, libraryCell, ms, range, TIMING_NOISE, table } from '../report/format.js';
+import { addCounts, type RowBase, rowBase } from '../report/model.js';
+import { defineScenario, planOf } from '../scenario.js';
 
-export async function runWebSocket(adapterId: string, params: WebSocketParams, sink: WebSocketRun[]): Promise<void> {
-  const clients = new Clients();
-  try {
-    for (let run = 0; run < params.runs; run++) sink.push(await once(adapterId, params, clients));
-  } finally {
-    clients.stop();
-  }
+export interface WebSocketParams {
+  readonly runs: number;
+  readonly clients: number;
+  readonly gracefulTimeoutMs: number;
+}
+export interface WebSocketRun {
+  readonly clients: number;
+  /** Close code each client saw, counted. */
+  readonly codes: Readonly<Record<string, number>>;
+  readonly resolved: boolean;
+  readonly terminateMs: number;
+  /** Last client's close to `terminate()` resolving, in ms. */
+  readonly afterLastCloseMs: number;
+  readonly error: string | undefined;
+}
+export interface WebSocketRow extends RowBase {
+  readonly clients: number;
+  readonly codes: Record<string, number>;
+  readonly unresolved: number;
+  readonly afterLastCloseMs: Summary;
+  readonly terminateMs: Summary;
+  readonly runErrors: string[];
 }
 
-async function once(adapterId: string, params: WebSocketParams, clients: Clients): Promise<WebSocketRun> {
+/** The targets: every client sees this code, and terminate() resolves this soon (ms) after. */
+export const WEBSOCKET_CODE = 1001;
+export const WEBSOCKET_AFTER_LAST_CLOSE_MS = 50;
+
+export const websocket = defineScenario<WebSocketParams, WebSocketRun, WebSocketRow>({
+  id: 'websocket',
+  plans: {
+    quick: { own: { runs: 3, clients: 8, gracefulTimeoutMs: 1_000 }, peers: { runs: 1 } },
+    full: { own: { runs: 5, clients: 8, gracefulTimeoutMs: 1_000 } },
+    smoke: { own: { runs: 3, clients: 8, gracefulTimeoutMs: 1_000 } },
+  },
+  adapters: (mode, peers) => (mode === 'smoke' ? [LASTCALL] : [LASTCALL, ...peers]),
+  timeLimitMs: (p) => 10_000 + p.runs * (p.gracefulTimeoutMs + 5_000),
+
+  async run(adapter, params, sink) {
+    const clients = new Clients();
+    try {
+      for (let run = 0; run < params.runs; run++) sink.push(await once(adapter, params, clients));
+    } finally {
+      clients.stop();
+    }
+  },
+
+  rows: (results) =>
+    results.map((result) => ({
+      ...rowBase(result),
+      clients: sum(result.data.map((r) => r.clients)),
+      codes: addCounts(result.data.map((r) => r.codes)),
+      unresolved: result.data.filter((r) => !r.resolved).length,
+      afterLastCloseMs: summarize(result.data.filter((r) => r.resolved).map((r) => r.afterLastCloseMs)),
+      terminateMs: summarize(result.data.map((r) => r.terminateMs)),
+      runErrors: [...new Set(result.data.flatMap((r) => (r.error ? [r.error] : [])))],
+    })),
+
+  checks(rows) {
+    const ws = rows.find((row) => row.adapter.startsWith('lastcall'));
+    if (ws === undefined) return [];
+    const code = String(WEBSOCKET_CODE);
+    const max = ws.afterLastCloseMs.max;
+    const delivered = ws.runs > 0 && !ws.error && (ws.codes[code] ?? 0) === ws.clients && ws.unresolved === 0;
+    const met = delivered && max <= WEBSOCKET_AFTER_LAST_CLOSE_MS;
+    return [
+      {
+        id: 'websocket',
+        title: 'WebSocket: close 1001, prompt resolve',
+        target: `every client sees ${code}; resolves <= ${WEBSOCKET_AFTER_LAST_CLOSE_MS} ms after the last client's close`,
+        measured: `codes ${JSON.stringify(ws.codes)} of ${ws.clients} clients, after last close max ${ms(max)}${ws.error ? `; ${ws.error}` : ''}`,
+        met,
+        gated: true,
+        missBy: met ? undefined : 'see measured',
+        timingOnly: !met && delivered,
+      },
+    ];
+  },
+
+  section(rows, { run }) {
+    const p = planOf<WebSocketParams>(run, 'websocket');
+    if (rows.length === 0 || p === undefined) return undefined;
+    return `## WebSocket
+
+An HTTP server with a \`ws\` WebSocketServer and ${p.clients} connected, idle clients (in the clients helper process); \`terminate()\`, graceful timeout ${p.gracefulTimeoutMs} ms. lastcall runs here with @lastcall/ws's \`WebSocketDrain\` (given the WebSocketServer), as an application with WebSockets would; the core alone leaves upgraded connections to the deadline. The close code each client saw, and how long after the last WebSocket connection's \`close\` on the server \`terminate()\` resolved: a negative figure means the library resolved before the connections finished closing (it resolved on the server's \`close\`, right after destroying the sockets).
+
+${table(
+  [
+    'library',
+    'runs',
+    'close codes seen by clients',
+    'resolved',
+    'after last close ms: median',
+    'range',
+    'terminate() ms: median',
+    'errors',
+  ],
+  rows.map((row) => [
+    libraryCell(row, run) + errorNote(row),
+    String(row.runs),
+    Object.entries(row.codes)
+      .map(([code, count]) => `${code} x${count}`)
+      .join(', ') || '-',
+    `${row.runs - row.unresolved}/${row.runs}`,
+    fmt(row.afterLastCloseMs.median),
+    range(row.afterLastCloseMs),
+    fmt(row.terminateMs.median),
+    row.runErrors.join('; ') || '-',
+  ]),
+)}`;
+  },
+
+  whyMissed: () =>
+    "Why: after the close frame, `ws` ends the TCP connection once the client answers, and the registry sees the socket's `close`; nothing polls. A miss here is either a client that did not answer (its code is not 1001 in the table) or timing. " +
+    TIMING_NOISE,
+});
+
+async function once(adapter: Adapter, params: WebSocketParams, clients: Clients): Promise<WebSocketRun> {
   const server = http.createServer((_req, res) => res.end('ok'));
   const webSocketServer = new WebSocketServer({ server });
   const closes: number[] = [];
@@ -31,7 +142,7 @@ async function once(adapterId: string, params: WebSocketParams, clients: Clients
   let error: string | undefined;
   let attached: Attached | undefined;
   try {
-    attached = adapterById(adapterId).attach(server, { gracefulTimeoutMs: params.gracefulTimeoutMs, webSocketServer });
+    attached = adapter.attach(server, { gracefulTimeoutMs: params.gracefulTimeoutMs, webSocketServer });
   } catch (caught) {
     error = `attach threw: ${caught instanceof Error ? caught.message : String(caught)}`;
   }

@@ -1,0 +1,19 @@
+// Every scenario module, in run and page order. A new scenario is one module added here.
+import type { Scenario } from '../scenario.js';
+import { cpu } from './cpu.js';
+import { dropped } from './dropped.js';
+import { http2 } from './http2.js';
+import { idle } from './idle.js';
+import { idleLong } from './idle-long.js';
+import { memory } from './memory.js';
+import { overshoot } from './overshoot.js';
+import { websocket } from './websocket.js';
+
+export const SCENARIOS: readonly Scenario[] = [dropped, overshoot, idle, idleLong, http2, websocket, cpu, memory];
+
+export function scenarioById(id: string): Scenario {
+  const scenario = SCENARIOS.find((candidate) => candidate.id === id);
+  if (scenario === undefined)
+    throw new RangeError(`unknown scenario "${id}"; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  return scenario;
+}
