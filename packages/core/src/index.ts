@@ -1,4 +1,5 @@
-// @lastcall/core public surface. Nothing else is exported; there are no deep imports.
+// @lastcall/core public surface. Nothing else is exported; there are no deep imports. What the
+// sibling packages need but users should not is in ./internal.ts (@lastcall/core/internal).
 import 'reflect-metadata';
 
 export { type Clock, systemClock } from './clock.js';
@@ -23,8 +24,6 @@ export {
   type KeepAliveDrainOptions,
 } from './drain/KeepAliveDrain.js';
 export {
-  assertDurationMs,
-  describeValue,
   InvalidOptionRangeError,
   InvalidOptionTypeError,
   isInvalidOptionError,
@@ -37,15 +36,8 @@ export { ResetForce } from './force/ResetForce.js';
 export {
   type CreateTerminatorOptions,
   DEFAULT_GRACEFUL_TIMEOUT_MS,
-  FORCE_SETTLE_TIMEOUT_MS,
   type StrategyClass,
-  type TerminatorConfig,
 } from './options.js';
-export {
-  type RegistryCounters,
-  SocketRegistry,
-  type SocketRegistryEvents,
-} from './registry/SocketRegistry.js';
 export { TrackedConnection } from './registry/TrackedConnection.js';
 export { Terminator } from './Terminator.js';
 export { TOKENS, type Token } from './tokens.js';

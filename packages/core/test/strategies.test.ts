@@ -7,13 +7,13 @@ import {
   DestroyForce,
   type DrainContext,
   type DrainStrategy,
-  FORCE_SETTLE_TIMEOUT_MS,
   type ForceStrategy,
   isStrategyError,
   KeepAliveDrain,
   ResetForce,
   TOKENS,
 } from '@lastcall/core';
+import { FORCE_SETTLE_TIMEOUT_MS } from '@lastcall/core/internal';
 import request from 'supertest';
 import { container } from 'tsyringe';
 import { get, keepAliveAgent } from './helpers/clients';

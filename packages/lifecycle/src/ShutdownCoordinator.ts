@@ -1,12 +1,6 @@
 // The shutdown coordinator: one per process; signals in, ordered phases, one exit out.
-import {
-  assertDurationMs,
-  describeValue,
-  FORCE_SETTLE_TIMEOUT_MS,
-  InvalidOptionTypeError,
-  type TerminationReport,
-  type Terminator,
-} from '@lastcall/core';
+import { InvalidOptionTypeError, type TerminationReport, type Terminator } from '@lastcall/core';
+import { assertDurationMs, describeValue, FORCE_SETTLE_TIMEOUT_MS } from '@lastcall/core/internal';
 import {
   CoordinatorActiveError,
   ShutdownForcedError,

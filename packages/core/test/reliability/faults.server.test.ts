@@ -8,11 +8,11 @@ import {
   createTerminator,
   type DrainContext,
   type DrainStrategy,
-  FORCE_SETTLE_TIMEOUT_MS,
   type ForceStrategy,
   isStrategyError,
   KeepAliveDrain,
 } from '@lastcall/core';
+import { FORCE_SETTLE_TIMEOUT_MS } from '@lastcall/core/internal';
 import { get, keepAliveAgent } from '../helpers/clients';
 import { closeQuietly, startHttp1 } from '../helpers/servers';
 import { deferred, sleep, within } from '../helpers/signals';
