@@ -38,6 +38,8 @@ for (const name of readdirSync(packagesDir).sort()) {
     continue;
   }
   run('publint', process.execPath, [bin('publint', 'src/cli.js'), '--strict', dir], root);
+  // A subpath entry also needs a folder with a package.json (packages/core/internal/) for
+  // TypeScript's node10 resolution, which ignores `exports`: attw's node10 column checks it.
   run(
     'are-the-types-wrong',
     process.execPath,
