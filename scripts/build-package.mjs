@@ -1,6 +1,6 @@
 // Builds the package in the current directory into dist/esm (tsc: ESM + .d.ts, with decorator
-// metadata) and dist/cjs (esbuild: one CommonJS file). Dependencies stay external, except
-// ESM-only ones (p-timeout), which CommonJS consumers on Node < 20.19 could not require.
+// metadata) and dist/cjs (esbuild: one CommonJS file per ESM file). Dependencies stay external,
+// except ESM-only ones (p-timeout), which CommonJS consumers on Node < 20.19 could not require.
 
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -32,10 +32,34 @@ const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDep
 const external = deps.filter((name) => !isEsmOnly(name));
 external.push('node:*');
 
+/** Every file under `dir` whose name ends with `suffix`. */
+function listFiles(dir, suffix) {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith(suffix))
+    .map((name) => path.join(dir, name));
+}
+
+// One CommonJS file per module, not one bundle per entry: a package with two entries (core's `.`
+// and `./internal`) would otherwise load two copies of every shared module into one process (two
+// SocketRegistry classes, two sets of error classes: `instanceof` across entries would fail). Our
+// relative imports stay `require('./x.js')`; only an ESM-only dependency is inlined, into the one
+// file that imports it.
+const esmDir = path.join(root, 'dist/esm');
+const ownRelativeImportsStayExternal = {
+  name: 'own-relative-imports-stay-external',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\.?\// }, (args) =>
+      args.importer.startsWith(esmDir + path.sep) ? { path: args.path, external: true } : undefined,
+    );
+  },
+};
+
 await build({
-  entryPoints: [path.join(root, 'dist/esm/index.js')],
-  outfile: path.join(root, 'dist/cjs/index.js'),
+  entryPoints: listFiles(esmDir, '.js'),
+  outbase: esmDir,
+  outdir: path.join(root, 'dist/cjs'),
   bundle: true,
+  plugins: [ownRelativeImportsStayExternal],
   format: 'cjs',
   platform: 'node',
   target: 'node20',
@@ -58,7 +82,10 @@ function copyDeclarations(from, to) {
 }
 copyDeclarations(path.join(root, 'dist/esm'), path.join(root, 'dist/cjs'));
 writeFileSync(path.join(root, 'dist/cjs/package.json'), '{ "type": "commonjs" }\n');
-if (!existsSync(path.join(root, 'dist/esm/index.d.ts'))) throw new Error('build: no index.d.ts emitted');
+// Every file the `exports` map names must exist: a missing subpath entry would only show at a user's import.
+const targets = JSON.stringify(pkg.exports ?? {}).match(/"\.\/dist\/[^"]+"/g) ?? [];
+const missing = targets.map((target) => JSON.parse(target)).filter((target) => !existsSync(path.join(root, target)));
+if (missing.length > 0) throw new Error(`build: ${pkg.name}'s exports name files not built: ${missing.join(', ')}`);
 console.log(
-  `built ${pkg.name}: dist/esm (ESM + types), dist/cjs (CommonJS, bundled: ${deps.filter((d) => !external.includes(d)).join(', ') || 'nothing'})`,
+  `built ${pkg.name}: dist/esm (ESM + types), dist/cjs (CommonJS, one file per module; inlined: ${deps.filter((d) => !external.includes(d)).join(', ') || 'nothing'})`,
 );

@@ -1,7 +1,7 @@
 // Checks every publishable package's built output the way consumers will meet it:
 // publint (package.json vs files), are-the-types-wrong (types for node10/node16 CJS+ESM/bundler),
-// then a real require() and a real import() in child processes, which must expose the same names.
-// Run after `pnpm build`.
+// then a real require() and a real import() of every entry in `exports` in child processes, which
+// must expose the same names. Run after `pnpm build`.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -38,6 +38,8 @@ for (const name of readdirSync(packagesDir).sort()) {
     continue;
   }
   run('publint', process.execPath, [bin('publint', 'src/cli.js'), '--strict', dir], root);
+  // A subpath entry also needs a folder with a package.json (packages/core/internal/) for
+  // TypeScript's node10 resolution, which ignores `exports`: attw's node10 column checks it.
   run(
     'are-the-types-wrong',
     process.execPath,
@@ -45,26 +47,31 @@ for (const name of readdirSync(packagesDir).sort()) {
     root,
   );
 
-  // The package resolves itself by name from its own directory (self-reference via `exports`).
-  const cjs = run(
-    'require() in a CommonJS child process',
-    process.execPath,
-    ['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(manifest.name)})).sort()))`],
-    dir,
-  );
-  const esm = run(
-    'import in an ES module child process',
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `const m = await import(${JSON.stringify(manifest.name)}); console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default').sort()))`,
-    ],
-    dir,
-  );
-  if (cjs !== undefined && esm !== undefined && cjs.trim() !== esm.trim()) {
-    failed++;
-    console.log(`FAIL require() and import expose different names:\n     cjs ${cjs.trim()}\n     esm ${esm.trim()}`);
+  // Every code entry (`.`, `./internal`, ...), resolved by name from the package's own directory
+  // (self-reference via `exports`).
+  const entries = Object.keys(manifest.exports ?? { '.': {} }).filter((key) => !key.endsWith('.json'));
+  for (const entry of entries) {
+    const specifier = JSON.stringify(manifest.name + entry.slice(1));
+    const cjs = run(
+      `require(${specifier}) in a CommonJS child process`,
+      process.execPath,
+      ['-e', `console.log(JSON.stringify(Object.keys(require(${specifier})).sort()))`],
+      dir,
+    );
+    const esm = run(
+      `import(${specifier}) in an ES module child process`,
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${specifier}); console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default').sort()))`,
+      ],
+      dir,
+    );
+    if (cjs !== undefined && esm !== undefined && cjs.trim() !== esm.trim()) {
+      failed++;
+      console.log(`FAIL require() and import expose different names:\n     cjs ${cjs.trim()}\n     esm ${esm.trim()}`);
+    }
   }
 }
 
@@ -92,6 +99,25 @@ run(
   ['--input-type=module', '-e', smoke('esm')],
   coreDir,
 );
+
+// Both core entries in one process share one copy of each module: an error thrown through
+// `./internal` is an instance of the class exported by `.` (two CommonJS bundles would each carry
+// their own errors.js, and this would be false).
+const oneCopy = (kind) => `
+  const load = ${kind === 'cjs' ? 'async (name) => require(name)' : '(name) => import(name)'};
+  const core = await load('@lastcall/core');
+  const internal = await load('@lastcall/core/internal');
+  let error;
+  try { internal.assertDurationMs('check-exports', 'timeout', -1); } catch (caught) { error = caught; }
+  if (!(error instanceof core.InvalidOptionRangeError)) throw new Error('${kind}: two copies of errors.js: ' + error);
+  console.log('${kind}: one copy of each module across @lastcall/core and @lastcall/core/internal');`;
+run(
+  'core entries share modules in CommonJS',
+  process.execPath,
+  ['-e', `(async () => {${oneCopy('cjs')}})().catch((error) => { console.error(error); process.exit(1); })`],
+  coreDir,
+);
+run('core entries share modules in ESM', process.execPath, ['--input-type=module', '-e', oneCopy('esm')], coreDir);
 
 if (failed > 0) {
   console.log(`\n${failed} export check(s) failed`);

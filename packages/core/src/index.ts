@@ -1,4 +1,5 @@
-// @lastcall/core public surface. Nothing else is exported; there are no deep imports.
+// @lastcall/core public surface. Nothing else is exported; there are no deep imports. What the
+// sibling packages need but users should not is in ./internal.ts (@lastcall/core/internal).
 import 'reflect-metadata';
 
 export { type Clock, systemClock } from './clock.js';
@@ -25,9 +26,6 @@ export {
   type KeepAliveDrainOptions,
 } from './drain/KeepAliveDrain.js';
 export {
-  assertDurationMs,
-  assertKnownOptions,
-  describeValue,
   InvalidOptionRangeError,
   InvalidOptionTypeError,
   isInvalidOptionError,
@@ -41,16 +39,9 @@ export {
   type CreateTerminatorOptions,
   DEFAULT_GRACEFUL_TIMEOUT_MS,
   type DrainOption,
-  FORCE_SETTLE_TIMEOUT_MS,
   type StrategyClass,
-  type TerminatorConfig,
 } from './options.js';
 export type { Connection, RegistryView } from './registry/Connection.js';
-export {
-  type RegistryCounters,
-  SocketRegistry,
-  type SocketRegistryEvents,
-} from './registry/SocketRegistry.js';
 export { Terminator } from './Terminator.js';
 export { TOKENS, type Token } from './tokens.js';
 export type {
@@ -61,4 +52,3 @@ export type {
   TerminationReport,
   TerminatorState,
 } from './types.js';
-export { withTimeout } from './wait.js';

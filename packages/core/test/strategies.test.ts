@@ -6,7 +6,6 @@ import {
   DelayedCloseDrain,
   DestroyForce,
   type DrainStrategy,
-  FORCE_SETTLE_TIMEOUT_MS,
   type ForceStrategy,
   isStrategyError,
   KeepAliveDrain,
@@ -15,6 +14,7 @@ import {
   TOKENS,
   WARNING_CODES,
 } from '@lastcall/core';
+import { FORCE_SETTLE_TIMEOUT_MS } from '@lastcall/core/internal';
 import { closeQuietly, type Deferred, type Handler, neverAnswers, sleep, startHttp1, within } from '@lastcall/test-kit';
 import request from 'supertest';
 import { container } from 'tsyringe';

@@ -1,6 +1,7 @@
 // withTimeout, the one bounded wait: driven by a manual clock, then by the real one (bounded).
 import { getEventListeners } from 'node:events';
-import { type Clock, InvalidOptionRangeError, InvalidOptionTypeError, systemClock, withTimeout } from '@lastcall/core';
+import { type Clock, InvalidOptionRangeError, InvalidOptionTypeError, systemClock } from '@lastcall/core';
+import { withTimeout } from '@lastcall/core/internal';
 import { deferred, within } from '@lastcall/test-kit';
 import { ManualClock } from './helpers/manualClock';
 

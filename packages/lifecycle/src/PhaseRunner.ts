@@ -1,11 +1,6 @@
 // Runs the steps of one shutdown's phases (hooks, tasks, terminators), each bounded, into the report.
-import {
-  describeValue,
-  FORCE_SETTLE_TIMEOUT_MS,
-  type TerminationReport,
-  type Terminator,
-  withTimeout,
-} from '@lastcall/core';
+import type { TerminationReport, Terminator } from '@lastcall/core';
+import { describeValue, FORCE_SETTLE_TIMEOUT_MS, withTimeout } from '@lastcall/core/internal';
 import { ShutdownForcedError, StepFailedError, StepTimeoutError } from './errors.js';
 import type { CoordinatorConfig, HookConfig } from './options.js';
 import type { Phase } from './phases.js';

@@ -1,5 +1,6 @@
 // The shutdown coordinator: one per process; signals in, ordered phases, one exit out.
-import { assertDurationMs, describeValue, InvalidOptionTypeError, type Terminator } from '@lastcall/core';
+import { InvalidOptionTypeError, type Terminator } from '@lastcall/core';
+import { assertDurationMs, describeValue } from '@lastcall/core/internal';
 import { CoordinatorActiveError, ShutdownStartedError, StepFailedError } from './errors.js';
 import { flushLogger } from './logger.js';
 import { assertOrder, type CoordinatorConfig, type HookConfig } from './options.js';

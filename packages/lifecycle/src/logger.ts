@@ -1,5 +1,6 @@
 // The logger the coordinator reports progress to: pino's shape, with a console default.
-import { type Clock, withTimeout } from '@lastcall/core';
+import type { Clock } from '@lastcall/core';
+import { withTimeout } from '@lastcall/core/internal';
 
 /** Structured fields first, the human line second: the argument order of pino, bunyan-style. */
 export type LogFn = (fields: Record<string, unknown>, message: string) => void;

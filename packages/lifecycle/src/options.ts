@@ -1,12 +1,7 @@
 // createCoordinator's options: validation and defaults, each default defined here once.
 import { constants } from 'node:os';
-import {
-  assertDurationMs,
-  type Clock,
-  InvalidOptionRangeError,
-  InvalidOptionTypeError,
-  systemClock,
-} from '@lastcall/core';
+import { type Clock, InvalidOptionRangeError, InvalidOptionTypeError, systemClock } from '@lastcall/core';
+import { assertDurationMs } from '@lastcall/core/internal';
 import { consoleLogger, type Logger, silentLogger } from './logger.js';
 import type { ProcessLike } from './ProcessLike.js';
 import { isProcessLike } from './ProcessLike.js';

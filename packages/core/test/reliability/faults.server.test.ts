@@ -7,12 +7,12 @@ import type { AddressInfo } from 'node:net';
 import {
   createTerminator,
   type DrainStrategy,
-  FORCE_SETTLE_TIMEOUT_MS,
   type ForceStrategy,
   isStrategyError,
   KeepAliveDrain,
   type ShutdownContext,
 } from '@lastcall/core';
+import { FORCE_SETTLE_TIMEOUT_MS } from '@lastcall/core/internal';
 import {
   closeQuietly,
   collect,

@@ -1,0 +1,7 @@
+// @lastcall/core/internal: what lastcall's sibling packages (ws, lifecycle) share with the core
+// but users should not build on. NOT covered by semver: any release may change or remove it.
+
+export { assertDurationMs, assertKnownOptions, describeValue } from './errors.js';
+export { FORCE_SETTLE_TIMEOUT_MS, type TerminatorConfig } from './options.js';
+export { type RegistryCounters, SocketRegistry, type SocketRegistryEvents } from './registry/SocketRegistry.js';
+export { withTimeout } from './wait.js';
