@@ -79,9 +79,17 @@ export class KeepAliveDrain implements DrainStrategy {
   onIdle(connection: Connection, context: ShutdownContext): void {
     // A session that got GOAWAY closes itself when its last stream ends.
     if (connection.session !== undefined) return;
-    // After a `Connection: close` response Node ends the socket itself; nothing to do.
     const socket = connection.httpSocket;
-    if (socket.writableEnded || socket.destroyed) return;
+    if (socket.destroyed) return;
+    if (socket.writableEnded) {
+      // After a `Connection: close` response Node has ended the socket, and destroys it only
+      // once the shutdown it queued completes, an event-loop turn later. The response's bytes
+      // are already with the kernel ('finish' came first), so closing now sends the same bytes
+      // and FIN, and the shutdown resolves that turn sooner. Plain TCP only: a TLS socket
+      // still has its close_notify to send.
+      if (connection.kind === 'http1' && socket.writableLength === 0) connection.destroy();
+      return;
+    }
     this.scheduleIdleClose(connection.server, context);
   }
 
