@@ -116,11 +116,18 @@ export class Terminator {
     // The servers' own count, tracked or not; getConnections() reads it now, before the drain.
     const atStartCount = openConnections(this.servers);
 
-    // Set before the first await: forceNow() in the same tick as terminate() is not lost.
-    const forceRequested = new Promise<'forced'>((resolve) => {
-      this.#requestForce = () => resolve('forced');
+    // How the graceful period ends: settled, forced early by forceNow(), or out of time. One
+    // promise resolved straight from the event that decides it, so the report follows the last
+    // close within a few microtasks (no race, timeout or all-of layers in between).
+    let end: (outcome: 'settled' | 'forced' | 'deadline') => void = () => undefined;
+    const ended = new Promise<'settled' | 'forced' | 'deadline'>((resolve) => {
+      end = resolve;
     });
-    const aborter = new AbortController();
+    // Set before the first await: forceNow() in the same tick as terminate() is not lost.
+    this.#requestForce = () => end('forced');
+    const onDrained = (): void => end('settled');
+    registry.on('drained', onDrained);
+    const aborter = new LazyAbort();
     // Failures a strategy reports through the context belong to the phase running then.
     let phase: TerminationPhase = 'drain';
     const fail = (failedIn: TerminationPhase, error: unknown, strategy?: object): void => {
@@ -131,7 +138,12 @@ export class Terminator {
       servers: this.servers,
       clock,
       deadline: started + timeoutMs,
-      signal: aborter.signal,
+      // A getter: the controller is made only for a strategy that reads the signal. Aborting
+      // one costs about a tenth of a millisecond (an Event dispatched through an EventTarget),
+      // right between the last close and the report; with nobody listening, nobody pays.
+      get signal() {
+        return aborter.signal;
+      },
       reportFailure: (error: unknown, strategy?: object) => fail(phase, error, strategy),
     });
     const guard = (failedIn: TerminationPhase, action: () => unknown): Promise<void> => {
@@ -163,9 +175,12 @@ export class Terminator {
     registry.on('connection', onConnection);
     registry.on('session', onSession);
 
+    // Also the slow path for what 'drained' cannot see: a server that was not listening when the
+    // drain began, whose `close` may never come.
     const settled = Promise.all(this.servers.map((server) => registry.whenServerClosed(server))).then(() =>
       registry.whenEmpty(),
     );
+    void settled.then(onDrained);
     const timers = timersOf(clock);
     // A strategy call the shutdown waits for, bounded: one that never settles is recorded as a
     // failure after FORCE_SETTLE_TIMEOUT_MS instead of holding terminate() for ever.
@@ -187,13 +202,14 @@ export class Terminator {
     registry.watch();
     const atStart = await atStartCount;
     publishDrain(this, atStart, inFlightAtStart, timeoutMs);
-    // Settled, forced early by forceNow(), or out of time: whichever comes first.
-    const outcome = await pTimeout(Promise.race([settled.then(() => 'settled' as const), forceRequested]), {
-      // p-timeout rejects 0 ("a positive number"): terminate(0), or a deadline already passed, waits 1 ms.
-      milliseconds: Math.max(1, context.deadline - clock.now()),
-      fallback: () => 'deadline' as const,
-      customTimers: timers,
-    });
+    // terminate(0), or a deadline already passed, waits 1 ms: begin() has had its turn.
+    const deadlineTimer = Number.isFinite(context.deadline)
+      ? clock.setTimeout(() => end('deadline'), Math.max(1, context.deadline - clock.now()))
+      : undefined;
+    if (registry.drained) end('settled');
+    const outcome = await ended;
+    if (deadlineTimer !== undefined) clock.clearTimeout(deadlineTimer);
+    registry.off('drained', onDrained);
     this.#requestForce = undefined;
     const timedOut = outcome !== 'settled';
 
@@ -223,7 +239,15 @@ export class Terminator {
     registry.off('idle', onIdle);
     registry.off('connection', onConnection);
     registry.off('session', onSession);
-    await bounded('drain', 'dispose()', () => drain.dispose?.());
+    // dispose() is synchronous by contract: called in this turn, not behind a timer and a
+    // promise. One that returns a promise anyway gets the bounded wait.
+    let disposing: unknown;
+    try {
+      disposing = drain.dispose?.();
+    } catch (error) {
+      fail('drain', error);
+    }
+    if (isPromiseLike(disposing)) await bounded('drain', 'dispose()', () => disposing);
     registry.dispose();
     this.#state = 'closed';
 
@@ -248,6 +272,30 @@ export class Terminator {
 async function openConnections(servers: readonly ServerLike[]): Promise<number> {
   const counts = await Promise.all(servers.map(connectionCount));
   return counts.reduce((sum, count) => sum + count, 0);
+}
+
+/** An AbortController made on first use: aborting one nobody asked for costs nothing. */
+class LazyAbort {
+  #controller: AbortController | undefined;
+  #aborted = false;
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+
+  abort(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#controller?.abort();
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 /** p-timeout takes Node-shaped timers; the clock's are forwarded so fake clocks drive deadlines too. */

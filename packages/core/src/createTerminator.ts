@@ -39,10 +39,10 @@ export function createTerminator(options: CreateTerminatorOptions): Terminator {
   const config = resolveConfig(options);
   const scope = (options.container ?? rootContainer).createChildContainer();
   scope.register(TOKENS.config, { useValue: config });
-  scope.register(TOKENS.registry, { useValue: new SocketRegistry() });
   if (options.clock !== undefined || !scope.isRegistered(TOKENS.clock, true)) {
     scope.register<Clock>(TOKENS.clock, { useValue: options.clock ?? systemClock });
   }
+  scope.register(TOKENS.registry, { useValue: new SocketRegistry(scope.resolve<Clock>(TOKENS.clock)) });
   scope.register<DrainStrategy>(TOKENS.drain, { useValue: chooseDrain(scope, options.drain) });
   const force =
     options.force !== undefined

@@ -82,9 +82,11 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
   test('an idle keep-alive connection is closed after the idle grace, without waiting for the deadline', async () => {
     const { port, terminator } = await serve((_req, res) => res.end('ok'));
     const client = agent();
+    // The grace counts from when the connection went idle (its response ended), which is
+    // before the client has the reply: timed from before the request, elapsed is a lower bound.
+    const started = performance.now();
     await get(kind, port, '/', client);
     const closed = whenClosed(freeSocket(client));
-    const started = performance.now();
     const report = await finished(terminator.terminate());
     await within(closed, 1_000, 'the idle socket to close');
     const elapsed = performance.now() - started;
@@ -116,6 +118,47 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     expect(report.connections.closedGracefully).toBe(1);
     // Far from the 5 s deadline, with room for a loaded machine.
     expect(report.durationMs).toBeLessThan(1_000);
+  });
+
+  test('with the default drain, a connection idle for longer than the grace closes at once; one idle just now gets the rest of its grace and its next request Connection: close', async () => {
+    const serverSide = new Map<string, net.Socket>();
+    const { port, terminator } = await serve((req, res) => {
+      serverSide.set(req.url ?? '', req.socket);
+      res.end('ok');
+    });
+    const longIdle = await connectRaw(kind, port);
+    const recent = await connectRaw(kind, port);
+    cleanups.push(
+      () => longIdle.destroy(),
+      () => recent.destroy(),
+    );
+    const firstAnswer = readUntil(longIdle, 'ok');
+    longIdle.write('GET /long HTTP/1.1\r\nHost: x\r\n\r\n');
+    await firstAnswer;
+    // Well past the default 100 ms grace: this connection's client is not about to send.
+    await sleep(400);
+    const secondAnswer = readUntil(recent, 'ok');
+    recent.write('GET /recent HTTP/1.1\r\nHost: x\r\n\r\n');
+    await secondAnswer;
+    const longServerSide = serverSide.get('/long');
+    const recentServerSide = serverSide.get('/recent');
+    if (longServerSide === undefined || recentServerSide === undefined)
+      throw new Error('a request never reached the handler');
+    const done = terminator.terminate();
+    // "At once" without a clock: destroyed inside the terminate() call, before any timer ran.
+    expect(longServerSide.destroyed).toBe(true);
+    expect(recentServerSide.destroyed).toBe(false);
+    // Sent in the same turn as terminate(): within what is left of the grace on any machine
+    // (a grace that ends while the loop is busy still reads it first; tested below).
+    const answer = readAll(recent);
+    recent.write('GET /next HTTP/1.1\r\nHost: x\r\n\r\n');
+    const text = await answer;
+    expect(text).toMatch(/^HTTP\/1\.1 200/);
+    expect(text.toLowerCase()).toContain('connection: close');
+    const report = await finished(done);
+    expect(report.timedOut).toBe(false);
+    expect(report.connections).toMatchObject({ atStart: 2, closedGracefully: 2, forced: 0 });
+    expect(report.requests).toMatchObject({ receivedDuringDrain: 1, completed: 1, aborted: 0 });
   });
 
   test('a connection that never sent a byte is closed after the idle grace, not left to the deadline', async () => {

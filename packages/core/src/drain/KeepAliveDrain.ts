@@ -8,10 +8,11 @@ import type { ServerLike } from '../types.js';
 import type { DrainStrategy } from './DrainStrategy.js';
 
 /**
- * How long an idle keep-alive connection stays open once draining begins, in milliseconds.
- * Why not 0: a keep-alive client sends its next request the moment it has read a response;
- * closing the connection under it resets that request. A request that arrives within the
- * grace is served, with `Connection: close`.
+ * How long a keep-alive connection stays open after it went idle, once draining has begun, in
+ * milliseconds. Why not 0: a keep-alive client sends its next request the moment it has read a
+ * response; closing the connection under it resets that request. A request that arrives within
+ * the grace is served, with `Connection: close`. A connection idle for longer than the grace
+ * when draining begins closes at once: its client is not about to send.
  */
 export const DEFAULT_IDLE_GRACE_MS = 100;
 
@@ -23,8 +24,9 @@ export const FLUSH_RECHECK_MS = 25;
 
 export interface KeepAliveDrainOptions {
   /**
-   * Idle grace, in milliseconds: how long idle keep-alive connections (and TLS sockets still
-   * in their handshake) stay open after draining begins or after they become idle.
+   * Idle grace, in milliseconds: how long a keep-alive connection stays open after it went
+   * idle (one idle for longer when draining begins closes at once; TLS sockets still in their
+   * handshake and connections opened before tracking get the whole grace).
    * `0` closes them at once, as Node's own `server.close()` does. Defaults to 100 ms.
    */
   idleGraceMs?: number;
@@ -77,9 +79,17 @@ export class KeepAliveDrain implements DrainStrategy {
   onIdle(connection: Connection, context: ShutdownContext): void {
     // A session that got GOAWAY closes itself when its last stream ends.
     if (connection.session !== undefined) return;
-    // After a `Connection: close` response Node ends the socket itself; nothing to do.
     const socket = connection.httpSocket;
-    if (socket.writableEnded || socket.destroyed) return;
+    if (socket.destroyed) return;
+    if (socket.writableEnded) {
+      // After a `Connection: close` response Node has ended the socket, and destroys it only
+      // once the shutdown it queued completes, an event-loop turn later. The response's bytes
+      // are already with the kernel ('finish' came first), so closing now sends the same bytes
+      // and FIN, and the shutdown resolves that turn sooner. Plain TCP only: a TLS socket
+      // still has its close_notify to send.
+      if (connection.kind === 'http1' && socket.writableLength === 0) connection.destroy();
+      return;
+    }
     this.scheduleIdleClose(connection.server, context);
   }
 
@@ -90,18 +100,47 @@ export class KeepAliveDrain implements DrainStrategy {
   }
 
   /**
-   * Stops accepting on every server. A server with no idle connection gets its full
-   * `close()` at once; the others keep their idle connections for the grace.
+   * Stops accepting on every server. A server with no idle connection that needs the grace
+   * gets its full `close()` at once; the others keep those connections for what is left of it.
    */
   protected closeListeners(context: ShutdownContext): void {
     for (const server of context.servers) {
-      if (this.idleGraceMs === 0 || !this.#hasIdle(server, context)) {
+      const restMs = this.idleGraceMs === 0 ? undefined : this.#closeLongIdle(server, context);
+      if (restMs === undefined) {
         this.closeIdle(server, context);
       } else {
         context.registry.stopAccepting(server);
-        this.scheduleIdleClose(server, context);
+        this.scheduleIdleClose(server, context, restMs);
       }
     }
+  }
+
+  /**
+   * The grace serves the next request of a client that has just read a response; a
+   * connection idle for longer than the grace already had it. Those close now, the others get
+   * what is left of their grace. Returns the longest rest, or `undefined` when no connection
+   * needs one (then the server's own parser-aware pass closes every idle one at once).
+   */
+  #closeLongIdle(server: ServerLike, context: ShutdownContext): number | undefined {
+    const { registry, clock } = context;
+    // Connections opened before tracking: how long they were idle is unknown.
+    let restMs = registry.mayHaveUntracked(server) ? this.idleGraceMs : -1;
+    const now = clock.now();
+    const longIdle: Connection[] = [];
+    for (const connection of registry.connections(server)) {
+      if (connection.session !== undefined || !connection.idle) continue;
+      // Bytes since it went idle (a request partly received) or a TLS handshake still
+      // running: not known to be long idle, so it keeps its whole grace.
+      const idleFor = connection.idleFor(now);
+      if (idleFor === undefined) restMs = this.idleGraceMs;
+      else if (idleFor < this.idleGraceMs) restMs = Math.max(restMs, this.idleGraceMs - idleFor);
+      else longIdle.push(connection);
+    }
+    if (restMs < 0) return undefined;
+    // Some connections need the rest of their grace, and the server's pass would close those
+    // too: the long-idle ones are closed one by one.
+    for (const connection of longIdle) connection.destroy();
+    return restMs;
   }
 
   /**
@@ -147,13 +186,6 @@ export class KeepAliveDrain implements DrainStrategy {
     for (const connection of context.registry.connections(server)) {
       if (connection.responses[0]?.writableEnded === true) return true;
     }
-    return false;
-  }
-
-  /** Idle connections that the grace protects: tracked ones, or ones opened before tracking. */
-  #hasIdle(server: ServerLike, context: ShutdownContext): boolean {
-    if (context.registry.mayHaveUntracked(server)) return true;
-    for (const connection of context.registry.connections(server)) if (connection.idle) return true;
     return false;
   }
 }

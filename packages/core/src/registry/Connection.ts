@@ -28,6 +28,13 @@ export interface Connection {
   /** A TLS connection whose handshake has not finished: no request can be in flight on it. */
   readonly handshaking: boolean;
   /**
+   * How long an HTTP/1 connection has been idle at clock time `now` (`ShutdownContext.clock`),
+   * in milliseconds: since its last response closed, or since it was accepted. `undefined`
+   * when it is not known to be idle: a request in flight, bytes received since (a request
+   * partly received), a TLS handshake still running, or another kind of connection.
+   */
+  idleFor(now: number): number | undefined;
+  /**
    * An HTTP/1 connection that has not received a byte: no request can be partly received on
    * it, so it is as safe to close as an idle one (Node's `closeIdleConnections()` skips it).
    */

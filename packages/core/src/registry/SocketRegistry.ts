@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
+import { type Clock, systemClock } from '../clock.js';
 import { isHttp2Server, isTlsServer, releaseConnectionsChecker, speaksHttp1, stopAccepting } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
 import type { Connection, RegistryView } from './Connection.js';
@@ -27,6 +28,11 @@ export interface SocketRegistryEvents {
   upgrade: [connection: TrackedConnection];
   /** An HTTP/2 session was established on a connection (`connection.session` is set). */
   session: [connection: TrackedConnection];
+  /**
+   * Every tracked server has emitted `close` and no connection is left: emitted from the event
+   * that made it so, so a waiter can finish in the same turn.
+   */
+  drained: [];
 }
 
 /** Running totals since the registry was made; the terminator reports differences of two snapshots. */
@@ -128,7 +134,11 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   readonly #onSocketClose: (this: net.Socket) => void;
   readonly #onResponseClose: (this: http.ServerResponse) => void;
 
-  constructor() {
+  /**
+   * @param clock stamps the time each connection went idle; the terminator's clock, so a
+   * drain compares those stamps with the time it reads from the same clock.
+   */
+  constructor(readonly clock: Pick<Clock, 'now'> = systemClock) {
     super();
     const registry = this;
     this.#onSocketClose = function onSocketClose(this: net.Socket) {
@@ -265,10 +275,13 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       // flight now rather than wait for thousands of events. A response or stream still in
       // flight waits for its own `close`, which tells whether it was sent in full (over TLS
       // `writableFinished` can still be false here for a response that completes).
+      const open = this.#size;
       for (const connection of [...this.connections(server)]) {
         if (connection.responses.length === 0 && connection.openStreams === 0) this.#remove(connection, true);
       }
       for (const resolve of state.closeWaiters.splice(0)) resolve();
+      // A removal above that emptied the registry has said so already.
+      if (open === 0) this.#emitIfDrained();
     });
     on('listening', () => {
       state.closed = false;
@@ -422,7 +435,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     accepted: boolean,
   ): TrackedConnection {
     if (!this.#watching) this.#sweep(SWEEP_PER_CONNECTION);
-    const connection = new TrackedConnection(++this.#nextId, server, socket, kind);
+    const connection = new TrackedConnection(++this.#nextId, server, socket, kind, this.clock.now());
     this.#connections.set(socket, connection);
     if (this.#watching) socket.on('close', this.#onSocketClose);
     state.count++;
@@ -547,7 +560,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   #responseClosed(response: http.ServerResponse): void {
     const connection = this.#lookup(response.req.socket);
     if (connection === undefined) return;
-    if (!connectionState.removeResponse(connection, response)) return;
+    if (!connectionState.removeResponse(connection, response, this.clock.now())) return;
     this.#settle(response);
     if (connection.idle) this.emit('idle', connection);
   }
@@ -603,7 +616,21 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     }
     this.#size--;
     if (notify) this.emit('close', connection);
-    if (this.#size === 0) for (const resolve of this.#emptyWaiters.splice(0)) resolve();
+    if (this.#size === 0) {
+      for (const resolve of this.#emptyWaiters.splice(0)) resolve();
+      this.#emitIfDrained();
+    }
+  }
+
+  /** True when every tracked server has emitted `close` and no connection is left. */
+  get drained(): boolean {
+    if (this.#size !== 0) return false;
+    for (const state of this.#servers.values()) if (!state.closed) return false;
+    return true;
+  }
+
+  #emitIfDrained(): void {
+    if (this.listenerCount('drained') > 0 && this.drained) this.emit('drained');
   }
 }
 

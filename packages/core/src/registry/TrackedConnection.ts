@@ -35,58 +35,88 @@ export let connectionState: {
   /** Adds (+1) or removes (-1) an open stream; returns the count after. */
   addStreams(connection: TrackedConnection, delta: number): number;
   addResponse(connection: TrackedConnection, response: ServerResponse): void;
-  /** False when the response was not in flight on this connection. */
-  removeResponse(connection: TrackedConnection, response: ServerResponse): boolean;
+  /**
+   * False when the response was not in flight on this connection. The last one makes the
+   * connection idle from clock time `now`.
+   */
+  removeResponse(connection: TrackedConnection, response: ServerResponse, now: number): boolean;
   /** The connection closed: returns the responses still in flight and forgets them. */
   takeResponses(connection: TrackedConnection): readonly ServerResponse[];
   tlsSocketOf(connection: TrackedConnection): tls.TLSSocket | undefined;
 };
 
-/** A connection of a tracked server. Fields are private: only the registry changes them. */
-export class TrackedConnection implements Connection {
-  #kind: ConnectionKind;
+/** What only TLS, HTTP/2 and upgraded connections need: kept off the plain HTTP/1 record. */
+interface Extra {
+  kind: ConnectionKind;
   /** The TLS socket once the handshake is done (TLS servers only). */
-  #tlsSocket: tls.TLSSocket | undefined = undefined;
-  #session: http2.Http2Session | undefined = undefined;
-  #openStreams = 0;
-  /** HTTP/1 responses not yet closed, oldest first; an array only while one is in flight. */
-  #responses: ServerResponse[] | undefined = undefined;
+  tlsSocket: tls.TLSSocket | undefined;
+  session: http2.Http2Session | undefined;
+  openStreams: number;
+}
+
+/**
+ * Idle times are kept as 30-bit millisecond integers (V8 small integers, stored in the record
+ * itself rather than as a boxed heap number) and compared modulo 2^30: exact for any idle
+ * time under 12 days; one idle longer than that may be taken for a recent one and get the grace.
+ */
+const TIME_MASK = 0x3fffffff;
+const idleStamp = (now: number): number => Math.floor(now) & TIME_MASK;
+
+/**
+ * A connection of a tracked server. Fields are private: only the registry changes them.
+ * Kept small (every idle keep-alive connection has one): a plain HTTP/1 connection carries
+ * six fields; what other kinds need lives in one object made only for them.
+ */
+export class TrackedConnection implements Connection {
+  /**
+   * HTTP/1 responses not yet closed, oldest first, while one is in flight (an array only
+   * then); otherwise the time it went idle (accepted, or its last response closed), as `idleStamp`.
+   */
+  #state: ServerResponse[] | number;
+  /** The HTTP socket's `bytesRead` when it went idle: more since then is a request partly received. */
+  #readAtIdle = 0;
+  #extra: Extra | undefined = undefined;
 
   static {
     connectionState = {
       setKind: (c, kind) => {
-        c.#kind = kind;
+        if (c.#extra !== undefined || kind !== 'http1') c.#more().kind = kind;
       },
       setTlsSocket: (c, socket) => {
-        c.#tlsSocket = socket;
+        c.#more().tlsSocket = socket;
       },
       setSession: (c, session) => {
-        c.#session = session;
+        c.#more().session = session;
       },
       addStreams: (c, delta) => {
-        c.#openStreams += delta;
-        return c.#openStreams;
+        const extra = c.#more();
+        extra.openStreams += delta;
+        return extra.openStreams;
       },
       // No array is kept while nothing is in flight: an idle connection costs no backing store.
       addResponse: (c, response) => {
-        if (c.#responses === undefined) c.#responses = [response];
-        else c.#responses.push(response);
+        if (typeof c.#state === 'number') c.#state = [response];
+        else c.#state.push(response);
       },
-      removeResponse: (c, response) => {
-        const list = c.#responses;
-        if (list === undefined) return false;
+      removeResponse: (c, response, now) => {
+        const list = c.#state;
+        if (typeof list === 'number') return false;
         const index = list[0] === response ? 0 : list.indexOf(response);
         if (index < 0) return false;
-        if (list.length === 1) c.#responses = undefined;
-        else list.splice(index, 1);
+        if (list.length > 1) {
+          list.splice(index, 1);
+          return true;
+        }
+        c.#state = idleStamp(now);
+        c.#readAtIdle = c.httpSocket.bytesRead;
         return true;
       },
       takeResponses: (c) => {
-        const list = c.#responses ?? NO_RESPONSES;
-        c.#responses = undefined;
+        const list = c.responses;
+        c.#state = 0;
         return list;
       },
-      tlsSocketOf: (c) => c.#tlsSocket,
+      tlsSocketOf: (c) => c.#extra?.tlsSocket,
     };
   }
 
@@ -95,64 +125,84 @@ export class TrackedConnection implements Connection {
     readonly server: ServerLike,
     readonly socket: net.Socket,
     kind: ConnectionKind,
+    /** The clock's time when it was seen (`Clock.now()`): idle from then until a request. */
+    now = 0,
   ) {
-    this.#kind = kind;
+    this.#state = idleStamp(now);
+    if (kind !== 'http1') this.#more().kind = kind;
+  }
+
+  #more(): Extra {
+    this.#extra ??= { kind: 'http1', tlsSocket: undefined, session: undefined, openStreams: 0 };
+    return this.#extra;
   }
 
   get kind(): ConnectionKind {
-    return this.#kind;
+    return this.#extra?.kind ?? 'http1';
   }
 
   get session(): http2.Http2Session | undefined {
-    return this.#session;
+    return this.#extra?.session;
   }
 
   get openStreams(): number {
-    return this.#openStreams;
+    return this.#extra?.openStreams ?? 0;
   }
 
   get responses(): readonly ServerResponse[] {
-    return this.#responses ?? NO_RESPONSES;
+    const state = this.#state;
+    return typeof state === 'number' ? NO_RESPONSES : state;
   }
 
   get handshaking(): boolean {
     // `encrypted`: a connection adopted after its handshake (older than the registry) has only
     // its TLS socket, and was taken for one still in its handshake and destroyed mid-response.
+    const extra = this.#extra;
     return (
-      this.#kind === 'tls' &&
-      this.#tlsSocket === undefined &&
-      this.#session === undefined &&
+      extra?.kind === 'tls' &&
+      extra.tlsSocket === undefined &&
+      extra.session === undefined &&
       (this.socket as Partial<tls.TLSSocket>).encrypted !== true
     );
   }
 
   get unused(): boolean {
+    const kind = this.kind;
     return (
-      (this.#kind === 'http1' || this.#kind === 'tls') &&
+      (kind === 'http1' || kind === 'tls') &&
       !this.handshaking &&
-      this.#responses === undefined &&
+      typeof this.#state === 'number' &&
       this.httpSocket.bytesRead === 0
     );
   }
 
   get idle(): boolean {
-    return this.#kind !== 'upgraded' && this.#responses === undefined && this.#openStreams === 0;
+    return typeof this.#state === 'number' && this.openStreams === 0 && this.kind !== 'upgraded';
   }
 
   get httpSocket(): net.Socket {
-    return this.#tlsSocket ?? this.socket;
+    return this.#extra?.tlsSocket ?? this.socket;
+  }
+
+  idleFor(now: number): number | undefined {
+    const state = this.#state;
+    if (typeof state !== 'number' || this.openStreams > 0 || (this.kind !== 'http1' && this.kind !== 'tls')) {
+      return undefined;
+    }
+    if (this.handshaking || this.httpSocket.bytesRead !== this.#readAtIdle) return undefined;
+    return (idleStamp(now) - state) & TIME_MASK;
   }
 
   requestClose(): boolean {
-    const session = this.#session;
+    const session = this.session;
     if (session !== undefined) {
       // Node destroys the session when its last stream closes; an idle one closes at once.
       if (!session.closed && !session.destroyed) session.close();
       return true;
     }
-    const list = this.#responses;
-    const last = list?.at(-1);
-    if (list === undefined || last === undefined || last.headersSent) return false;
+    const list = this.#state;
+    const last = typeof list === 'number' ? undefined : list.at(-1);
+    if (typeof list === 'number' || last === undefined || last.headersSent) return false;
     if (!marked.has(last)) {
       last.setHeader('Connection', 'close');
       marked.add(last);
@@ -168,19 +218,19 @@ export class TrackedConnection implements Connection {
   }
 
   destroy(): void {
-    this.#session?.destroy();
-    this.#tlsSocket?.destroy();
+    this.#extra?.session?.destroy();
+    this.#extra?.tlsSocket?.destroy();
     this.socket.destroy();
   }
 
   reset(): void {
-    this.#session?.destroy();
+    this.#extra?.session?.destroy();
     try {
       // A TLS socket seen only after its handshake is not a TCP handle: it cannot send RST.
       this.socket.resetAndDestroy();
     } catch {
       this.socket.destroy();
     }
-    this.#tlsSocket?.destroy();
+    this.#extra?.tlsSocket?.destroy();
   }
 }
