@@ -1,8 +1,7 @@
 // diagnostics_channel events of terminate(): names, message shapes, and publishing that costs
 // nothing (no message is built) while nobody subscribes.
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { Terminator } from './Terminator.js';
-import type { TerminationReport } from './types.js';
+import type { TerminationReport, Terminator } from './types.js';
 
 /**
  * The channel names the core publishes on. Subscribe with

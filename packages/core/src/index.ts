@@ -42,7 +42,6 @@ export {
   type StrategyClass,
 } from './options.js';
 export type { Connection, RegistryView } from './registry/Connection.js';
-export { Terminator } from './Terminator.js';
 export { TOKENS, type Token } from './tokens.js';
 export type {
   ConnectionKind,
@@ -50,5 +49,6 @@ export type {
   TerminationFailure,
   TerminationPhase,
   TerminationReport,
+  Terminator,
   TerminatorState,
 } from './types.js';

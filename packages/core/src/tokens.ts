@@ -18,8 +18,12 @@ export const TOKENS = {
   force: token<ForceStrategy>('ForceStrategy'),
   /** The clock used for every deadline and timer. Default `systemClock`. */
   clock: token<Clock>('Clock'),
-  /** The terminator's resolved configuration (servers and graceful timeout). Set by `createTerminator`. */
+} as const;
+
+/** What `createTerminator` registers for the terminator itself; not for users to replace. */
+export const INTERNAL_TOKENS = {
+  /** The terminator's resolved configuration (servers and graceful timeout). */
   config: token<TerminatorConfig>('TerminatorConfig'),
-  /** The socket registry of one terminator. Set by `createTerminator`. */
+  /** The socket registry of one terminator. */
   registry: token<SocketRegistry>('SocketRegistry'),
 } as const;
