@@ -19,7 +19,10 @@ function repositoryUrl(): string | undefined {
   };
   const raw = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
   if (!raw) return undefined;
-  return raw.replace(/^git\+/, '').replace(/\.git$/, '').replace(/^github:/, 'https://github.com/');
+  return raw
+    .replace(/^git\+/, '')
+    .replace(/\.git$/, '')
+    .replace(/^github:/, 'https://github.com/');
 }
 const repo = repositoryUrl();
 
@@ -70,7 +73,10 @@ export default defineConfig({
           const target = path.resolve(path.dirname(from), href.split('#')[0] ?? '');
           if (!target.startsWith(docsDir + path.sep)) {
             const hash = href.includes('#') ? href.slice(href.indexOf('#')) : '';
-            token.attrSet('href', `${repo}/blob/HEAD/${path.relative(repoRoot, target).split(path.sep).join('/')}${hash}`);
+            token.attrSet(
+              'href',
+              `${repo}/blob/HEAD/${path.relative(repoRoot, target).split(path.sep).join('/')}${hash}`,
+            );
           }
         }
         return render ? render(tokens, index, options, env, self) : self.renderToken(tokens, index, options);
