@@ -44,7 +44,9 @@ export class TerminatorImpl implements Terminator {
     @inject(INTERNAL_TOKENS.registry) registry: SocketRegistry,
     /** The drain this terminator runs (the composed one, when drains were combined or wrapped). */
     @inject(TOKENS.drain) readonly drain: DrainStrategy,
+    /** The force strategy this terminator runs at the deadline. */
     @inject(TOKENS.force) readonly force: ForceStrategy,
+    /** The clock that drives every deadline and timer of this terminator. */
     @inject(TOKENS.clock) readonly clock: Clock,
   ) {
     this.#config = config;
@@ -62,10 +64,12 @@ export class TerminatorImpl implements Terminator {
     return this.#registry.view;
   }
 
+  /** `'running'` until `terminate()`, `'draining'` while it runs, then `'closed'`. */
   get state(): TerminatorState {
     return this.#state;
   }
 
+  /** The servers this terminator shuts down. */
   get servers(): readonly ServerLike[] {
     return this.#config.servers;
   }

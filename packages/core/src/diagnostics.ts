@@ -19,15 +19,20 @@ export const CHANNELS = {
   end: 'lastcall:terminate:end',
 } as const;
 
+/** One of the `CHANNELS` names (`lastcall:terminate:*`). */
 export type ChannelName = (typeof CHANNELS)[keyof typeof CHANNELS];
 
+/** Published on `CHANNELS.start` when `terminate()` is first called. */
 export interface TerminateStartMessage {
+  /** The terminator that is shutting down. */
   readonly terminator: Terminator;
   /** The graceful period that applies, in milliseconds. */
   readonly gracefulTimeoutMs: number;
 }
 
+/** Published on `CHANNELS.drain` once the drain has begun. */
 export interface TerminateDrainMessage {
+  /** The terminator that is shutting down. */
   readonly terminator: Terminator;
   /** Open connections when the drain began (the servers' own count, tracked or not). */
   readonly connections: number;
@@ -37,7 +42,9 @@ export interface TerminateDrainMessage {
   readonly gracefulTimeoutMs: number;
 }
 
+/** Published on `CHANNELS.force` when the graceful period ran out, before the force strategy runs. */
 export interface TerminateForceMessage {
+  /** The terminator that is shutting down. */
   readonly terminator: Terminator;
   /** Connections still open, about to be forced. */
   readonly connections: number;
@@ -45,8 +52,11 @@ export interface TerminateForceMessage {
   readonly elapsedMs: number;
 }
 
+/** Published on `CHANNELS.end` just before `terminate()` resolves. */
 export interface TerminateEndMessage {
+  /** The terminator that is shutting down. */
   readonly terminator: Terminator;
+  /** The report `terminate()` resolves with. */
   readonly report: TerminationReport;
 }
 

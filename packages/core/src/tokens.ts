@@ -6,7 +6,10 @@ import type { TerminatorConfig } from './options.js';
 import type { SocketRegistry } from './registry/SocketRegistry.js';
 
 /** A symbol that remembers the type registered under it. */
-export type Token<T> = symbol & { readonly __lastcallTokenType?: T };
+export type Token<T> = symbol & {
+  /** Type-only marker that carries `T`; never set at run time. */
+  readonly __lastcallTokenType?: T;
+};
 
 const token = <T>(name: string): Token<T> => Symbol.for(`lastcall.${name}`) as Token<T>;
 

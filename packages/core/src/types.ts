@@ -26,6 +26,7 @@ export type TerminationPhase = 'drain' | 'force';
 
 /** A failure that the terminator caught and survived; the shutdown went on. */
 export interface TerminationFailure {
+  /** Whether the drain or the force strategy failed. */
   readonly phase: TerminationPhase;
   /** The strategy's throw or rejection is its `cause`. */
   readonly error: StrategyError;
@@ -39,6 +40,7 @@ export interface TerminationReport {
   readonly gracefulTimeoutMs: number;
   /** True when the graceful period ran out and the force strategy was called. */
   readonly timedOut: boolean;
+  /** Connection counts: at the start, accepted while draining, closed gracefully, forced. */
   readonly connections: {
     /** Connections open when `terminate()` was called, tracked or not. */
     readonly atStart: number;
@@ -49,6 +51,7 @@ export interface TerminationReport {
     /** Connections the force strategy ended at the deadline. */
     readonly forced: number;
   };
+  /** Request counts: in flight at the start, received while draining, completed, aborted. */
   readonly requests: {
     /** HTTP/1 responses and HTTP/2 streams in flight when `terminate()` was called. */
     readonly inFlightAtStart: number;

@@ -14,6 +14,7 @@ import type { StepFunction } from './runStep.js';
 /** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
 export type CoordinatorState = 'idle' | 'shutting-down' | 'done';
 
+/** Options of `coordinator.add(terminator, options)`. */
 export interface AddTerminatorOptions {
   /** Shown in progress lines and the report. Defaults to `terminator N`. */
   name?: string;
@@ -21,6 +22,7 @@ export interface AddTerminatorOptions {
   order?: number;
 }
 
+/** Options of `coordinator.task(name, fn, options)`. */
 export interface TaskOptions {
   /** The phase the task runs in. Defaults to `onShutdown`. */
   phase?: Phase;
@@ -52,7 +54,10 @@ export class ShutdownCoordinator {
   /** Runs the phases' steps; knows whether, and by what, the shutdown was forced. */
   readonly #runner: PhaseRunner;
 
-  constructor(readonly config: CoordinatorConfig) {
+  constructor(
+    /** What it runs with: the options of `createCoordinator`, validated, with their defaults. */
+    readonly config: CoordinatorConfig,
+  ) {
     if (active.has(config.process)) throw new CoordinatorActiveError();
     this.#runner = new PhaseRunner(config);
     for (const hook of config.beforeShutdown) this.#addHook('hook', 'beforeShutdown', hook);
@@ -61,6 +66,7 @@ export class ShutdownCoordinator {
     active.set(config.process, this);
   }
 
+  /** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
   get state(): CoordinatorState {
     return this.#state;
   }

@@ -1,4 +1,10 @@
 // @lastcall/lifecycle public surface: the coordinator, its options, its report, its errors.
+/**
+ * Signals, hooks, exit policy and progress logging around `@lastcall/core` terminators: `createCoordinator`.
+ *
+ * @packageDocumentation
+ * @module @lastcall/lifecycle
+ */
 export { createCoordinator } from './createCoordinator.js';
 export {
   CoordinatorActiveError,

@@ -11,9 +11,13 @@ export type LogFn = (fields: Record<string, unknown>, message: string) => void;
  * so an asynchronous destination does not lose the last lines.
  */
 export interface Logger {
+  /** Progress lines. */
   info: LogFn;
+  /** Warnings: a step that failed or timed out, a forced shutdown. */
   warn: LogFn;
+  /** Errors: an uncaught error that started the shutdown, a `finally` that threw. */
   error: LogFn;
+  /** Called before the process exits (bounded by `FLUSH_TIMEOUT_MS`), so buffered lines are written. */
   flush?: (callback?: (error?: Error) => void) => void;
 }
 

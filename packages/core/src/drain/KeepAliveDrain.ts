@@ -22,6 +22,7 @@ export const DEFAULT_IDLE_GRACE_MS = 100;
  */
 export const FLUSH_RECHECK_MS = 25;
 
+/** Options of `KeepAliveDrain`. */
 export interface KeepAliveDrainOptions {
   /**
    * Idle grace, in milliseconds: how long a keep-alive connection stays open after it went
@@ -44,6 +45,7 @@ const KNOWN_OPTIONS = ['idleGraceMs'] as const;
  * deadline: combine a protocol drain (`@lastcall/ws`) for those.
  */
 export class KeepAliveDrain implements DrainStrategy {
+  /** The idle grace in use, in milliseconds (`idleGraceMs` option, default `DEFAULT_IDLE_GRACE_MS`). */
   readonly idleGraceMs: number;
   /** Servers whose idle connections the next pass closes. */
   readonly #due = new Set<ServerLike>();
