@@ -99,7 +99,9 @@ export function nginxConfig(options: BalancerOptions): string {
     'events { worker_connections 1024; }',
     'http {',
     '  access_log off;',
-    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${path.join(dir, `${k}_temp`)};`),
+    ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+      (k) => `  ${k}_temp_path ${path.join(dir, `${k}_temp`)};`,
+    ),
     '  upstream be {',
     ...servers,
     '    keepalive 32;',

@@ -16,7 +16,13 @@ export interface Child {
   stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<number | string>;
 }
 
-export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Child {
+export function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+): Child {
   const child = spawn(command, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
   const lines: string[] = [];

@@ -111,7 +111,15 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
   try {
     const backends = await Promise.all(slots.map(startBackend));
     balancer = await startBalancer(
-      { kind: options.kind, dir, port: front, backends: slots, checkIntervalMs: CHECK_INTERVAL_MS, fall: FALL, ...(options.nextUpstream === undefined ? {} : { nextUpstream: options.nextUpstream }) },
+      {
+        kind: options.kind,
+        dir,
+        port: front,
+        backends: slots,
+        checkIntervalMs: CHECK_INTERVAL_MS,
+        fall: FALL,
+        ...(options.nextUpstream === undefined ? {} : { nextUpstream: options.nextUpstream }),
+      },
       binary,
     );
     const roundMs = count * (EXIT_BOUND_MS + START_BOUND_MS + SERVE_BOUND_MS);
@@ -132,7 +140,9 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
         const line = old.lines.find((l) => l.startsWith('EXIT '));
         const exit = line === undefined ? undefined : (JSON.parse(line.slice(5)) as BackendExit);
         shutdowns.push({ exitCode, sigtermToExitMs, exit });
-        log(`round ${round} backend ${i}: exit ${exitCode} after ${sigtermToExitMs} ms; failed so far ${load.counts.failed}`);
+        log(
+          `round ${round} backend ${i}: exit ${exitCode} after ${sigtermToExitMs} ms; failed so far ${load.counts.failed}`,
+        );
         const next = await startBackend(slots[i] as BackendSlot, i);
         backends[i] = next;
         // A deploy waits for the new instance to be in rotation before it stops the next one.
