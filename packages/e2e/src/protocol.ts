@@ -7,13 +7,14 @@ export const BACKEND_ENV = {
   agentPort: 'E2E_AGENT_PORT',
   /** `0`: readiness stays 200 during the shutdown (to show the tests fail without the flip). */
   flip: 'E2E_READINESS_FLIP',
-  /** `ack` (default), `fixed` or `off` (to show the tests fail without the delay). */
+  /** `ack` (default: AcknowledgedDelayDrain), `fixed` (DelayedCloseDrain) or `off` (to show the tests fail without the delay). */
   delay: 'E2E_DELAY',
   fall: 'E2E_FALL',
   maxDelayMs: 'E2E_MAX_DELAY_MS',
 } as const;
 
-export const READINESS_PATH = '/ready';
+/** The readiness probe's path: @lastcall/health's default. */
+export const READINESS_PATH = '/readyz';
 
 /** What a backend prints as `EXIT {json}` just before it exits. */
 export interface BackendExit {
