@@ -52,7 +52,10 @@ const drains: Record<string, () => DrainStrategy> = {
   fixed: () => new DelayedCloseDrain({ delayMs: maxDelayMs, closeConnections: false, drain: new KeepAliveDrain() }),
   off: () => new KeepAliveDrain(),
 };
-const drain = (drains[delayMode] ?? drains.ack)();
+const makeDrain = drains[delayMode];
+if (makeDrain === undefined)
+  throw new RangeError(`${BACKEND_ENV.delay} must be ack, fixed or off, received ${delayMode}`);
+const drain = makeDrain();
 
 const shutdown = createCoordinator({
   deadline: 10_000,
