@@ -1,0 +1,154 @@
+// Options of createHealth, their defaults (each defined once, here) and their validation.
+import { type Clock, InvalidOptionRangeError, InvalidOptionTypeError, systemClock } from '@lastcall/core';
+import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+
+/**
+ * A readiness check: resolves (or returns) anything but `false` when the dependency is fine;
+ * `false`, a throw or a rejection means not ready. `signal` aborts when its timeout passes.
+ */
+export type HealthCheck = (signal: AbortSignal) => unknown;
+
+/** A check with its own timeout. */
+export interface HealthCheckDefinition {
+  run: HealthCheck;
+  /** This check's timeout in milliseconds. Defaults to the `checkTimeoutMs` option. */
+  timeoutMs?: number;
+}
+
+/** Where the routing handler (`health.handler`) and the probe server answer each probe. */
+export interface ProbePaths {
+  /** Defaults to `/readyz`. */
+  readiness?: string;
+  /** Defaults to `/livez`. */
+  liveness?: string;
+  /** Defaults to `/startupz`. */
+  startup?: string;
+}
+
+export interface HealthOptions {
+  /**
+   * Readiness checks by name, run (together, each under its own timeout) for each readiness
+   * answer while serving; concurrent probes share one run. Not run once shutdown started:
+   * readiness is then 503 at once. Defaults to none.
+   */
+  checks?: Readonly<Record<string, HealthCheck | HealthCheckDefinition>>;
+  /** Timeout of each check that gives none, in milliseconds. Defaults to 1000 ms (`DEFAULT_CHECK_TIMEOUT_MS`). */
+  checkTimeoutMs?: number;
+  /**
+   * Whether the application is started at creation. `false`: startup and readiness answer 503
+   * (and agent-check `down`) until `markStarted()`. Defaults to true.
+   */
+  started?: boolean;
+  /** Answer with a JSON body (state, each check's outcome) instead of the status alone. Defaults to false. */
+  detail?: boolean;
+  /** Paths of the routing handler and the probe server. Defaults: `/readyz`, `/livez`, `/startupz`. */
+  paths?: ProbePaths;
+  /** Time and timers for the check timeouts (tests). Defaults to core's `systemClock`. */
+  clock?: Clock;
+}
+
+/** Timeout of a readiness check that gives none, in milliseconds. */
+export const DEFAULT_CHECK_TIMEOUT_MS = 1_000;
+
+/** The probe paths used when `paths` does not name one. */
+export const DEFAULT_PROBE_PATHS: Readonly<Required<ProbePaths>> = Object.freeze({
+  readiness: '/readyz',
+  liveness: '/livez',
+  startup: '/startupz',
+});
+
+export interface ResolvedCheck {
+  readonly name: string;
+  readonly run: HealthCheck;
+  readonly timeoutMs: number;
+}
+
+export interface HealthConfig {
+  readonly checks: readonly ResolvedCheck[];
+  readonly started: boolean;
+  readonly detail: boolean;
+  readonly paths: Readonly<Required<ProbePaths>>;
+  readonly clock: Clock;
+}
+
+const WHERE = 'createHealth';
+const KNOWN = ['checks', 'checkTimeoutMs', 'started', 'detail', 'paths', 'clock'] as const;
+
+export function resolveHealthOptions(options: HealthOptions): HealthConfig {
+  assertKnownOptions(WHERE, options, KNOWN);
+  const checkTimeoutMs = assertDurationMs(
+    WHERE,
+    'checkTimeoutMs',
+    options.checkTimeoutMs === undefined ? DEFAULT_CHECK_TIMEOUT_MS : options.checkTimeoutMs,
+    true,
+  );
+  return {
+    checks: resolveChecks(options.checks, checkTimeoutMs),
+    started: assertBoolean(WHERE, 'started', options.started, true),
+    detail: assertBoolean(WHERE, 'detail', options.detail, false),
+    paths: resolvePaths(options.paths),
+    clock: resolveClock(options.clock),
+  };
+}
+
+export function assertBoolean(where: string, option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidOptionTypeError(where, option, 'a boolean', value);
+  return value;
+}
+
+function resolveChecks(value: unknown, defaultTimeoutMs: number): ResolvedCheck[] {
+  if (value === undefined) return [];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionTypeError(WHERE, 'checks', 'an object of named checks', value);
+  }
+  return Object.entries(value as Record<string, unknown>).map(([name, check]) => {
+    const option = `checks.${name}`;
+    if (typeof check === 'function') return { name, run: check as HealthCheck, timeoutMs: defaultTimeoutMs };
+    if (typeof check !== 'object' || check === null || typeof (check as { run?: unknown }).run !== 'function') {
+      throw new InvalidOptionTypeError(WHERE, option, 'a function or { run, timeoutMs? }', check);
+    }
+    assertKnownOptions(`${WHERE} ${option}`, check, ['run', 'timeoutMs']);
+    const { run, timeoutMs } = check as HealthCheckDefinition;
+    return {
+      name,
+      run,
+      timeoutMs:
+        timeoutMs === undefined ? defaultTimeoutMs : assertDurationMs(WHERE, `${option}.timeoutMs`, timeoutMs, true),
+    };
+  });
+}
+
+function resolvePaths(value: unknown): Readonly<Required<ProbePaths>> {
+  if (value === undefined) return DEFAULT_PROBE_PATHS;
+  assertKnownOptions(`${WHERE} paths`, value, ['readiness', 'liveness', 'startup']);
+  const given = value as ProbePaths;
+  const paths = { ...DEFAULT_PROBE_PATHS };
+  for (const key of ['readiness', 'liveness', 'startup'] as const) {
+    const path = given[key];
+    if (path === undefined) continue;
+    if (typeof path !== 'string') throw new InvalidOptionTypeError(WHERE, `paths.${key}`, 'a string', path);
+    if (!path.startsWith('/'))
+      throw new InvalidOptionRangeError(WHERE, `paths.${key}`, 'a path starting with "/"', path);
+    paths[key] = path;
+  }
+  if (new Set(Object.values(paths)).size !== 3) {
+    throw new InvalidOptionRangeError(WHERE, 'paths', 'three different paths', value);
+  }
+  return Object.freeze(paths);
+}
+
+export function resolveClock(value: unknown, where = WHERE): Clock {
+  if (value === undefined) return systemClock;
+  const clock = value as Partial<Clock> | null;
+  if (
+    typeof clock !== 'object' ||
+    clock === null ||
+    typeof clock.now !== 'function' ||
+    typeof clock.setTimeout !== 'function' ||
+    typeof clock.clearTimeout !== 'function'
+  ) {
+    throw new InvalidOptionTypeError(where, 'clock', 'a Clock (now, setTimeout, clearTimeout)', value);
+  }
+  return value as Clock;
+}
