@@ -149,9 +149,12 @@ export function underPm2(coordinator: ShutdownCoordinator, options: UnderPm2Opti
   }
 
   if (budgetMs > settings.killTimeoutMs) {
-    const fix = Number.isFinite(budgetMs)
-      ? `set kill_timeout to at least ${budgetMs} ms, or the deadline to at most ${settings.killTimeoutMs - FORCED_WAIT_MS - FLUSH_TIMEOUT_MS} ms`
-      : 'give the coordinator a finite deadline';
+    const maxDeadlineMs = settings.killTimeoutMs - FORCED_WAIT_MS - FLUSH_TIMEOUT_MS;
+    const fix = !Number.isFinite(budgetMs)
+      ? 'give the coordinator a finite deadline'
+      : maxDeadlineMs > 0
+        ? `set kill_timeout to at least ${budgetMs} ms, or the deadline to at most ${maxDeadlineMs} ms`
+        : `set kill_timeout to at least ${budgetMs} ms`;
     warn(
       PM2_WARNING_CODES.killTimeout,
       `PM2 sends SIGKILL ${settings.killTimeoutMs} ms after asking this process to stop (${settings.killTimeoutFrom}), but its shutdown may take ${budgetMs} ms (deadline ${deadlineMs} ms + ${FORCED_WAIT_MS} ms to force + ${FLUSH_TIMEOUT_MS} ms to flush the logger): ${fix}`,

@@ -184,7 +184,7 @@ afterAll(async () => {
   for (const pid of [...seenPids, ...(daemon ? [daemon] : [])]) {
     if (alive(pid)) process.kill(pid, 'SIGKILL');
   }
-  if (process.env.PM2_E2E_KEEP !== "1") fs.rmSync(tmp, { recursive: true, force: true });
+  if (process.env.PM2_E2E_KEEP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
   else console.log(`kept ${tmp}`);
 }, 30_000);
 
