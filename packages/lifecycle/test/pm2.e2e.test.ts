@@ -18,7 +18,7 @@ const breakMode = process.env.PM2_E2E_BREAK;
 /** The service's warm-up before it listens, in ms; PM2_E2E_WARMUP_MS overrides it (the ready proof needs one longer than a start). */
 const warmupMs = Number(process.env.PM2_E2E_WARMUP_MS ?? 500);
 /** The service's idle grace, in ms (PM2_E2E_IDLE_GRACE_MS overrides it). */
-const idleGraceMs = Number(process.env.PM2_E2E_IDLE_GRACE_MS ?? 100);
+const idleGraceMs = Number(process.env.PM2_E2E_IDLE_GRACE_MS ?? 1000);
 const CLIENTS = 16;
 /** Each client's pause between two requests, in ms: steady keep-alive traffic that leaves the shared CPU to PM2's starts. */
 const THINK_MS = 25;
