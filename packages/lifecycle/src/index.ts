@@ -1,4 +1,4 @@
-// @lastcall/lifecycle public surface: the coordinator, its options, its report, its errors.
+// @lastcall/lifecycle public surface: the coordinator, its options, its report, its errors, the PM2 fit.
 /**
  * Signals, hooks, exit policy and progress logging around `@lastcall/core` terminators: `createCoordinator`.
  *
@@ -33,6 +33,22 @@ export {
 } from './options.js';
 export type { ProcessLike, ProcessListener } from './ProcessLike.js';
 export { PHASES, type Phase } from './phases.js';
+export {
+  PM2_DEFAULT_KILL_SIGNAL,
+  PM2_DEFAULT_KILL_TIMEOUT_MS,
+  PM2_DEFAULT_LISTEN_TIMEOUT_MS,
+  PM2_DISCONNECT_TIMEOUT_MS,
+  PM2_WARNING_CODES,
+  type Pm2ClusterWorker,
+  type Pm2Integration,
+  type Pm2ProcessLike,
+  type Pm2Settings,
+  type Pm2Warning,
+  type Pm2WarningCode,
+  readPm2Settings,
+  type UnderPm2Options,
+  underPm2,
+} from './pm2.js';
 export type { PhaseReport, ShutdownReason, ShutdownReport, StepOutcome, StepReport } from './report.js';
 export type { HookContext, StepFunction } from './runStep.js';
 export {
