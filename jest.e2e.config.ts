@@ -6,7 +6,9 @@ import base from './jest.config';
 const config: Config = {
   ...base,
   testMatch: ['**/test/**/*.e2e.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/'],
+  // PM2's reload test is not yet reliable here (resets under a loaded machine): run it alone
+  // with `pnpm test:pm2` until it is (see docs/pm2.md).
+  testPathIgnorePatterns: ['/node_modules/', 'pm2\\.e2e\\.test\\.ts$'],
   // Each file starts a balancer and backend processes of its own: one at a time on 2 cores.
   maxWorkers: 1,
 };
