@@ -24,7 +24,7 @@ interface SlotReport {
 
 async function threeRestarts(extraEnv: Record<string, string> = {}) {
   const port = await freePort();
-  const primary = await startPrimary({ PORT: String(port), WORKERS: '2', WARMUP_MS: '300', ...extraEnv });
+  const primary = await startPrimary({ PORT: String(port), WORKERS: '2', WARMUP_MS: '2000', ...extraEnv });
   const load = await startLoad(port, 16);
   const reports: LogEvent[] = [];
   for (let round = 0; round < 3; round++) {
