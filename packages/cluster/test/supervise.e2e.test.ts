@@ -1,6 +1,5 @@
 // The primary as a supervisor: a worker crashing during startup is re-forked with a growing
-// back-off; a crash in the middle of a restart; SIGTERM in the middle of a restart; restart
-// requests coalesced; a worker's malformed and foreign messages logged and ignored.
+// back-off; a crash in the middle of a restart; SIGTERM in the middle of a restart.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -78,26 +77,5 @@ test('SIGTERM in the middle of a restart: the restart aborts, every worker drain
   const workers = (shutdown.report as { workers: { exitCode: number; forced: boolean }[] }).workers;
   expect(workers).toHaveLength(3); // both old workers and the replacement that was warming up
   for (const worker of workers) expect(worker).toMatchObject({ exitCode: 0, forced: false });
-  expect(primary.workerPids().filter(alive)).toEqual([]);
-}, 40_000);
-
-test('restart requests during a restart are coalesced into one; malformed messages are logged and ignored', async () => {
-  writeFileSync(faultFile, 'bad-messages');
-  const primary = await startPrimary({ PORT: String(await freePort()), WORKERS: '1', FAULT_FILE: faultFile });
-  expect(primary.events.some((event) => event.event === 'message-ignored')).toBe(true);
-  expect(primary.events.filter((event) => event.event === 'message-invalid')).toHaveLength(2);
-  // Slow replacements keep restart 1 running while three more requests arrive.
-  writeFileSync(faultFile, 'slow-ready');
-  const from = primary.events.length;
-  primary.child.kill('SIGHUP');
-  await primary.waitEvent((event) => event.event === 'restart-start', 10_000, from);
-  for (let signal = 0; signal < 3; signal++) primary.child.kill('SIGHUP');
-  await primary.waitEvent((event) => event.event === 'restart-coalesced', 10_000, from);
-  await primary.waitEvent((event) => event.event === 'restart-end' && (event.report as { id: number }).id === 2);
-  primary.child.kill('SIGTERM');
-  expect(await primary.exited()).toEqual({ code: 0, signal: null });
-  const restarts = primary.events.filter((event) => event.event === 'restart-start');
-  expect(restarts).toHaveLength(2);
-  expect(primary.events.filter((event) => event.event === 'restart-coalesced').length).toBeGreaterThanOrEqual(1);
   expect(primary.workerPids().filter(alive)).toEqual([]);
 }, 40_000);

@@ -63,7 +63,7 @@ function spawnFixture(file: string, args: string[], env: Record<string, string>)
   return child;
 }
 
-/** Waits until `test()` holds, re-checking on each `emitter` data event; rejects after `ms`. */
+/** Waits until `test()` holds, re-checking on each stdout chunk of `child`; rejects after `ms` or at its exit. */
 function until(child: ChildProcess, test: () => boolean, ms: number, what: () => string): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (): void => {
@@ -76,12 +76,13 @@ function until(child: ChildProcess, test: () => boolean, ms: number, what: () =>
       done();
       resolve();
     };
-    const onExit = (): void =>
+    const onExit = (): void => {
       setImmediate(() => {
         if (test()) return check();
         done();
         reject(new Error(`process exited before ${what()}`));
       });
+    };
     const timer = setTimeout(() => {
       done();
       reject(new Error(`timed out after ${ms} ms waiting for ${what()}`));
