@@ -12,7 +12,7 @@ import type { ForceStrategy } from './force/ForceStrategy.js';
 import { FORCE_SETTLE_TIMEOUT_MS, type TerminatorConfig } from './options.js';
 import type { Connection, RegistryView } from './registry/Connection.js';
 import { connectionCount, type SocketRegistry } from './registry/SocketRegistry.js';
-import { buildReport, countKinds, countOpen, NOTHING_OPEN } from './report.js';
+import { buildReport, countAtStart, countOpen, NOTHING_OPEN } from './report.js';
 import { INTERNAL_TOKENS, TOKENS } from './tokens.js';
 import type {
   ServerLike,
@@ -122,8 +122,7 @@ export class TerminatorImpl implements Terminator {
     registry.sweep();
     const before = registry.counters();
     const inFlightAtStart = registry.inFlight;
-    const kindsAtStart = countKinds(registry.connections());
-    const trackedAtStart = countOpen(registry.connections());
+    const { kinds: kindsAtStart, open: trackedAtStart } = countAtStart(registry.connections());
     // The servers' own count, tracked or not; getConnections() reads it now, before the drain.
     const atStartCount = openConnections(this.servers);
 

@@ -43,6 +43,8 @@ export let connectionState: {
   /** The connection closed: returns the responses still in flight and forgets them. */
   takeResponses(connection: TrackedConnection): readonly ServerResponse[];
   tlsSocketOf(connection: TrackedConnection): tls.TLSSocket | undefined;
+  /** A plain HTTP/1 connection with nothing in flight: its removal has nothing to settle. */
+  plainIdle(connection: TrackedConnection): boolean;
 };
 
 /** What only TLS, HTTP/2 and upgraded connections need: kept off the plain HTTP/1 record. */
@@ -117,6 +119,7 @@ export class TrackedConnection implements Connection {
         return list;
       },
       tlsSocketOf: (c) => c.#extra?.tlsSocket,
+      plainIdle: (c) => c.#extra === undefined && typeof c.#state === 'number',
     };
   }
 
