@@ -102,7 +102,6 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   #sweeper: Iterator<TrackedConnection> | undefined;
   #size = 0;
   #view: RegistryView | undefined;
-  #nextId = 0;
   #inFlight = 0;
   #accepted = 0;
   #requests = 0;
@@ -444,7 +443,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     accepted: boolean,
   ): TrackedConnection {
     if (!this.#watching) this.#sweep(SWEEP_PER_CONNECTION);
-    const connection = new TrackedConnection(++this.#nextId, server, socket, kind, this.clock.now());
+    const connection = new TrackedConnection(server, socket, kind, this.clock.now());
     this.#connections.set(socket, connection);
     if (this.#watching) socket.on('close', this.#onSocketClose);
     state.count++;

@@ -65,9 +65,16 @@ const TIME_MASK = 0x3fffffff;
 const idleStamp = (now: number): number => Math.floor(now) & TIME_MASK;
 
 /**
+ * Ids handed out on first read: nothing in lastcall reads them, and a field would cost every
+ * idle connection 8 bytes. Unique in the process, so within one terminator too.
+ */
+const ids = new WeakMap<TrackedConnection, number>();
+let lastId = 0;
+
+/**
  * A connection of a tracked server. Fields are private: only the registry changes them.
  * Kept small (every idle keep-alive connection has one): a plain HTTP/1 connection carries
- * six fields; what other kinds need lives in one object made only for them.
+ * five fields; what other kinds need lives in one object made only for them.
  */
 export class TrackedConnection implements Connection {
   /**
@@ -124,7 +131,6 @@ export class TrackedConnection implements Connection {
   }
 
   constructor(
-    readonly id: number,
     readonly server: ServerLike,
     readonly socket: net.Socket,
     kind: ConnectionKind,
@@ -133,6 +139,15 @@ export class TrackedConnection implements Connection {
   ) {
     this.#state = idleStamp(now);
     if (kind !== 'http1') this.#more().kind = kind;
+  }
+
+  get id(): number {
+    let id = ids.get(this);
+    if (id === undefined) {
+      id = ++lastId;
+      ids.set(this, id);
+    }
+    return id;
   }
 
   #more(): Extra {
