@@ -184,7 +184,7 @@ function explain(counts: Counts, server: ServerSide | undefined): string[] {
     out.push(
       `- The server's report counts ${completed} requests completed in its drain (${inFlightAtStart} in flight when it began, ${receivedDuringDrain} received during it)${
         before > 0
-          ? `; the other ${before} answered after SIGTERM was sent were finished before the drain began (the signal takes a moment to arrive, and the beforeShutdown hook runs first).`
+          ? `; the other ${before} answered after SIGTERM was sent had been sent before the drain began and were read by the clients after (the signal takes a moment to arrive, and the beforeShutdown hook runs first).`
           : before === 0
             ? ', the same as the clients counted after SIGTERM.'
             : `, ${-before} more than the clients counted after SIGTERM: some of those responses reached the clients as failures (above).`
