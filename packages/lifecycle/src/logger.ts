@@ -16,6 +16,7 @@ export interface Logger {
   info: LogFn;
   warn: LogFn;
   error: LogFn;
+  /** Receives the whole `ShutdownReport` (`{ event: 'report', report }`) after the final line. */
   debug?: LogFn;
   flush?: (callback?: (error?: Error) => void) => void;
 }
