@@ -18,7 +18,15 @@ export {
   StepFailedError,
   StepTimeoutError,
 } from './errors.js';
-export { consoleLogger, FLUSH_TIMEOUT_MS, type LogFn, type Logger, silentLogger } from './logger.js';
+export {
+  type ConsoleLoggerOptions,
+  consoleLogger,
+  DEFAULT_CONSOLE_PREFIX,
+  FLUSH_TIMEOUT_MS,
+  type LogFn,
+  type Logger,
+  silentLogger,
+} from './logger.js';
 export {
   type CoordinatorConfig,
   type CoordinatorOptions,

@@ -69,7 +69,11 @@ export interface CoordinatorOptions {
   forceExitCode?: number;
   /** Start the same shutdown on `uncaughtException` and `unhandledRejection` (exit code `failureExitCode`). Defaults to `false`. */
   shutdownOnUncaught?: boolean;
-  /** Where progress goes: a pino-compatible logger, or `false` for none. Defaults to one console line per event. */
+  /**
+   * Where progress goes: a pino-compatible logger, or `false` for none. Defaults to
+   * `consoleLogger()`: one console line per event, the report summed up in one line (the whole
+   * report goes to the logger's `debug`, which the default does not print).
+   */
   logger?: Logger | false;
   /** No grace (nodemon-style restarts): terminators force at once, `beforeShutdown` is skipped. Defaults to `false`. */
   development?: boolean;
@@ -276,6 +280,9 @@ function resolveLogger(value: unknown): Logger {
     typeof candidate.error !== 'function'
   ) {
     throw new InvalidOptionTypeError(WHERE, 'logger', 'a logger with info, warn and error methods, or false', value);
+  }
+  if (candidate.debug !== undefined && typeof candidate.debug !== 'function') {
+    throw new InvalidOptionTypeError(WHERE, 'logger.debug', 'a function when present', candidate.debug);
   }
   return value as Logger;
 }
