@@ -33,6 +33,8 @@ export interface RollingRun {
   readonly restartP99Ms: number;
   /** Per shutdown: SIGTERM to exit as the harness saw it, in ms. */
   readonly sigtermToExitMs: readonly number[];
+  /** Per shutdown: SIGTERM to the backend's last line, measured inside it (no process teardown, no harness lag), in ms. */
+  readonly inProcessExitMs: readonly number[];
   /** Per shutdown: connections that carried their first application request after SIGTERM (the backend's count). */
   readonly newConnections: readonly number[];
   /** Connections HAProxy opened to any backend from the first SIGTERM on, per shutdown. */
@@ -53,6 +55,7 @@ export interface RollingRow extends RowBase {
   /** Per run: restart p99 / steady p99. */
   readonly p99Ratio: Summary;
   readonly sigtermToExitMs: Summary;
+  readonly inProcessExitMs: Summary;
   readonly newConnections: Summary;
   readonly haproxyConnects: Summary;
   readonly exits: Record<string, number>;
@@ -108,6 +111,7 @@ export const rolling = defineScenario<RollingParams, RollingRun, RollingRow>({
         steadyP99Ms: percentile(result.counts.latencies.steady ?? [], 99),
         restartP99Ms: percentile(result.counts.latencies.restart ?? [], 99),
         sigtermToExitMs: result.shutdowns.map((s) => s.sigtermToExitMs),
+        inProcessExitMs: result.shutdowns.map((s) => s.exit?.sigtermToExitMs ?? Number.NaN),
         newConnections: result.shutdowns.map((s) => s.exit?.connectionsAfterSigterm ?? Number.NaN),
         haproxyConnectsPerShutdown: shutdowns > 0 ? (result.restartConnects ?? Number.NaN) / shutdowns : Number.NaN,
         exits: addCounts(result.shutdowns.map((s) => ({ [String(s.exitCode)]: 1 }))),
@@ -129,6 +133,7 @@ export const rolling = defineScenario<RollingParams, RollingRun, RollingRow>({
         restartP99Ms: summarize(runs.map((r) => r.restartP99Ms)),
         p99Ratio: summarize(runs.map((r) => r.restartP99Ms / r.steadyP99Ms)),
         sigtermToExitMs: summarize(runs.flatMap((r) => r.sigtermToExitMs)),
+        inProcessExitMs: summarize(runs.flatMap((r) => r.inProcessExitMs ?? [])),
         newConnections: summarize(runs.flatMap((r) => r.newConnections)),
         haproxyConnects: summarize(runs.map((r) => r.haproxyConnectsPerShutdown)),
         exits: addCounts(runs.map((r) => r.exits)),
@@ -192,7 +197,7 @@ export const rolling = defineScenario<RollingParams, RollingRun, RollingRow>({
         id: ids[2],
         title: titles[2],
         target: targets[2],
-        measured: `median ${fmt(exitMs)} ms over ${own.sigtermToExitMs.n} shutdowns (range ${fmt(own.sigtermToExitMs.min)} to ${fmt(own.sigtermToExitMs.max)} ms)`,
+        measured: `median ${fmt(exitMs)} ms over ${own.sigtermToExitMs.n} shutdowns (range ${fmt(own.sigtermToExitMs.min)} to ${fmt(own.sigtermToExitMs.max)} ms; ${fmt(own.inProcessExitMs.median)} ms inside the process)`,
         met: exitMet,
         gated: true,
         missBy: exitMet ? undefined : `${fmt(exitMs)} ms vs ${fmt(ROLLING_EXIT_FRACTION * fixedMs)} ms`,
@@ -216,7 +221,7 @@ ${p.backends} backend processes behind HAProxy (\`option httpchk\` on each backe
 - @godaddy/terminus: \`healthChecks\` on \`/readyz\` (503 from the signal on), without and with \`beforeShutdown\` waiting ${FIXED_DELAY_MS} ms.
 - lightship: its own probe server (HAProxy checks its \`/ready\` port), \`shutdownDelay\` ${FIXED_DELAY_MS} ms, the shutdown handler \`server.close()\`.
 
-p99 latencies are of successful requests, per run (the steady state's, and the restarts' from the first SIGTERM to the last new backend serving); the table gives the median over runs. SIGTERM to exit is the harness's, per shutdown (median and range over all shutdowns). "New connections" is what the stopping backend counted: connections whose first application request came after its SIGTERM (the churn the shutdown itself causes, by \`Connection: close\` or by closing the listener while HAProxy still routes to it); "HAProxy connects" is HAProxy's own count (\`show stat\`) of connections it opened to any backend from the first SIGTERM on, divided by the shutdowns (it includes the connections to the replacements, and the failed attempts).${skipped ? `\n\n_Not measured on this machine: ${skipped}._` : ''}
+p99 latencies are of successful requests, per run (the steady state's, and the restarts' from the first SIGTERM to the last new backend serving); the table gives the median over runs. SIGTERM to exit is the harness's, per shutdown (median and range over all shutdowns), the target's figure; "in process" is the backend's own, SIGTERM to its last line (without the process teardown and the harness's event-loop lag under load; terminus' row stops at its \`onShutdown\`). "New connections" is what the stopping backend counted: connections whose first application request came after its SIGTERM (the churn the shutdown itself causes, by \`Connection: close\` or by closing the listener while HAProxy still routes to it); "HAProxy connects" is HAProxy's own count (\`show stat\`) of connections it opened to any backend from the first SIGTERM on, divided by the shutdowns (it includes the connections to the replacements, and the failed attempts).${skipped ? `\n\n_Not measured on this machine: ${skipped}._` : ''}
 
 ${table(
   [
@@ -231,6 +236,7 @@ ${table(
     'p99 ratio',
     'SIGTERM to exit ms: median',
     'range',
+    'in process: median',
     'new connections per shutdown: median',
     'HAProxy connects per shutdown',
     'exits',
@@ -247,6 +253,7 @@ ${table(
     x(row.p99Ratio.median),
     fmt(row.sigtermToExitMs.median),
     `${fmt(row.sigtermToExitMs.min)} to ${fmt(row.sigtermToExitMs.max)}`,
+    fmt(row.inProcessExitMs.median),
     fmt(row.newConnections.median),
     fmt(row.haproxyConnects.median),
     Object.entries(row.exits)
@@ -296,6 +303,7 @@ const EMPTY: RollingRun = {
   steadyP99Ms: Number.NaN,
   restartP99Ms: Number.NaN,
   sigtermToExitMs: [],
+  inProcessExitMs: [],
   newConnections: [],
   haproxyConnectsPerShutdown: Number.NaN,
   exits: {},
