@@ -66,6 +66,12 @@ export interface RollingRow extends RowBase {
 export const ROLLING_P99_RATIO = 2;
 /** Target: lastcall's median SIGTERM-to-exit at most this fraction of the fixed-delay rows'. */
 export const ROLLING_EXIT_FRACTION = 0.5;
+/**
+ * Smoke's bound on lastcall's median SIGTERM-to-exit, in ms: below the fixed delay itself. One round
+ * on a shared CI machine carries ~100 ms of process teardown and event-loop lag, so the half-delay
+ * target is judged by the full run, beside the fixed-delay rows it is relative to.
+ */
+export const SMOKE_EXIT_MS = FIXED_DELAY_MS;
 
 const BASE = { backends: 2, clients: 32, steadyMs: 2_000 } as const;
 
@@ -141,7 +147,7 @@ export const rolling = defineScenario<RollingParams, RollingRun, RollingRow>({
       };
     }),
 
-  checks(rows) {
+  checks(rows, run) {
     const own = rows.find((row) => row.adapter === LASTCALL.id);
     if (own === undefined) return [];
     const ids = ['rolling-restart:failed', 'rolling-restart:p99', 'rolling-restart:exit'] as const;
@@ -152,16 +158,13 @@ export const rolling = defineScenario<RollingParams, RollingRun, RollingRow>({
     ] as const;
     // The fixed-delay rows measured in this run; smoke has none and takes the delay itself.
     const delayed = rows.filter((row) => DELAY_PEERS.some((peer) => peer.id === row.adapter) && row.runs > 0);
-    const fixedMs = delayed.length > 0 ? Math.min(...delayed.map((row) => row.sigtermToExitMs.median)) : FIXED_DELAY_MS;
-    const fixedFrom =
-      delayed.length > 0
-        ? `the fixed-delay rows' (best median ${fmt(fixedMs)} ms)`
-        : `the fixed delay (${FIXED_DELAY_MS} ms)`;
-    const targets = [
-      '0 in every run',
-      `<= ${ROLLING_P99_RATIO}x steady state (median of runs)`,
-      `median <= ${ROLLING_EXIT_FRACTION} x ${fixedFrom}`,
-    ] as const;
+    const fixedMs = delayed.length > 0 ? Math.min(...delayed.map((row) => row.sigtermToExitMs.median)) : Number.NaN;
+    const smoke = run.mode === 'smoke';
+    const exitBoundMs = smoke ? SMOKE_EXIT_MS : ROLLING_EXIT_FRACTION * fixedMs;
+    const exitTarget = smoke
+      ? `median <= ${SMOKE_EXIT_MS} ms (smoke's bound; ${ROLLING_EXIT_FRACTION} x the fixed-delay rows' is judged by the full run)`
+      : `median <= ${ROLLING_EXIT_FRACTION} x the fixed-delay rows' (best median ${fmt(fixedMs)} ms)`;
+    const targets = ['0 in every run', `<= ${ROLLING_P99_RATIO}x steady state (median of runs)`, exitTarget] as const;
     // A missing HAProxy is not measured; a child that failed is a miss of correctness (below).
     const why = own.skipped;
     if (why !== undefined) return ids.map((id, i) => notMeasured(id, titles[i] ?? id, targets[i] ?? '', why));
@@ -171,7 +174,7 @@ export const rolling = defineScenario<RollingParams, RollingRun, RollingRow>({
     const ratio = own.p99Ratio.median;
     const p99Met = complete && ratio <= ROLLING_P99_RATIO;
     const exitMs = own.sigtermToExitMs.median;
-    const exitMet = complete && exitMs <= ROLLING_EXIT_FRACTION * fixedMs;
+    const exitMet = complete && exitMs <= exitBoundMs;
     const checks: TargetCheck[] = [
       {
         id: ids[0],
@@ -200,10 +203,13 @@ export const rolling = defineScenario<RollingParams, RollingRun, RollingRow>({
         measured: `median ${fmt(exitMs)} ms over ${own.sigtermToExitMs.n} shutdowns (range ${fmt(own.sigtermToExitMs.min)} to ${fmt(own.sigtermToExitMs.max)} ms; ${fmt(own.inProcessExitMs.median)} ms inside the process)`,
         met: exitMet,
         gated: true,
-        missBy: exitMet ? undefined : `${fmt(exitMs)} ms vs ${fmt(ROLLING_EXIT_FRACTION * fixedMs)} ms`,
+        missBy: exitMet ? undefined : `${fmt(exitMs)} ms vs ${fmt(exitBoundMs)} ms`,
         timingOnly: !exitMet && failedMet,
       },
     ];
+    // Without a fixed-delay row (--libs narrowed them away) the relative target has nothing to compare to.
+    if (!smoke && delayed.length === 0)
+      checks[2] = notMeasured(ids[2], titles[2], exitTarget, 'no fixed-delay row ran (--libs)');
     return checks;
   },
 
