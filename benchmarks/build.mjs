@@ -32,8 +32,23 @@ for (const [name, range] of Object.entries(manifest.devDependencies ?? {})) {
   }
 }
 
+/**
+ * @lastcall/e2e (the balancer harness) is private and never built: it is bundled from its src, the
+ * one workspace package compiled into dist/ rather than loaded from node_modules.
+ */
+const e2eFromSource = {
+  name: 'e2e-from-source',
+  setup(b) {
+    b.onResolve({ filter: /^@lastcall\/e2e$/ }, () => ({
+      path: path.join(root, '..', 'packages', 'e2e', 'src', 'index.ts'),
+    }));
+  },
+};
+
 await build({
-  entryPoints: ['run', 'child', 'holder', 'loadgen', 'clients'].map((name) => path.join(root, 'src', `${name}.ts`)),
+  entryPoints: ['run', 'child', 'holder', 'loadgen', 'clients', 'rolling-backend'].map((name) =>
+    path.join(root, 'src', `${name}.ts`),
+  ),
   outdir: path.join(root, 'dist'),
   bundle: true,
   // Every library (the peers, @lastcall/*, vega) loads from node_modules as its users load it.
@@ -46,4 +61,5 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+  plugins: [e2eFromSource],
 });

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { LASTCALL, PEERS } from './adapters/index.js';
+import { DELAY_PEERS, LASTCALL, PEERS } from './adapters/index.js';
 import type { Adapter } from './adapters/types.js';
 import { now } from './lib/net.js';
 import { installedVersion, machineInfo, openFilesLimit, raiseOpenFiles } from './machine.js';
@@ -59,8 +59,9 @@ function parseCli(argv: readonly string[]): Cli {
 
 /** Which libraries a scenario measures in this mode (`--libs` narrows the peers). */
 function adaptersFor(scenario: Scenario, cli: Cli): readonly Adapter[] {
-  const peers = cli.libs === undefined ? PEERS : PEERS.filter((peer) => cli.libs?.includes(peer.id));
-  return scenario.adapters(cli.mode, peers);
+  const wanted = (adapter: Adapter): boolean => cli.libs === undefined || cli.libs.includes(adapter.id);
+  // A scenario may add rows of its own (DELAY_PEERS): --libs narrows those too.
+  return scenario.adapters(cli.mode, PEERS.filter(wanted)).filter((adapter) => adapter.lastcall || wanted(adapter));
 }
 
 /** Runs one child to completion or to its time limit; a killed or failed child still reports. */
@@ -148,7 +149,7 @@ async function main(): Promise<number> {
     `lastcall benchmarks, ${cli.mode} mode, Node ${process.version}, open files limit ${limit}${raised ? ` (${raised} for the idle-close children)` : ''}`,
   );
   let results = await measure(cli.only, cli);
-  const pkgs = new Set([LASTCALL, ...PEERS].flatMap((adapter) => (adapter.pkg ? [adapter.pkg] : [])));
+  const pkgs = new Set([LASTCALL, ...PEERS, ...DELAY_PEERS].flatMap((adapter) => (adapter.pkg ? [adapter.pkg] : [])));
   const runOf = (measured: ChildResult[]): BenchRun => ({
     mode: cli.mode,
     startedAt: startedAt.toISOString(),

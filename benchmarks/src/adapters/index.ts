@@ -1,16 +1,19 @@
 // Every library under test, in page order: lastcall first, Node's own close as the baseline, then the peers.
+
+import { FIXED_DELAY_MS } from '../lib/rolling.js';
 import { httpGracefulShutdownAdapter } from './http-graceful-shutdown.js';
 import { httpShutdownAdapter } from './http-shutdown.js';
 import { httpTerminatorAdapter } from './http-terminator.js';
 import { killableAdapter } from './killable.js';
 import { lastcallAdapter } from './lastcall.js';
+import { lightshipAdapter } from './lightship.js';
 import { lilHttpTerminatorAdapter } from './lil-http-terminator.js';
 import { moebiusAdapter } from './moebius.js';
 import { nodeCloseAdapter } from './node-close.js';
 import { rawDestroyAdapter } from './raw-destroy.js';
 import { serverDestroyAdapter } from './server-destroy.js';
 import { stoppableAdapter } from './stoppable.js';
-import { terminusAdapter } from './terminus.js';
+import { terminusAdapter, terminusAdapterWith } from './terminus.js';
 import type { Adapter } from './types.js';
 
 /** lastcall as shipped (idle grace 100 ms). */
@@ -32,7 +35,14 @@ export const PEERS: readonly Adapter[] = [
   killableAdapter,
 ];
 
-const ALL: readonly Adapter[] = [LASTCALL, LASTCALL_GRACE0, ...PEERS, rawDestroyAdapter];
+/**
+ * Measured by the rolling-restart scenario only, where a fixed delay before the listener closes is
+ * what a balancer needs: terminus with its `beforeShutdown`, and lightship (whose shutdown always delays).
+ */
+export const TERMINUS_DELAY = terminusAdapterWith(FIXED_DELAY_MS);
+export const DELAY_PEERS: readonly Adapter[] = [TERMINUS_DELAY, lightshipAdapter];
+
+const ALL: readonly Adapter[] = [LASTCALL, LASTCALL_GRACE0, ...PEERS, ...DELAY_PEERS, rawDestroyAdapter];
 
 export function adapterById(id: string): Adapter {
   const adapter = ALL.find((candidate) => candidate.id === id);

@@ -7,9 +7,20 @@ import { idle } from './idle.js';
 import { idleLong } from './idle-long.js';
 import { memory } from './memory.js';
 import { overshoot } from './overshoot.js';
+import { rolling } from './rolling-restart.js';
 import { websocket } from './websocket.js';
 
-export const SCENARIOS: readonly Scenario[] = [dropped, overshoot, idle, idleLong, http2, websocket, cpu, memory];
+export const SCENARIOS: readonly Scenario[] = [
+  dropped,
+  overshoot,
+  idle,
+  idleLong,
+  http2,
+  websocket,
+  rolling,
+  cpu,
+  memory,
+];
 
 export function scenarioById(id: string): Scenario {
   const scenario = SCENARIOS.find((candidate) => candidate.id === id);

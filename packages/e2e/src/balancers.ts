@@ -13,6 +13,8 @@ export interface BackendSlot {
   readonly port: number;
   /** The agent-check responder's port (used by `haproxy-agent`). */
   readonly agentPort: number;
+  /** Where HAProxy sends its HTTP check, when the probes have a port of their own (lightship's). */
+  readonly probePort?: number;
 }
 
 export interface BalancerOptions {
@@ -28,6 +30,8 @@ export interface BalancerOptions {
   readonly fall: number;
   /** nginx only: `false` leaves out `proxy_next_upstream` (to show what it is worth). */
   readonly nextUpstream?: boolean;
+  /** HAProxy's `option httpchk` path; defaults to READINESS_PATH. */
+  readonly checkPath?: string;
 }
 
 /** Which binary a kind runs. */
@@ -54,7 +58,8 @@ export function haproxyConfig(options: BalancerOptions): string {
   const agent = options.kind === 'haproxy-agent';
   const servers = options.backends.map((slot, index) => {
     const agentCheck = agent ? ` agent-check agent-port ${slot.agentPort} agent-inter ${options.checkIntervalMs}` : '';
-    return `  server b${index} 127.0.0.1:${slot.port} check${agentCheck}`;
+    const checkPort = slot.probePort === undefined ? '' : ` port ${slot.probePort}`;
+    return `  server b${index} 127.0.0.1:${slot.port} check${checkPort}${agentCheck}`;
   });
   return [
     'global',
@@ -74,7 +79,7 @@ export function haproxyConfig(options: BalancerOptions): string {
     '  balance roundrobin',
     '  http-reuse always',
     // With agent-check the health check is a plain TCP connect; the agent says "drain".
-    ...(agent ? [] : [`  option httpchk GET ${READINESS_PATH}`]),
+    ...(agent ? [] : [`  option httpchk GET ${options.checkPath ?? READINESS_PATH}`]),
     `  default-server inter ${options.checkIntervalMs} fall ${options.fall} rise 2`,
     ...servers,
     '',

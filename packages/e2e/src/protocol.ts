@@ -11,6 +11,8 @@ export const BACKEND_ENV = {
   delay: 'E2E_DELAY',
   fall: 'E2E_FALL',
   maxDelayMs: 'E2E_MAX_DELAY_MS',
+  /** A port for the probes of their own, when the backend serves them apart (RollingOptions.probe). */
+  probePort: 'E2E_PROBE_PORT',
 } as const;
 
 /** The readiness probe's path: @lastcall/health's default. */

@@ -4,7 +4,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { build } from 'esbuild';
 import { type BackendSlot, type BalancerKind, binaryOf, findBinary, haproxyStats, startBalancer } from './balancers';
 import { type LoadCounts, percentile, startLoad } from './load';
 import { type Child, freePorts, startChild } from './processes';
@@ -26,6 +25,13 @@ export interface RollingOptions {
   readonly nextUpstream?: boolean;
   /** Progress lines, for a benchmark or a debugging run. */
   readonly log?: (line: string) => void;
+  /** The backend's script, run with `node`; defaults to this package's backend.ts, bundled once. */
+  readonly script?: string;
+  /**
+   * The backend serves its readiness on a port of its own (BACKEND_ENV.probePort) at `path`:
+   * HAProxy's check goes there (HAProxy only).
+   */
+  readonly probe?: { readonly path: string };
 }
 
 export interface Shutdown {
@@ -43,6 +49,8 @@ export interface RollingResult {
   readonly restartP99Ms: number;
   /** HAProxy's count of connections it opened to each server slot (HAProxy only). */
   readonly haproxyConnects?: number;
+  /** Of those, the ones it opened from the first SIGTERM to the end (HAProxy only). */
+  readonly restartConnects?: number;
 }
 
 /** HAProxy's `inter` and `agent-inter`, in ms, and its `fall`: the settings of the issue's measurement. */
@@ -60,6 +68,8 @@ let bundled: Promise<string> | undefined;
  */
 export function backendScript(): Promise<string> {
   bundled ??= (async () => {
+    // Loaded here only: a caller that brings its own script (the benchmark) needs no esbuild.
+    const { build } = await import('esbuild');
     const root = path.resolve(__dirname, '../../..');
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'lastcall-e2e-bin-')), 'backend.cjs');
     await build({
@@ -84,14 +94,18 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
   const count = options.backends ?? 3;
   const rounds = options.rounds ?? 3;
   const log = options.log ?? (() => undefined);
-  const script = await backendScript();
+  const script = options.script ?? (await backendScript());
   const dir = mkdtempSync(path.join(os.tmpdir(), `lastcall-e2e-${options.kind}-`));
-  const ports = await freePorts(1 + 2 * count);
+  const ports = await freePorts(1 + 3 * count);
   const front = ports[0] as number;
   const slots: BackendSlot[] = Array.from({ length: count }, (_, i) => ({
     port: ports[1 + i] as number,
     agentPort: ports[1 + count + i] as number,
+    ...(options.probe === undefined ? {} : { probePort: ports[1 + 2 * count + i] as number }),
   }));
+  const haproxy = options.kind !== 'nginx';
+  const connectsNow = async (): Promise<number> =>
+    (await haproxyStats(dir)).reduce((sum, server) => sum + server.connect, 0);
   const live: Child[] = [];
   let balancer: Child | undefined;
   let load: ReturnType<typeof startLoad> | undefined;
@@ -102,6 +116,7 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
       [BACKEND_ENV.port]: String(slot.port),
       [BACKEND_ENV.agentPort]: options.kind === 'haproxy-agent' ? String(slot.agentPort) : '0',
       [BACKEND_ENV.fall]: String(FALL),
+      ...(slot.probePort === undefined ? {} : { [BACKEND_ENV.probePort]: String(slot.probePort) }),
     });
     live.push(child);
     await child.waitForLine(/^READY/, START_BOUND_MS);
@@ -118,6 +133,7 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
         backends: slots,
         checkIntervalMs: CHECK_INTERVAL_MS,
         fall: FALL,
+        ...(options.probe === undefined ? {} : { checkPath: options.probe.path }),
         ...(options.nextUpstream === undefined ? {} : { nextUpstream: options.nextUpstream }),
       },
       binary,
@@ -128,6 +144,7 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
     await Promise.all(backends.map((backend) => backend.waitForLine(/^FIRST_REQUEST/, SERVE_BOUND_MS)));
     load.phase('steady');
     await new Promise((resolve) => setTimeout(resolve, options.steadyMs ?? 1_000));
+    const connectsBefore = haproxy ? await connectsNow() : undefined;
     load.phase('restart');
 
     const shutdowns: Shutdown[] = [];
@@ -151,8 +168,7 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
     }
     load.phase('after');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const haproxyConnects =
-      options.kind === 'nginx' ? undefined : (await haproxyStats(dir)).reduce((sum, s) => sum + s.connect, 0);
+    const haproxyConnects = haproxy ? await connectsNow() : undefined;
     const counts = await load.stop();
     load = undefined;
     return {
@@ -161,6 +177,9 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
       steadyP99Ms: percentile(counts.latencies.steady ?? [], 99),
       restartP99Ms: percentile(counts.latencies.restart ?? [], 99),
       ...(haproxyConnects === undefined ? {} : { haproxyConnects }),
+      ...(haproxyConnects === undefined || connectsBefore === undefined
+        ? {}
+        : { restartConnects: haproxyConnects - connectsBefore }),
     };
   } finally {
     await load?.stop();

@@ -1,0 +1,321 @@
+// Rolling restart behind a balancer: backend processes behind a real HAProxy (HTTP check on each
+// backend's readiness, `http-reuse always`), keep-alive clients through it for the whole run, every
+// backend restarted in turn; each row is one library as the backends' shutdown (the e2e harness runs it).
+import * as path from 'node:path';
+import { CHECK_INTERVAL_MS, FALL, findBinary, percentile, REQUEST_TIMEOUT_MS, rollingRestart } from '@lastcall/e2e';
+import { DELAY_PEERS, LASTCALL } from '../adapters/index.js';
+import type { Adapter } from '../adapters/types.js';
+import { FIXED_DELAY_MS, LIGHTSHIP_READINESS_PATH, ROLLING_MODE_ENV, ROLLING_MODES } from '../lib/rolling.js';
+import { type Summary, sum, summarize } from '../lib/stats.js';
+import { bar, errorNote, fmt, libraryCell, setting, table, x } from '../report/format.js';
+import { addCounts, type RowBase, rowBase } from '../report/model.js';
+import { defineScenario, planOf } from '../scenario.js';
+import { notMeasured, type TargetCheck } from '../targets.js';
+
+export interface RollingParams {
+  /** Whole rolling-restart runs (each: a fresh HAProxy and backends). */
+  readonly runs: number;
+  /** Backend processes behind HAProxy. */
+  readonly backends: number;
+  /** Rounds per run: each restarts every backend once, one after the other. */
+  readonly rounds: number;
+  /** Keep-alive clients through HAProxy for the whole run. */
+  readonly clients: number;
+  /** Steady-state load before the first restart, in ms. */
+  readonly steadyMs: number;
+}
+
+export interface RollingRun {
+  readonly ok: number;
+  readonly failed: number;
+  readonly causes: Readonly<Record<string, number>>;
+  readonly steadyP99Ms: number;
+  readonly restartP99Ms: number;
+  /** Per shutdown: SIGTERM to exit as the harness saw it, in ms. */
+  readonly sigtermToExitMs: readonly number[];
+  /** Per shutdown: SIGTERM to the backend's last line, measured inside it (no process teardown, no harness lag), in ms. */
+  readonly inProcessExitMs: readonly number[];
+  /** Per shutdown: connections that carried their first application request after SIGTERM (the backend's count). */
+  readonly newConnections: readonly number[];
+  /** Connections HAProxy opened to any backend from the first SIGTERM on, per shutdown. */
+  readonly haproxyConnectsPerShutdown: number;
+  /** Exit codes (or signal names) of the stopped backends, counted. */
+  readonly exits: Readonly<Record<string, number>>;
+  /** Set when the run could not be measured here (HAProxy missing). */
+  readonly skipped?: string;
+}
+
+export interface RollingRow extends RowBase {
+  readonly ok: number;
+  readonly failed: Summary;
+  readonly failedTotal: number;
+  readonly causes: Record<string, number>;
+  readonly steadyP99Ms: Summary;
+  readonly restartP99Ms: Summary;
+  /** Per run: restart p99 / steady p99. */
+  readonly p99Ratio: Summary;
+  readonly sigtermToExitMs: Summary;
+  readonly inProcessExitMs: Summary;
+  readonly newConnections: Summary;
+  readonly haproxyConnects: Summary;
+  readonly exits: Record<string, number>;
+  readonly skipped: string | undefined;
+}
+
+/** Target: p99 latency during the restarts at most this many times the steady state's. */
+export const ROLLING_P99_RATIO = 2;
+/** Target: lastcall's median SIGTERM-to-exit at most this fraction of the fixed-delay rows'. */
+export const ROLLING_EXIT_FRACTION = 0.5;
+/**
+ * Smoke's bound on lastcall's median SIGTERM-to-exit, in ms: below the fixed delay itself. One round
+ * on a shared CI machine carries ~100 ms of process teardown and event-loop lag, so the half-delay
+ * target is judged by the full run, beside the fixed-delay rows it is relative to.
+ */
+export const SMOKE_EXIT_MS = FIXED_DELAY_MS;
+
+const BASE = { backends: 2, clients: 32, steadyMs: 2_000 } as const;
+
+export const rolling = defineScenario<RollingParams, RollingRun, RollingRow>({
+  id: 'rolling-restart',
+  plans: {
+    quick: { own: { ...BASE, runs: 1, rounds: 2 } },
+    full: { own: { ...BASE, runs: 2, rounds: 3 } },
+    // lastcall alone, one round: about 6 s on top of the smoke run.
+    smoke: { own: { ...BASE, clients: 16, steadyMs: 1_000, runs: 1, rounds: 1 } },
+  },
+  adapters(mode, peers) {
+    if (mode === 'smoke') return [LASTCALL];
+    const wanted = (adapter: Adapter): boolean => (ROLLING_MODES as readonly string[]).includes(adapter.id);
+    return [LASTCALL, ...peers.filter(wanted), ...DELAY_PEERS];
+  },
+  // Per shutdown at most: the harness's exit bound (15 s), a start (10 s) and a first request (10 s).
+  timeLimitMs: (p) => 30_000 + p.runs * (p.steadyMs + 10_000 + p.rounds * p.backends * 35_000),
+
+  async run(adapter, params, sink) {
+    if (findBinary('haproxy') === undefined) {
+      sink.push({ ...EMPTY, skipped: 'haproxy is not installed (apt-get install -y haproxy)' });
+      return;
+    }
+    // Built next to child.js (this process's script) by build.mjs.
+    const script = path.join(path.dirname(process.argv[1] ?? '.'), 'rolling-backend.js');
+    for (let run = 0; run < params.runs; run++) {
+      const result = await rollingRestart({
+        kind: 'haproxy-httpchk',
+        backends: params.backends,
+        rounds: params.rounds,
+        clients: params.clients,
+        steadyMs: params.steadyMs,
+        script,
+        backendEnv: { [ROLLING_MODE_ENV]: adapter.id },
+        ...(adapter.id === 'lightship' ? { probe: { path: LIGHTSHIP_READINESS_PATH } } : {}),
+      });
+      const shutdowns = result.shutdowns.length;
+      sink.push({
+        ok: result.counts.ok,
+        failed: result.counts.failed,
+        causes: result.counts.causes,
+        steadyP99Ms: percentile(result.counts.latencies.steady ?? [], 99),
+        restartP99Ms: percentile(result.counts.latencies.restart ?? [], 99),
+        sigtermToExitMs: result.shutdowns.map((s) => s.sigtermToExitMs),
+        inProcessExitMs: result.shutdowns.map((s) => s.exit?.sigtermToExitMs ?? Number.NaN),
+        newConnections: result.shutdowns.map((s) => s.exit?.connectionsAfterSigterm ?? Number.NaN),
+        haproxyConnectsPerShutdown: shutdowns > 0 ? (result.restartConnects ?? Number.NaN) / shutdowns : Number.NaN,
+        exits: addCounts(result.shutdowns.map((s) => ({ [String(s.exitCode)]: 1 }))),
+      });
+    }
+  },
+
+  rows: (results) =>
+    results.map((result) => {
+      const runs = result.data.filter((r) => r.skipped === undefined);
+      return {
+        ...rowBase(result),
+        runs: runs.length,
+        ok: sum(runs.map((r) => r.ok)),
+        failed: summarize(runs.map((r) => r.failed)),
+        failedTotal: sum(runs.map((r) => r.failed)),
+        causes: addCounts(runs.map((r) => r.causes)),
+        steadyP99Ms: summarize(runs.map((r) => r.steadyP99Ms)),
+        restartP99Ms: summarize(runs.map((r) => r.restartP99Ms)),
+        p99Ratio: summarize(runs.map((r) => r.restartP99Ms / r.steadyP99Ms)),
+        sigtermToExitMs: summarize(runs.flatMap((r) => r.sigtermToExitMs)),
+        inProcessExitMs: summarize(runs.flatMap((r) => r.inProcessExitMs ?? [])),
+        newConnections: summarize(runs.flatMap((r) => r.newConnections)),
+        haproxyConnects: summarize(runs.map((r) => r.haproxyConnectsPerShutdown)),
+        exits: addCounts(runs.map((r) => r.exits)),
+        skipped: result.data.find((r) => r.skipped !== undefined)?.skipped,
+      };
+    }),
+
+  checks(rows, run) {
+    const own = rows.find((row) => row.adapter === LASTCALL.id);
+    if (own === undefined) return [];
+    const ids = ['rolling-restart:failed', 'rolling-restart:p99', 'rolling-restart:exit'] as const;
+    const titles = [
+      'Rolling restart behind HAProxy: failed requests',
+      'Rolling restart behind HAProxy: p99 latency during restarts',
+      'Rolling restart behind HAProxy: SIGTERM to exit',
+    ] as const;
+    // The fixed-delay rows measured in this run; smoke has none and takes the delay itself.
+    const delayed = rows.filter((row) => DELAY_PEERS.some((peer) => peer.id === row.adapter) && row.runs > 0);
+    const fixedMs = delayed.length > 0 ? Math.min(...delayed.map((row) => row.sigtermToExitMs.median)) : Number.NaN;
+    const smoke = run.mode === 'smoke';
+    const exitBoundMs = smoke ? SMOKE_EXIT_MS : ROLLING_EXIT_FRACTION * fixedMs;
+    const exitTarget = smoke
+      ? `median <= ${SMOKE_EXIT_MS} ms (smoke's bound; ${ROLLING_EXIT_FRACTION} x the fixed-delay rows' is judged by the full run)`
+      : `median <= ${ROLLING_EXIT_FRACTION} x the fixed-delay rows' (best median ${fmt(fixedMs)} ms)`;
+    const targets = ['0 in every run', `<= ${ROLLING_P99_RATIO}x steady state (median of runs)`, exitTarget] as const;
+    // A missing HAProxy is not measured; a child that failed is a miss of correctness (below).
+    const why = own.skipped;
+    if (why !== undefined) return ids.map((id, i) => notMeasured(id, titles[i] ?? id, targets[i] ?? '', why));
+    const complete = own.runs > 0 && !own.error;
+    const worst = complete ? own.failed.max : Number.NaN;
+    const failedMet = complete && worst === 0;
+    const ratio = own.p99Ratio.median;
+    const p99Met = complete && ratio <= ROLLING_P99_RATIO;
+    const exitMs = own.sigtermToExitMs.median;
+    const exitMet = complete && exitMs <= exitBoundMs;
+    const checks: TargetCheck[] = [
+      {
+        id: ids[0],
+        title: titles[0],
+        target: targets[0],
+        measured: `${own.failedTotal} in ${own.runs} runs (worst run ${fmt(worst)}); ${own.ok} ok${causesNote(own.causes)}${own.error ? `; ${own.error}` : ''}`,
+        met: failedMet,
+        gated: true,
+        missBy: failedMet ? undefined : `${own.failedTotal} failed`,
+        timingOnly: false,
+      },
+      {
+        id: ids[1],
+        title: titles[1],
+        target: targets[1],
+        measured: `${x(ratio)} (p99 ${fmt(own.restartP99Ms.median)} ms during restarts vs ${fmt(own.steadyP99Ms.median)} ms steady)`,
+        met: p99Met,
+        gated: true,
+        missBy: p99Met ? undefined : `${x(ratio)} vs ${x(ROLLING_P99_RATIO)}`,
+        timingOnly: !p99Met && failedMet,
+      },
+      {
+        id: ids[2],
+        title: titles[2],
+        target: targets[2],
+        measured: `median ${fmt(exitMs)} ms over ${own.sigtermToExitMs.n} shutdowns (range ${fmt(own.sigtermToExitMs.min)} to ${fmt(own.sigtermToExitMs.max)} ms; ${fmt(own.inProcessExitMs.median)} ms inside the process)`,
+        met: exitMet,
+        gated: true,
+        missBy: exitMet ? undefined : `${fmt(exitMs)} ms vs ${fmt(exitBoundMs)} ms`,
+        timingOnly: !exitMet && failedMet,
+      },
+    ];
+    // Without a fixed-delay row (--libs narrowed them away) the relative target has nothing to compare to.
+    if (!smoke && delayed.length === 0)
+      checks[2] = notMeasured(ids[2], titles[2], exitTarget, 'no fixed-delay row ran (--libs)');
+    return checks;
+  },
+
+  section(rows, { run, chart }) {
+    const p = planOf<RollingParams>(run, 'rolling-restart');
+    if (rows.length === 0 || p === undefined) return undefined;
+    const measured = rows.filter((row) => row.runs > 0);
+    const skipped = rows.find((row) => row.skipped !== undefined)?.skipped;
+    return `## Rolling restart behind a balancer
+
+${p.backends} backend processes behind HAProxy (\`option httpchk\` on each backend's readiness endpoint, \`inter ${CHECK_INTERVAL_MS} fall ${FALL} rise 2\`, \`http-reuse always\`, \`timeout http-keep-alive 4s\`), ${p.clients} keep-alive clients through HAProxy for the whole run (a request fails on any status but 200, a reset, or no answer within ${REQUEST_TIMEOUT_MS} ms), ${p.steadyMs} ms of steady state, then ${p.rounds} rounds in which every backend in turn gets SIGTERM and, once it has exited, a new one takes its port (a static balancer config, as a systemd or PM2 deploy has); the next backend is stopped once the new one serves. ${setting(run, 'rolling-restart', 'runs')} runs per row, each with a fresh HAProxy. Each backend handles a request in 5 ms. The rows are the backends' shutdown, one backend fixture ([rolling-backend.ts](../benchmarks/src/rolling-backend.ts)) in one mode per library, each used as its README shows it:
+
+- **lastcall**: \`@lastcall/health\` mounted on the server (readiness \`/readyz\` turns 503 at SIGTERM), \`AcknowledgedDelayDrain\` (the listener closes once HAProxy has been answered "not ready" ${FALL} times, bounded by ${FIXED_DELAY_MS} ms; \`balancer: 'l7'\`, so idle connections HAProxy reuses are not closed with \`Connection: close\`) under \`@lastcall/lifecycle\`'s coordinator.
+- Node's own \`server.close()\` and http-terminator: \`/readyz\` is the application's own route, 200 until the process exits (neither library has a readiness).
+- @godaddy/terminus: \`healthChecks\` on \`/readyz\` (503 from the signal on), without and with \`beforeShutdown\` waiting ${FIXED_DELAY_MS} ms.
+- lightship: its own probe server (HAProxy checks its \`/ready\` port), \`shutdownDelay\` ${FIXED_DELAY_MS} ms, the shutdown handler \`server.close()\`.
+
+p99 latencies are of successful requests, per run (the steady state's, and the restarts' from the first SIGTERM to the last new backend serving); the table gives the median over runs. SIGTERM to exit is the harness's, per shutdown (median and range over all shutdowns), the target's figure; "in process" is the backend's own, SIGTERM to its last line (without the process teardown and the harness's event-loop lag under load; terminus' row stops at its \`onShutdown\`). "New connections" is what the stopping backend counted: connections whose first application request came after its SIGTERM (the churn the shutdown itself causes, by \`Connection: close\` or by closing the listener while HAProxy still routes to it); "HAProxy connects" is HAProxy's own count (\`show stat\`) of connections it opened to any backend from the first SIGTERM on, divided by the shutdowns (it includes the connections to the replacements, and the failed attempts).${skipped ? `\n\n_Not measured on this machine: ${skipped}._` : ''}
+
+${table(
+  [
+    'shutdown',
+    'runs',
+    'ok',
+    'failed (all runs)',
+    'failed per run: worst',
+    'failure causes',
+    'p99 steady ms',
+    'p99 restarts ms',
+    'p99 ratio',
+    'SIGTERM to exit ms: median',
+    'range',
+    'in process: median',
+    'new connections per shutdown: median',
+    'HAProxy connects per shutdown',
+    'exits',
+  ],
+  rows.map((row) => [
+    libraryCell(row, run) + errorNote(row) + (row.skipped ? ` (not measured: ${row.skipped})` : ''),
+    String(row.runs),
+    String(row.ok),
+    String(row.failedTotal),
+    fmt(row.failed.max),
+    causesNote(row.causes, '') || '-',
+    fmt(row.steadyP99Ms.median),
+    fmt(row.restartP99Ms.median),
+    x(row.p99Ratio.median),
+    fmt(row.sigtermToExitMs.median),
+    `${fmt(row.sigtermToExitMs.min)} to ${fmt(row.sigtermToExitMs.max)}`,
+    fmt(row.inProcessExitMs.median),
+    fmt(row.newConnections.median),
+    fmt(row.haproxyConnects.median),
+    Object.entries(row.exits)
+      .map(([code, count]) => `${code} x${count}`)
+      .join(', ') || '-',
+  ]),
+)}
+
+${
+  measured.length === 0
+    ? ''
+    : `${chart(
+        'rolling-restart-failed.svg',
+        measured.map((row) => bar(row, row.failed)),
+        {
+          title: 'Failed requests per rolling-restart run behind HAProxy (lower is better)',
+          xTitle: 'failed requests per run',
+        },
+      )}
+
+${chart(
+  'rolling-restart-exit.svg',
+  measured.map((row) => bar(row, row.sigtermToExitMs)),
+  {
+    title: 'SIGTERM to exit per backend shutdown behind HAProxy (lower is better)',
+    xTitle: 'ms from SIGTERM to exit',
+    marks: [{ x: FIXED_DELAY_MS, label: 'fixed delay' }],
+  },
+)}`
+}`;
+  },
+
+  whyMissed: (checkId) => {
+    if (checkId === 'rolling-restart:failed')
+      return "Why: a failed request is one HAProxy answered 502/503/504 or a reset at the client; the table's failure causes say which. lastcall's listener stays open until HAProxy has been answered \"not ready\" `fall` times; a failure means HAProxy still sent a request after the listener closed (its check answers counted too early, or the bound of the delay passed first). What would close it: the backend's HAProxy log (run the e2e test `pnpm test:e2e haproxy`) around the failure.";
+    if (checkId === 'rolling-restart:p99')
+      return 'Why: the restarts add a process start (JIT-cold code) and, on a 2-core machine, a competing process to every request; a p99 this short moves with the machine. What would close it: compare the steady and restart p99 of the fixed-delay rows in the same run; if they move alike, it is the machine.';
+    return "Why: the acknowledged delay ends once HAProxy has checked `fall` times after SIGTERM (up to (fall + 1) x inter), then the drain and exit follow. A miss means the checks came late or the exit waited on something else. What would close it: the backends' `EXIT` lines (sigtermToExitMs, measured inside the process) against the harness's figure.";
+  },
+});
+
+/** The run a row gets when HAProxy is missing. */
+const EMPTY: RollingRun = {
+  ok: 0,
+  failed: Number.NaN,
+  causes: {},
+  steadyP99Ms: Number.NaN,
+  restartP99Ms: Number.NaN,
+  sigtermToExitMs: [],
+  inProcessExitMs: [],
+  newConnections: [],
+  haproxyConnectsPerShutdown: Number.NaN,
+  exits: {},
+};
+
+function causesNote(causes: Readonly<Record<string, number>>, prefix = '; causes: '): string {
+  const list = Object.entries(causes).map(([cause, count]) => `${cause} ${count}`);
+  return list.length === 0 ? '' : `${prefix}${list.join(', ')}`;
+}
