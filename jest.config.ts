@@ -8,7 +8,12 @@ const config: Config = {
   testMatch: ['**/test/**/*.test.ts'],
   // The leak tests need the collector by hand: they run in the second half of `pnpm test`
   // (node --expose-gc, in band) and are left out of a run that has no global.gc.
-  testPathIgnorePatterns: typeof (globalThis as { gc?: unknown }).gc === 'function' ? [] : ['\\.leak\\.test\\.ts$'],
+  // The end-to-end tests (real HAProxy and nginx, `*.e2e.test.ts`) run once, in their own CI step
+  // (`pnpm test:e2e`, jest.e2e.config.ts).
+  testPathIgnorePatterns: [
+    '\\.e2e\\.test\\.ts$',
+    ...(typeof (globalThis as { gc?: unknown }).gc === 'function' ? [] : ['\\.leak\\.test\\.ts$']),
+  ],
   transform: {
     // p-timeout is ESM-only: ts-jest turns it (and our sources) into CommonJS for jest's loader.
     '^.+\\.[cm]?[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: false }],

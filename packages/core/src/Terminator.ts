@@ -1,7 +1,6 @@
 // The terminator: the state machine running -> draining -> closed, and the report.
 import 'reflect-metadata';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import pTimeout from 'p-timeout';
 import { inject, injectable } from 'tsyringe';
 import type { Clock } from './clock.js';
 import type { ShutdownContext } from './context.js';
@@ -13,17 +12,25 @@ import type { ForceStrategy } from './force/ForceStrategy.js';
 import { FORCE_SETTLE_TIMEOUT_MS, type TerminatorConfig } from './options.js';
 import type { Connection, RegistryView } from './registry/Connection.js';
 import { connectionCount, type SocketRegistry } from './registry/SocketRegistry.js';
-import { buildReport, countKinds, countOpen, NOTHING_OPEN } from './report.js';
-import { TOKENS } from './tokens.js';
-import type { ServerLike, TerminationFailure, TerminationPhase, TerminationReport, TerminatorState } from './types.js';
+import { buildReport, countAtStart, countOpen, NOTHING_OPEN } from './report.js';
+import { INTERNAL_TOKENS, TOKENS } from './tokens.js';
+import type {
+  ServerLike,
+  TerminationFailure,
+  TerminationPhase,
+  TerminationReport,
+  Terminator,
+  TerminatorState,
+} from './types.js';
+import { withTimeout } from './wait.js';
 
 /**
- * Shuts its servers down gracefully. Made by `createTerminator`; every collaborator comes in
- * through the constructor, so a container can swap any of them.
- * It never calls `process.exit` and never listens to process signals.
+ * The `Terminator` that `createTerminator` resolves: every collaborator comes in through the
+ * constructor, so a container can swap any of them. Not exported from the main entry: users
+ * get the `Terminator` interface, so the constructor's internal types stay internal.
  */
 @injectable()
-export class Terminator {
+export class TerminatorImpl implements Terminator {
   #state: TerminatorState = 'running';
   #result: Promise<TerminationReport> | undefined;
   /** Ends the graceful period now; set while draining. */
@@ -33,11 +40,13 @@ export class Terminator {
   readonly #registry: SocketRegistry;
 
   constructor(
-    @inject(TOKENS.config) config: TerminatorConfig,
-    @inject(TOKENS.registry) registry: SocketRegistry,
+    @inject(INTERNAL_TOKENS.config) config: TerminatorConfig,
+    @inject(INTERNAL_TOKENS.registry) registry: SocketRegistry,
     /** The drain this terminator runs (the composed one, when drains were combined or wrapped). */
     @inject(TOKENS.drain) readonly drain: DrainStrategy,
+    /** The force strategy this terminator runs at the deadline. */
     @inject(TOKENS.force) readonly force: ForceStrategy,
+    /** The clock that drives every deadline and timer of this terminator. */
     @inject(TOKENS.clock) readonly clock: Clock,
   ) {
     this.#config = config;
@@ -55,10 +64,12 @@ export class Terminator {
     return this.#registry.view;
   }
 
+  /** `'running'` until `terminate()`, `'draining'` while it runs, then `'closed'`. */
   get state(): TerminatorState {
     return this.#state;
   }
 
+  /** The servers this terminator shuts down. */
   get servers(): readonly ServerLike[] {
     return this.#config.servers;
   }
@@ -111,8 +122,7 @@ export class Terminator {
     registry.sweep();
     const before = registry.counters();
     const inFlightAtStart = registry.inFlight;
-    const kindsAtStart = countKinds(registry.connections());
-    const trackedAtStart = countOpen(registry.connections());
+    const { kinds: kindsAtStart, open: trackedAtStart } = countAtStart(registry.connections());
     // The servers' own count, tracked or not; getConnections() reads it now, before the drain.
     const atStartCount = openConnections(this.servers);
 
@@ -181,18 +191,12 @@ export class Terminator {
       registry.whenEmpty(),
     );
     void settled.then(onDrained);
-    const timers = timersOf(clock);
     // A strategy call the shutdown waits for, bounded: one that never settles is recorded as a
     // failure after FORCE_SETTLE_TIMEOUT_MS instead of holding terminate() for ever.
     const bounded = (phase: 'drain' | 'force', what: string, action: () => unknown): Promise<void> =>
-      pTimeout(guard(phase, action), {
-        milliseconds: FORCE_SETTLE_TIMEOUT_MS,
-        fallback: () => {
-          const error = new Error(`${what} did not settle within ${FORCE_SETTLE_TIMEOUT_MS} ms`);
-          failures.push({ phase, error: new StrategyError(phase, error) });
-        },
-        customTimers: timers,
-      });
+      withTimeout(guard(phase, action), FORCE_SETTLE_TIMEOUT_MS, clock, () =>
+        fail(phase, new Error(`${what} did not settle within ${FORCE_SETTLE_TIMEOUT_MS} ms`)),
+      );
     // Synchronously within terminate(): the listeners close before any I/O can be accepted,
     // and responses already queued are marked before their handlers can send them.
     void guard('drain', () => drain.begin(context));
@@ -226,11 +230,7 @@ export class Terminator {
         // The chosen force failed: the default still ends what is left, so nothing hangs.
         await guard('force', () => new DestroyForce().force(context));
       }
-      await pTimeout(settled, {
-        milliseconds: FORCE_SETTLE_TIMEOUT_MS,
-        fallback: () => undefined,
-        customTimers: timers,
-      });
+      await withTimeout(settled, FORCE_SETTLE_TIMEOUT_MS, clock, () => undefined);
     }
     // A drain's begin() that never settles must not hold the shutdown: its failure, if it
     // comes before the report, is recorded by the guard; nothing waits for it beyond that.
@@ -296,12 +296,4 @@ class LazyAbort {
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
-}
-
-/** p-timeout takes Node-shaped timers; the clock's are forwarded so fake clocks drive deadlines too. */
-function timersOf(clock: Clock): { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout } {
-  return {
-    setTimeout: ((callback: () => void, ms: number) => clock.setTimeout(callback, ms)) as unknown as typeof setTimeout,
-    clearTimeout: ((handle: unknown) => clock.clearTimeout(handle)) as typeof clearTimeout,
-  };
 }

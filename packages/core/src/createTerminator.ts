@@ -11,8 +11,9 @@ import { DestroyForce } from './force/DestroyForce.js';
 import type { ForceStrategy } from './force/ForceStrategy.js';
 import { type CreateTerminatorOptions, type DrainOption, resolveConfig, type StrategyClass } from './options.js';
 import { SocketRegistry } from './registry/SocketRegistry.js';
-import { Terminator } from './Terminator.js';
-import { TOKENS, type Token } from './tokens.js';
+import { TerminatorImpl } from './Terminator.js';
+import { INTERNAL_TOKENS, TOKENS, type Token } from './tokens.js';
+import type { Terminator } from './types.js';
 
 /** `process.emitWarning` codes, so a platform can route or silence them. */
 export const WARNING_CODES = {
@@ -38,18 +39,18 @@ export const WARNING_CODES = {
 export function createTerminator(options: CreateTerminatorOptions): Terminator {
   const config = resolveConfig(options);
   const scope = (options.container ?? rootContainer).createChildContainer();
-  scope.register(TOKENS.config, { useValue: config });
+  scope.register(INTERNAL_TOKENS.config, { useValue: config });
   if (options.clock !== undefined || !scope.isRegistered(TOKENS.clock, true)) {
     scope.register<Clock>(TOKENS.clock, { useValue: options.clock ?? systemClock });
   }
-  scope.register(TOKENS.registry, { useValue: new SocketRegistry(scope.resolve<Clock>(TOKENS.clock)) });
+  scope.register(INTERNAL_TOKENS.registry, { useValue: new SocketRegistry(scope.resolve<Clock>(TOKENS.clock)) });
   scope.register<DrainStrategy>(TOKENS.drain, { useValue: chooseDrain(scope, options.drain) });
   const force =
     options.force !== undefined
       ? build<ForceStrategy>(scope, 'force', options.force, 'force')
       : (fromContainer(scope, TOKENS.force, 'force', 'force') ?? new DestroyForce());
   scope.register<ForceStrategy>(TOKENS.force, { useValue: force });
-  return scope.resolve(Terminator);
+  return scope.resolve(TerminatorImpl);
 }
 
 /**

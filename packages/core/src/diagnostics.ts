@@ -1,8 +1,7 @@
 // diagnostics_channel events of terminate(): names, message shapes, and publishing that costs
 // nothing (no message is built) while nobody subscribes.
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { Terminator } from './Terminator.js';
-import type { TerminationReport } from './types.js';
+import type { TerminationReport, Terminator } from './types.js';
 
 /**
  * The channel names the core publishes on. Subscribe with
@@ -20,15 +19,20 @@ export const CHANNELS = {
   end: 'lastcall:terminate:end',
 } as const;
 
+/** One of the `CHANNELS` names (`lastcall:terminate:*`). */
 export type ChannelName = (typeof CHANNELS)[keyof typeof CHANNELS];
 
+/** Published on `CHANNELS.start` when `terminate()` is first called. */
 export interface TerminateStartMessage {
+  /** The terminator that is shutting down. */
   readonly terminator: Terminator;
   /** The graceful period that applies, in milliseconds. */
   readonly gracefulTimeoutMs: number;
 }
 
+/** Published on `CHANNELS.drain` once the drain has begun. */
 export interface TerminateDrainMessage {
+  /** The terminator that is shutting down. */
   readonly terminator: Terminator;
   /** Open connections when the drain began (the servers' own count, tracked or not). */
   readonly connections: number;
@@ -38,7 +42,9 @@ export interface TerminateDrainMessage {
   readonly gracefulTimeoutMs: number;
 }
 
+/** Published on `CHANNELS.force` when the graceful period ran out, before the force strategy runs. */
 export interface TerminateForceMessage {
+  /** The terminator that is shutting down. */
   readonly terminator: Terminator;
   /** Connections still open, about to be forced. */
   readonly connections: number;
@@ -46,8 +52,11 @@ export interface TerminateForceMessage {
   readonly elapsedMs: number;
 }
 
+/** Published on `CHANNELS.end` just before `terminate()` resolves. */
 export interface TerminateEndMessage {
+  /** The terminator that is shutting down. */
   readonly terminator: Terminator;
+  /** The report `terminate()` resolves with. */
   readonly report: TerminationReport;
 }
 

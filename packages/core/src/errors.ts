@@ -15,12 +15,16 @@ const message = (where: string, option: string, expected: string, value: unknown
 
 /** An option or argument of the wrong type. `option` names it, `received` holds the value. */
 export class InvalidOptionTypeError extends TypeError {
+  /** Brand read by `isInvalidOptionError`, so the check works across two installed copies of lastcall. */
   readonly isLastcallInvalidOptionError = true;
+  /** The class name, so logs and `error.name` say which error this is. */
   override readonly name = 'InvalidOptionTypeError';
   constructor(
     where: string,
+    /** The option or argument that was rejected, as the caller spelt it. */
     readonly option: string,
     expected: string,
+    /** The value that was received, as given. */
     readonly received: unknown,
     options?: ErrorOptions,
   ) {
@@ -30,12 +34,16 @@ export class InvalidOptionTypeError extends TypeError {
 
 /** An option or argument of the right type but out of range (negative, NaN). */
 export class InvalidOptionRangeError extends RangeError {
+  /** Brand read by `isInvalidOptionError`, so the check works across two installed copies of lastcall. */
   readonly isLastcallInvalidOptionError = true;
+  /** The class name, so logs and `error.name` say which error this is. */
   override readonly name = 'InvalidOptionRangeError';
   constructor(
     where: string,
+    /** The option or argument that was rejected, as the caller spelt it. */
     readonly option: string,
     expected: string,
+    /** The value that was received, as given. */
     readonly received: unknown,
   ) {
     super(message(where, option, expected, received));
@@ -48,9 +56,12 @@ export const isInvalidOptionError = (error: unknown): error is InvalidOptionType
 
 /** A drain or force strategy threw or rejected; the terminator recorded it and went on. */
 export class StrategyError extends Error {
+  /** Brand read by `isStrategyError`, so the check works across two installed copies of lastcall. */
   readonly isLastcallStrategyError = true;
+  /** The class name, so logs and `error.name` say which error this is. */
   override readonly name = 'StrategyError';
   constructor(
+    /** Whether the drain or the force strategy failed. */
     readonly phase: 'drain' | 'force',
     cause: unknown,
     /** The failing strategy's class name, when a combined drain or the strategy itself said who. */

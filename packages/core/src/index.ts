@@ -1,5 +1,11 @@
 // @lastcall/core public surface. Nothing else is exported; there are no deep imports. What the
 // sibling packages need but users should not is in ./internal.ts (@lastcall/core/internal).
+/**
+ * Graceful shutdown for Node.js http, https and http2 servers: `createTerminator`, its drain and force strategies, and the report.
+ *
+ * @packageDocumentation
+ * @module @lastcall/core
+ */
 import 'reflect-metadata';
 
 export { type Clock, systemClock } from './clock.js';
@@ -42,7 +48,6 @@ export {
   type StrategyClass,
 } from './options.js';
 export type { Connection, RegistryView } from './registry/Connection.js';
-export { Terminator } from './Terminator.js';
 export { TOKENS, type Token } from './tokens.js';
 export type {
   ConnectionKind,
@@ -50,5 +55,6 @@ export type {
   TerminationFailure,
   TerminationPhase,
   TerminationReport,
+  Terminator,
   TerminatorState,
 } from './types.js';

@@ -25,6 +25,7 @@ export type DrainOption = DrainStrategy | StrategyClass<DrainStrategy>;
 
 const KNOWN_OPTIONS = ['server', 'servers', 'gracefulTimeout', 'drain', 'force', 'container', 'clock'] as const;
 
+/** Options of `createTerminator`: give `server` or `servers`; everything else has a default. */
 export interface CreateTerminatorOptions {
   /** The server to terminate: http, https, or http2 (h2c or TLS). Or use `servers`. */
   server?: ServerLike;

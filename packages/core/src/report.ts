@@ -31,6 +31,26 @@ export function countKinds(connections: Iterable<TrackedConnection>): Record<Con
   return kinds;
 }
 
+/** `countKinds` and `countOpen` in one walk (terminate() takes both before it drains). */
+export function countAtStart(connections: Iterable<TrackedConnection>): {
+  kinds: Record<ConnectionKind, number>;
+  open: OpenCounts;
+} {
+  const kinds: Record<ConnectionKind, number> = { http1: 0, tls: 0, http2: 0, upgraded: 0 };
+  let sessions = 0;
+  let streams = 0;
+  for (const connection of connections) {
+    const kind = connection.kind;
+    kinds[kind]++;
+    // A plain HTTP/1 connection has no session or stream to count.
+    if (kind === 'http1') continue;
+    const session = connection.session;
+    if (session !== undefined && !session.destroyed) sessions++;
+    streams += connection.openStreams;
+  }
+  return { kinds, open: { sessions, streams, upgraded: kinds.upgraded } };
+}
+
 /** What the terminator observed; `buildReport` derives the rest. */
 export interface Observed {
   readonly durationMs: number;

@@ -6,7 +6,10 @@ import type { TerminatorConfig } from './options.js';
 import type { SocketRegistry } from './registry/SocketRegistry.js';
 
 /** A symbol that remembers the type registered under it. */
-export type Token<T> = symbol & { readonly __lastcallTokenType?: T };
+export type Token<T> = symbol & {
+  /** Type-only marker that carries `T`; never set at run time. */
+  readonly __lastcallTokenType?: T;
+};
 
 const token = <T>(name: string): Token<T> => Symbol.for(`lastcall.${name}`) as Token<T>;
 
@@ -18,8 +21,12 @@ export const TOKENS = {
   force: token<ForceStrategy>('ForceStrategy'),
   /** The clock used for every deadline and timer. Default `systemClock`. */
   clock: token<Clock>('Clock'),
-  /** The terminator's resolved configuration (servers and graceful timeout). Set by `createTerminator`. */
+} as const;
+
+/** What `createTerminator` registers for the terminator itself; not for users to replace. */
+export const INTERNAL_TOKENS = {
+  /** The terminator's resolved configuration (servers and graceful timeout). */
   config: token<TerminatorConfig>('TerminatorConfig'),
-  /** The socket registry of one terminator. Set by `createTerminator`. */
+  /** The socket registry of one terminator. */
   registry: token<SocketRegistry>('SocketRegistry'),
 } as const;

@@ -2,7 +2,11 @@
 import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as https from 'node:https';
+import type { Clock } from './clock.js';
+import type { DrainStrategy } from './drain/DrainStrategy.js';
 import type { StrategyError } from './errors.js';
+import type { ForceStrategy } from './force/ForceStrategy.js';
+import type { RegistryView } from './registry/Connection.js';
 
 /** A server lastcall can drain: http, https, or http2 (h2c or TLS, with or without allowHTTP1). */
 export type ServerLike = http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer;
@@ -22,6 +26,7 @@ export type TerminationPhase = 'drain' | 'force';
 
 /** A failure that the terminator caught and survived; the shutdown went on. */
 export interface TerminationFailure {
+  /** Whether the drain or the force strategy failed. */
   readonly phase: TerminationPhase;
   /** The strategy's throw or rejection is its `cause`. */
   readonly error: StrategyError;
@@ -35,6 +40,7 @@ export interface TerminationReport {
   readonly gracefulTimeoutMs: number;
   /** True when the graceful period ran out and the force strategy was called. */
   readonly timedOut: boolean;
+  /** Connection counts: at the start, accepted while draining, closed gracefully, forced. */
   readonly connections: {
     /** Connections open when `terminate()` was called, tracked or not. */
     readonly atStart: number;
@@ -45,6 +51,7 @@ export interface TerminationReport {
     /** Connections the force strategy ended at the deadline. */
     readonly forced: number;
   };
+  /** Request counts: in flight at the start, received while draining, completed, aborted. */
   readonly requests: {
     /** HTTP/1 responses and HTTP/2 streams in flight when `terminate()` was called. */
     readonly inFlightAtStart: number;
@@ -99,4 +106,44 @@ export interface TerminationReport {
   readonly kindsAtStart: Readonly<Record<ConnectionKind, number>>;
   /** Strategy failures the terminator survived. Empty on a clean shutdown. */
   readonly failures: readonly TerminationFailure[];
+}
+
+/**
+ * Shuts its servers down gracefully. Made by `createTerminator`. It never calls
+ * `process.exit` and never listens to process signals.
+ */
+export interface Terminator {
+  /** `running` until `terminate()`, `draining` while it runs, then `closed`. */
+  readonly state: TerminatorState;
+  /** The servers it terminates. */
+  readonly servers: readonly ServerLike[];
+  /** The graceful period `terminate()` uses when it is given none, in milliseconds. */
+  readonly gracefulTimeoutMs: number;
+  /** What is open now, read-only: the same view the strategies are handed. */
+  readonly registry: RegistryView;
+  /** The drain it runs (the composed one, when drains were combined or wrapped). */
+  readonly drain: DrainStrategy;
+  /** The force it runs at the deadline. */
+  readonly force: ForceStrategy;
+  /** The clock of every deadline and timer. */
+  readonly clock: Clock;
+  /**
+   * Stops the servers gracefully and resolves with what happened. Idempotent: a second call
+   * returns the first call's promise (its argument is then ignored). Never rejects because of
+   * a strategy: failures are recorded in the report.
+   * @param gracefulTimeout milliseconds to wait before forcing; defaults to `gracefulTimeoutMs`.
+   * @throws TypeError / RangeError at the call when `gracefulTimeout` is not a non-negative number.
+   */
+  terminate(gracefulTimeout?: number): Promise<TerminationReport>;
+  /**
+   * Ends the graceful period now: the force strategy runs at once, and the report says
+   * `timedOut: true`. Before `terminate()` it is `terminate(0)`; after the end it returns the
+   * same report.
+   */
+  forceNow(): Promise<TerminationReport>;
+  /**
+   * Stops tracking without shutting anything down: removes every listener lastcall added to
+   * the servers. For a terminator that will not be used; `terminate()` does it by itself.
+   */
+  dispose(): void;
 }

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import {
   type CreateTerminatorOptions,
   createTerminator,
+  DEFAULT_IDLE_GRACE_MS,
   KeepAliveDrain,
   type TerminationReport,
   type Terminator,
@@ -24,6 +25,7 @@ import {
   within,
 } from '@lastcall/test-kit';
 import { get, keepAliveAgent, keepAliveLoad } from './helpers/clients';
+import { ManualClock } from './helpers/manualClock';
 
 describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
   const cleanups: Array<() => unknown> = [];
@@ -121,11 +123,16 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
   });
 
   test('with the default drain, a connection idle for longer than the grace closes at once; one idle just now gets the rest of its grace and its next request Connection: close', async () => {
+    // Time by hand: "at once" and "the rest of the grace" are then exact, however loaded the machine.
+    const clock = new ManualClock();
     const serverSide = new Map<string, net.Socket>();
-    const { port, terminator } = await serve((req, res) => {
-      serverSide.set(req.url ?? '', req.socket);
-      res.end('ok');
-    });
+    const { port, terminator } = await serve(
+      (req, res) => {
+        serverSide.set(req.url ?? '', req.socket);
+        res.end('ok');
+      },
+      { clock },
+    );
     const longIdle = await connectRaw(kind, port);
     const recent = await connectRaw(kind, port);
     cleanups.push(
@@ -136,7 +143,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     longIdle.write('GET /long HTTP/1.1\r\nHost: x\r\n\r\n');
     await firstAnswer;
     // Well past the default 100 ms grace: this connection's client is not about to send.
-    await sleep(400);
+    clock.advance(400);
     const secondAnswer = readUntil(recent, 'ok');
     recent.write('GET /recent HTTP/1.1\r\nHost: x\r\n\r\n');
     await secondAnswer;
@@ -145,11 +152,15 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     if (longServerSide === undefined || recentServerSide === undefined)
       throw new Error('a request never reached the handler');
     const done = terminator.terminate();
-    // "At once" without a clock: destroyed inside the terminate() call, before any timer ran.
+    // Not inside the call: one turn later, so that a request already in its socket buffer is
+    // read first (tested below).
+    expect(longServerSide.destroyed).toBe(false);
+    // The next turn: the long-idle one closes; the recent one keeps the rest of its grace.
+    clock.advance(0);
     expect(longServerSide.destroyed).toBe(true);
     expect(recentServerSide.destroyed).toBe(false);
-    // Sent in the same turn as terminate(): within what is left of the grace on any machine
-    // (a grace that ends while the loop is busy still reads it first; tested below).
+    clock.advance(DEFAULT_IDLE_GRACE_MS - 1);
+    expect(recentServerSide.destroyed).toBe(false);
     const answer = readAll(recent);
     recent.write('GET /next HTTP/1.1\r\nHost: x\r\n\r\n');
     const text = await answer;
@@ -158,6 +169,35 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     const report = await finished(done);
     expect(report.timedOut).toBe(false);
     expect(report.connections).toMatchObject({ atStart: 2, closedGracefully: 2, forced: 0 });
+    expect(report.requests).toMatchObject({ receivedDuringDrain: 1, completed: 1, aborted: 0 });
+  });
+
+  test('a long-idle connection whose next request already sits unread in its socket buffer at terminate() is answered, not reset', async () => {
+    // The client of a long-idle connection sends again just as the process, busy, is told to
+    // stop: the request is in the socket's buffer, unread. Closing long-idle connections inside
+    // terminate() would reset it; the close waits one turn, which reads it first.
+    const { port, terminator } = await serve((_req, res) => res.end('ok'));
+    const socket = await connectRaw(kind, port);
+    cleanups.push(() => socket.destroy());
+    const first = readUntil(socket, 'ok');
+    socket.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\n');
+    await first;
+    // Long idle: well past the default 100 ms grace.
+    await sleep(400);
+    const answer = readAll(socket);
+    socket.write('GET /second HTTP/1.1\r\nHost: x\r\n\r\n');
+    // Bounded busy wait: the request reaches the server's socket and stays there unread.
+    const until = performance.now() + 60;
+    while (performance.now() < until) {
+      /* the event loop is blocked on purpose */
+    }
+    const done = terminator.terminate();
+    const text = await answer;
+    expect(text).toMatch(/^HTTP\/1\.1 200/);
+    expect(text.toLowerCase()).toContain('connection: close');
+    expect(text.endsWith('ok')).toBe(true);
+    const report = await finished(done);
+    expect(report.timedOut).toBe(false);
     expect(report.requests).toMatchObject({ receivedDuringDrain: 1, completed: 1, aborted: 0 });
   });
 

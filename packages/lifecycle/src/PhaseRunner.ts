@@ -11,7 +11,7 @@ import { type HookContext, runStep } from './runStep.js';
  * Time to wait for forced terminators to report, in milliseconds: the core's own settle bound
  * plus a margin for `getConnections()` and the report.
  */
-const FORCED_WAIT_MS = FORCE_SETTLE_TIMEOUT_MS + 500;
+export const FORCED_WAIT_MS = FORCE_SETTLE_TIMEOUT_MS + 500;
 
 export type FnStep = { kind: 'hook' | 'task'; name: string; phase: Phase; order: number; hook: HookConfig };
 export type TerminatorStep = {

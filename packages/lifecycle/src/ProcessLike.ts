@@ -8,7 +8,9 @@ export type ProcessListener = (value: unknown) => void;
  * the exit. `globalThis.process` fits; so does an `EventEmitter` with an `exit` method.
  */
 export interface ProcessLike {
+  /** Adds a listener (signals, `uncaughtException`, `unhandledRejection`). */
   on(event: string, listener: ProcessListener): unknown;
+  /** Removes a listener the coordinator added. */
   removeListener(event: string, listener: ProcessListener): unknown;
   /** Called once, with the exit code, when the exit policy says so. */
   exit(code: number): void;

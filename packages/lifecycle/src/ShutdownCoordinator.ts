@@ -14,6 +14,7 @@ import type { StepFunction } from './runStep.js';
 /** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
 export type CoordinatorState = 'idle' | 'shutting-down' | 'done';
 
+/** Options of `coordinator.add(terminator, options)`. */
 export interface AddTerminatorOptions {
   /** Shown in progress lines and the report. Defaults to `terminator N`. */
   name?: string;
@@ -21,6 +22,7 @@ export interface AddTerminatorOptions {
   order?: number;
 }
 
+/** Options of `coordinator.task(name, fn, options)`. */
 export interface TaskOptions {
   /** The phase the task runs in. Defaults to `onShutdown`. */
   phase?: Phase;
@@ -52,7 +54,10 @@ export class ShutdownCoordinator {
   /** Runs the phases' steps; knows whether, and by what, the shutdown was forced. */
   readonly #runner: PhaseRunner;
 
-  constructor(readonly config: CoordinatorConfig) {
+  constructor(
+    /** What it runs with: the options of `createCoordinator`, validated, with their defaults. */
+    readonly config: CoordinatorConfig,
+  ) {
     if (active.has(config.process)) throw new CoordinatorActiveError();
     this.#runner = new PhaseRunner(config);
     for (const hook of config.beforeShutdown) this.#addHook('hook', 'beforeShutdown', hook);
@@ -61,6 +66,7 @@ export class ShutdownCoordinator {
     active.set(config.process, this);
   }
 
+  /** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
   get state(): CoordinatorState {
     return this.#state;
   }
@@ -249,10 +255,14 @@ export class ShutdownCoordinator {
       ? `shutdown forced by ${forcedBy === 'signal' ? 'a second signal' : 'the deadline'}`
       : 'shutdown complete';
     const level = report.exitCode === 0 ? 'info' : 'warn';
+    const steps = summarizeSteps(report.phases);
+    // One line: the whole report would be dozens of lines on every deploy. It goes to `debug`
+    // (printed by consoleLogger({ level: 'debug' }), by pino at level debug).
     logger[level](
-      { event: 'end', report },
-      `${ending} in ${Math.round(report.durationMs)} ms: exit code ${report.exitCode}${exit ? '' : ' (no exit: set as process.exitCode)'}`,
+      { event: 'end', exitCode: report.exitCode, durationMs: report.durationMs, forcedBy, steps: steps.counts },
+      `${ending} in ${Math.round(report.durationMs)} ms: exit code ${report.exitCode}${exit ? '' : ' (no exit: set as process.exitCode)'}; ${steps.text}`,
     );
+    logger.debug?.({ event: 'report', report }, 'shutdown report');
     this.#state = 'done';
     this.dispose();
     if (exit) {
@@ -303,4 +313,26 @@ function assertName(where: string, option: string, value: unknown): string | und
   if (typeof value !== 'string' || value === '')
     throw new InvalidOptionTypeError(where, option, 'a non-empty string', value);
   return value;
+}
+
+/**
+ * The steps' outcomes in a few words: `4 steps ok`, or `3 steps ok, timed-out: api`, naming
+ * each step that did not end ok (skipped ones only counted).
+ */
+function summarizeSteps(phases: readonly PhaseReport[]): { counts: Record<string, number>; text: string } {
+  const counts: Record<string, number> = {};
+  const named: string[] = [];
+  let total = 0;
+  for (const phase of phases) {
+    for (const step of phase.steps) {
+      total++;
+      counts[step.outcome] = (counts[step.outcome] ?? 0) + 1;
+      if (step.outcome !== 'ok' && step.outcome !== 'skipped') named.push(`${step.outcome}: ${step.name}`);
+    }
+  }
+  if (total === 0) return { counts, text: 'no steps' };
+  const ok = counts.ok ?? 0;
+  const parts = [`${ok} step${ok === 1 ? '' : 's'} ok`];
+  if (counts.skipped) parts.push(`${counts.skipped} skipped`);
+  return { counts, text: [...parts, ...named].join(', ') };
 }

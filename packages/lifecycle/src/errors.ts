@@ -6,10 +6,14 @@ const reason = (cause: unknown): string => (cause instanceof Error ? cause.messa
 
 /** A hook or task threw, rejected, or called `done(error)`. The shutdown went on. */
 export class StepFailedError extends Error {
+  /** Brand read by `isStepFailedError`, so the check works across two installed copies. */
   readonly isLastcallStepFailedError = true;
+  /** The class name, so logs and `error.name` say which error this is. */
   override readonly name = 'StepFailedError';
   constructor(
+    /** The name of the hook, task or terminator. */
     readonly step: string,
+    /** The phase the step ran in (`finally` for the `finally` callback). */
     readonly phase: Phase | 'finally',
     cause: unknown,
   ) {
@@ -17,34 +21,47 @@ export class StepFailedError extends Error {
   }
 }
 
+/** True for a `StepFailedError` from any copy of lastcall. */
 export const isStepFailedError = (error: unknown): error is StepFailedError =>
   typeof error === 'object' && error !== null && 'isLastcallStepFailedError' in error;
 
 /** A hook or task did not settle within its timeout. The shutdown went on without it. */
 export class StepTimeoutError extends Error {
+  /** Brand read by `isStepTimeoutError`, so the check works across two installed copies. */
   readonly isLastcallStepTimeoutError = true;
+  /** The class name, so logs and `error.name` say which error this is. */
   override readonly name = 'StepTimeoutError';
   constructor(
+    /** The name of the hook, task or terminator. */
     readonly step: string,
+    /** The phase the step ran in. */
     readonly phase: Phase,
+    /** The timeout that ran out, in milliseconds. */
     readonly timeoutMs: number,
   ) {
     super(`lastcall: ${phase} step "${step}" did not finish within ${timeoutMs} ms`);
   }
 }
 
+/** True for a `StepTimeoutError` from any copy of lastcall. */
 export const isStepTimeoutError = (error: unknown): error is StepTimeoutError =>
   typeof error === 'object' && error !== null && 'isLastcallStepTimeoutError' in error;
 
 /** The shutdown was forced (second signal, or the overall deadline) while this step was running. */
 export class ShutdownForcedError extends Error {
+  /** Brand read by `isShutdownForcedError`, so the check works across two installed copies. */
   readonly isLastcallShutdownForcedError = true;
+  /** The class name, so logs and `error.name` say which error this is. */
   override readonly name = 'ShutdownForcedError';
-  constructor(readonly by: 'signal' | 'deadline') {
+  constructor(
+    /** What forced it: a second signal, or the overall deadline. */
+    readonly by: 'signal' | 'deadline',
+  ) {
     super(`lastcall: the shutdown was forced by ${by === 'signal' ? 'a second signal' : 'the overall deadline'}`);
   }
 }
 
+/** True for a `ShutdownForcedError` from any copy of lastcall. */
 export const isShutdownForcedError = (error: unknown): error is ShutdownForcedError =>
   typeof error === 'object' && error !== null && 'isLastcallShutdownForcedError' in error;
 
@@ -54,7 +71,9 @@ export const isShutdownForcedError = (error: unknown): error is ShutdownForcedEr
  * or `dispose()` it first.
  */
 export class CoordinatorActiveError extends Error {
+  /** Brand read by `isCoordinatorActiveError`, so the check works across two installed copies. */
   readonly isLastcallCoordinatorActiveError = true;
+  /** The class name, so logs and `error.name` say which error this is. */
   override readonly name = 'CoordinatorActiveError';
   constructor() {
     super(
@@ -63,17 +82,21 @@ export class CoordinatorActiveError extends Error {
   }
 }
 
+/** True for a `CoordinatorActiveError` from any copy of lastcall. */
 export const isCoordinatorActiveError = (error: unknown): error is CoordinatorActiveError =>
   typeof error === 'object' && error !== null && 'isLastcallCoordinatorActiveError' in error;
 
 /** `add()` or `task()` was called after the shutdown started: the step would never run. */
 export class ShutdownStartedError extends Error {
+  /** Brand read by `isShutdownStartedError`, so the check works across two installed copies. */
   readonly isLastcallShutdownStartedError = true;
+  /** The class name, so logs and `error.name` say which error this is. */
   override readonly name = 'ShutdownStartedError';
   constructor(what: string) {
     super(`lastcall: cannot register ${what}: the shutdown has already started`);
   }
 }
 
+/** True for a `ShutdownStartedError` from any copy of lastcall. */
 export const isShutdownStartedError = (error: unknown): error is ShutdownStartedError =>
   typeof error === 'object' && error !== null && 'isLastcallShutdownStartedError' in error;

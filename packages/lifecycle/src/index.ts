@@ -1,4 +1,10 @@
-// @lastcall/lifecycle public surface: the coordinator, its options, its report, its errors.
+// @lastcall/lifecycle public surface: the coordinator, its options, its report, its errors, the PM2 fit.
+/**
+ * Signals, hooks, exit policy and progress logging around `@lastcall/core` terminators: `createCoordinator`.
+ *
+ * @packageDocumentation
+ * @module @lastcall/lifecycle
+ */
 export { createCoordinator } from './createCoordinator.js';
 export {
   CoordinatorActiveError,
@@ -12,7 +18,15 @@ export {
   StepFailedError,
   StepTimeoutError,
 } from './errors.js';
-export { consoleLogger, FLUSH_TIMEOUT_MS, type LogFn, type Logger, silentLogger } from './logger.js';
+export {
+  type ConsoleLoggerOptions,
+  consoleLogger,
+  DEFAULT_CONSOLE_PREFIX,
+  FLUSH_TIMEOUT_MS,
+  type LogFn,
+  type Logger,
+  silentLogger,
+} from './logger.js';
 export {
   type CoordinatorConfig,
   type CoordinatorOptions,
@@ -27,6 +41,22 @@ export {
 } from './options.js';
 export type { ProcessLike, ProcessListener } from './ProcessLike.js';
 export { PHASES, type Phase } from './phases.js';
+export {
+  PM2_DEFAULT_KILL_SIGNAL,
+  PM2_DEFAULT_KILL_TIMEOUT_MS,
+  PM2_DEFAULT_LISTEN_TIMEOUT_MS,
+  PM2_DISCONNECT_TIMEOUT_MS,
+  PM2_WARNING_CODES,
+  type Pm2ClusterWorker,
+  type Pm2Integration,
+  type Pm2ProcessLike,
+  type Pm2Settings,
+  type Pm2Warning,
+  type Pm2WarningCode,
+  readPm2Settings,
+  type UnderPm2Options,
+  underPm2,
+} from './pm2.js';
 export type { PhaseReport, ShutdownReason, ShutdownReport, StepOutcome, StepReport } from './report.js';
 export type { HookContext, StepFunction } from './runStep.js';
 export {

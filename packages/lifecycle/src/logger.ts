@@ -1,39 +1,78 @@
 // The logger the coordinator reports progress to: pino's shape, with a console default.
 import type { Clock } from '@lastcall/core';
-import { withTimeout } from '@lastcall/core/internal';
+import { InvalidOptionTypeError } from '@lastcall/core';
+import { assertKnownOptions, withTimeout } from '@lastcall/core/internal';
 
 /** Structured fields first, the human line second: the argument order of pino, bunyan-style. */
 export type LogFn = (fields: Record<string, unknown>, message: string) => void;
 
 /**
  * What the coordinator logs through. A pino logger fits as it is (`logger: pino()`), as does
- * anything with these three methods. An optional `flush` is called before the process exits,
- * so an asynchronous destination does not lose the last lines.
+ * anything with `info`, `warn` and `error`. An optional `debug` receives the whole
+ * `ShutdownReport` after the final line; an optional `flush` is called before the process
+ * exits, so an asynchronous destination does not lose the last lines.
  */
 export interface Logger {
+  /** Progress lines. */
   info: LogFn;
+  /** Warnings: a step that failed or timed out, a forced shutdown. */
   warn: LogFn;
+  /** Errors: an uncaught error that started the shutdown, a `finally` that threw. */
   error: LogFn;
+  /** Receives the whole `ShutdownReport` (`{ event: 'report', report }`) after the final line. */
+  debug?: LogFn;
+  /** Called before the process exits (bounded by `FLUSH_TIMEOUT_MS`), so buffered lines are written. */
   flush?: (callback?: (error?: Error) => void) => void;
 }
 
+/** Options of `consoleLogger`. */
+export interface ConsoleLoggerOptions {
+  /** Written before every line. Defaults to `DEFAULT_CONSOLE_PREFIX` (`[lastcall]`). */
+  prefix?: string;
+  /**
+   * `'info'` (the default): one line per event, the final report as one summary line.
+   * `'debug'`: the debug lines too, which carry the whole `ShutdownReport` as one JSON line.
+   */
+  level?: 'info' | 'debug';
+}
+
+/** The console logger's line prefix, unless `prefix` says otherwise. */
+export const DEFAULT_CONSOLE_PREFIX = '[lastcall]';
+
+const CONSOLE_LOGGER_OPTIONS = ['prefix', 'level'] as const;
+
 /**
- * The default: one plain line per event on the console, prefixed `[lastcall]`. Info goes to
- * stdout, warnings and errors to stderr. A `report` field is printed as indented JSON below
- * its line, so the final report is readable in a terminal.
+ * The default: one plain line per event on the console, prefixed `[lastcall]`. Info and debug
+ * go to stdout, warnings and errors to stderr. Structured fields are not printed, except the
+ * `report` of a debug line, as one line of JSON: a shutdown stays a handful of lines in a
+ * terminal or a log collector. A string argument is the prefix (the 0.1 signature).
  */
-export function consoleLogger(prefix = '[lastcall]'): Logger {
+export function consoleLogger(options: ConsoleLoggerOptions | string = {}): Logger {
+  const resolved = typeof options === 'string' ? { prefix: options } : options;
+  assertKnownOptions('consoleLogger', resolved, CONSOLE_LOGGER_OPTIONS);
+  const { prefix = DEFAULT_CONSOLE_PREFIX, level = 'info' } = resolved;
+  if (typeof prefix !== 'string') throw new InvalidOptionTypeError('consoleLogger', 'prefix', 'a string', prefix);
+  if (level !== 'info' && level !== 'debug') {
+    throw new InvalidOptionTypeError('consoleLogger', 'level', "'info' or 'debug'", level);
+  }
   const line =
     (write: (text: string) => void): LogFn =>
-    (fields, message) => {
+    (_fields, message) =>
       write(`${prefix} ${message}`);
-      if (fields.report !== undefined) write(JSON.stringify(fields.report, replacer, 2));
-    };
-  return {
+  const logger: Logger = {
     info: line((text) => console.log(text)),
     warn: line((text) => console.error(text)),
     error: line((text) => console.error(text)),
   };
+  if (level === 'debug') {
+    logger.debug = (fields, message) =>
+      console.log(
+        fields.report === undefined
+          ? `${prefix} ${message}`
+          : `${prefix} ${message} ${JSON.stringify(fields.report, replacer)}`,
+      );
+  }
+  return logger;
 }
 
 /** Logs nothing (`logger: false`). */

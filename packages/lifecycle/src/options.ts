@@ -22,9 +22,11 @@ export const DEFAULT_FORCE_EXIT_CODE = 1;
 /** A hook: a function, or a function with its own name, timeout and order. */
 export type Hook = StepFunction | HookDefinition;
 
+/** A hook with its own name, timeout and order. */
 export interface HookDefinition {
   /** Shown in the log and the report. Defaults to the function's name, or `hook N`. */
   name?: string;
+  /** The hook itself: may return a promise, or take a `done` callback. */
   run: StepFunction;
   /** This hook's timeout in milliseconds. Defaults to the coordinator's `hookTimeout`. */
   timeout?: number;
@@ -32,6 +34,7 @@ export interface HookDefinition {
   order?: number;
 }
 
+/** Options of `createCoordinator`; every one has a default. */
 export interface CoordinatorOptions {
   /** Signals that start the shutdown; a second one forces it. Defaults to `['SIGTERM', 'SIGINT']`. `[]` for none. */
   signals?: readonly NodeJS.Signals[];
@@ -66,7 +69,11 @@ export interface CoordinatorOptions {
   forceExitCode?: number;
   /** Start the same shutdown on `uncaughtException` and `unhandledRejection` (exit code `failureExitCode`). Defaults to `false`. */
   shutdownOnUncaught?: boolean;
-  /** Where progress goes: a pino-compatible logger, or `false` for none. Defaults to one console line per event. */
+  /**
+   * Where progress goes: a pino-compatible logger, or `false` for none. Defaults to
+   * `consoleLogger()`: one console line per event, the report summed up in one line (the whole
+   * report goes to the logger's `debug`, which the default does not print).
+   */
   logger?: Logger | false;
   /** No grace (nodemon-style restarts): terminators force at once, `beforeShutdown` is skipped. Defaults to `false`. */
   development?: boolean;
@@ -78,28 +85,47 @@ export interface CoordinatorOptions {
 
 /** A hook after validation. */
 export interface HookConfig {
+  /** The hook's name, when it was given one. */
   readonly name: string | undefined;
+  /** The hook itself. */
   readonly run: StepFunction;
+  /** The hook's own timeout in milliseconds; `undefined` for the coordinator's `hookTimeoutMs`. */
   readonly timeoutMs: number | undefined;
+  /** Position within its phase (ascending; equal orders run concurrently). */
   readonly order: number;
 }
 
 /** What the coordinator runs with, after validation. */
 export interface CoordinatorConfig {
+  /** Signals that start the shutdown (`signals` option). */
   readonly signals: readonly NodeJS.Signals[];
+  /** Overall deadline of a shutdown, in milliseconds (`deadline` option, default `DEFAULT_DEADLINE_MS`). */
   readonly deadlineMs: number;
+  /** Default timeout of a hook or task, in milliseconds (`hookTimeout` option, default `DEFAULT_HOOK_TIMEOUT_MS`). */
   readonly hookTimeoutMs: number;
+  /** Graceful period passed to every terminator, in milliseconds; `undefined` for each terminator's own. */
   readonly gracefulTimeoutMs: number | undefined;
+  /** Hooks of the `beforeShutdown` phase. */
   readonly beforeShutdown: readonly HookConfig[];
+  /** Hooks of the `onShutdown` phase. */
   readonly onShutdown: readonly HookConfig[];
+  /** Synchronous callback run last, with the report. */
   readonly finally: ((report: ShutdownReport) => void) | undefined;
+  /** Whether the coordinator calls `process.exit` (else it sets `process.exitCode`). */
   readonly exit: boolean;
+  /** Exit code of a shutdown that failed or hit the deadline (default `DEFAULT_FAILURE_EXIT_CODE`). */
   readonly failureExitCode: number;
+  /** Exit code of a shutdown forced by a second signal (default `DEFAULT_FORCE_EXIT_CODE`). */
   readonly forceExitCode: number;
+  /** Whether an uncaught exception or unhandled rejection starts the shutdown. */
   readonly shutdownOnUncaught: boolean;
+  /** Where progress lines go (`silentLogger` when the option was `false`). */
   readonly logger: Logger;
+  /** Development mode: `beforeShutdown` is skipped. */
   readonly development: boolean;
+  /** The process whose signals are listened to and which is exited. */
   readonly process: ProcessLike;
+  /** Drives every timer of the coordinator. */
   readonly clock: Clock;
 }
 
@@ -254,6 +280,9 @@ function resolveLogger(value: unknown): Logger {
     typeof candidate.error !== 'function'
   ) {
     throw new InvalidOptionTypeError(WHERE, 'logger', 'a logger with info, warn and error methods, or false', value);
+  }
+  if (candidate.debug !== undefined && typeof candidate.debug !== 'function') {
+    throw new InvalidOptionTypeError(WHERE, 'logger.debug', 'a function when present', candidate.debug);
   }
   return value as Logger;
 }

@@ -14,6 +14,7 @@
  */
 export const PHASES = ['beforeShutdown', 'servers', 'onShutdown'] as const;
 
+/** One of `PHASES`: `beforeShutdown`, `servers`, `onShutdown`. */
 export type Phase = (typeof PHASES)[number];
 
 export const isPhase = (value: unknown): value is Phase => (PHASES as readonly unknown[]).includes(value);

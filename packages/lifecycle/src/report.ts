@@ -15,11 +15,17 @@ export type ShutdownReason = 'signal' | 'manual' | 'uncaughtException' | 'unhand
  */
 export type StepOutcome = 'ok' | 'failed' | 'timed-out' | 'forced' | 'abandoned' | 'skipped';
 
+/** What one hook, task or terminator did. */
 export interface StepReport {
+  /** The step's name (given, the function's, or `hook N` / `terminator N`). */
   readonly name: string;
+  /** How it was registered. */
   readonly kind: 'hook' | 'task' | 'terminator';
+  /** The phase it ran in. */
   readonly phase: Phase;
+  /** Its position within the phase. */
   readonly order: number;
+  /** How it ended. */
   readonly outcome: StepOutcome;
   /** From the step's start to its end, in milliseconds (0 when skipped). */
   readonly durationMs: number;
@@ -29,17 +35,21 @@ export interface StepReport {
   readonly termination?: TerminationReport;
 }
 
+/** What one phase did. */
 export interface PhaseReport {
+  /** Which phase. */
   readonly phase: Phase;
   /** Whether the phase ran, or was skipped whole (forced before it, or development mode). */
   readonly ran: boolean;
   /** Time the phase took, in milliseconds. */
   readonly durationMs: number;
+  /** Its steps, in the order they ran. */
   readonly steps: readonly StepReport[];
 }
 
 /** What the shutdown did: one per coordinator, handed to `finally`, logged, and resolved by `shutdown()`. */
 export interface ShutdownReport {
+  /** What started the shutdown. */
   readonly reason: ShutdownReason;
   /** The signal that started it, when `reason` is `signal`. */
   readonly signal?: NodeJS.Signals;
@@ -51,7 +61,9 @@ export interface ShutdownReport {
   readonly deadlineMs: number;
   /** What forced the shutdown, if anything: a second signal, or the overall deadline. */
   readonly forcedBy?: 'signal' | 'deadline';
+  /** Whether it ran in development mode (`beforeShutdown` skipped). */
   readonly development: boolean;
+  /** Every phase, in order, including those skipped. */
   readonly phases: readonly PhaseReport[];
   /** The `finally` hook's failure, if it threw. */
   readonly finallyError?: unknown;

@@ -5,6 +5,7 @@ import type { ShutdownReason } from './report.js';
 
 /** What every hook and task receives. */
 export interface HookContext {
+  /** What started the shutdown. */
   readonly reason: ShutdownReason;
   /** The signal that started the shutdown, when `reason` is `signal`. */
   readonly signal: NodeJS.Signals | undefined;

@@ -4,11 +4,14 @@ import * as http from 'node:http';
 import { createTerminator, isInvalidOptionError } from '@lastcall/core';
 import {
   type CoordinatorOptions,
+  consoleLogger,
   createCoordinator,
   isCoordinatorActiveError,
   isShutdownStartedError,
   isStepFailedError,
   isStepTimeoutError,
+  type LogFn,
+  type Logger,
   type ProcessLike,
 } from '@lastcall/lifecycle';
 import { fakeProcess } from './helpers/process';
@@ -284,16 +287,17 @@ describe('shutdown', () => {
     expect(run).not.toHaveBeenCalled();
   });
 
-  test('the console logger prints one line per phase, the drain and close of the servers, and the report, in order', async () => {
+  /** Runs a shutdown with a step in every phase (a phase without steps prints nothing), capturing the console. */
+  async function consoleLines(logger?: Logger): Promise<string[]> {
     const server = http.createServer((_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const lines: string[] = [];
     const log = jest.spyOn(console, 'log').mockImplementation((text: string) => void lines.push(text));
     const error = jest.spyOn(console, 'error').mockImplementation((text: string) => void lines.push(text));
     try {
-      // A step in every phase: a phase without steps prints nothing.
       const shutdown = createCoordinator({
         process: fakeProcess(),
+        ...(logger === undefined ? {} : { logger }),
         beforeShutdown: { name: 'ready', run: () => undefined },
         onShutdown: { name: 'db', run: () => undefined },
       });
@@ -304,17 +308,72 @@ describe('shutdown', () => {
       error.mockRestore();
       if (server.listening) server.close();
     }
-    const expected = [
-      /^\[lastcall\] shutdown started by manual: beforeShutdown 1 step, servers 1 step, onShutdown 1 step; deadline 25000 ms$/,
-      /^\[lastcall\] beforeShutdown done in \d+ ms \(1 step\)$/,
-      /^\[lastcall\] draining 0 connections, 0 requests in flight \(grace \d+ ms\)$/,
-      /^\[lastcall\] servers closed in \d+ ms: 0 connections closed gracefully, 0 forced; 0 requests completed, 0 aborted$/,
-      /^\[lastcall\] servers done in \d+ ms \(1 step\)$/,
-      /^\[lastcall\] onShutdown done in \d+ ms \(1 step\)$/,
-      /^\[lastcall\] shutdown complete in \d+ ms: exit code 0$/,
-    ];
-    // Every line but the last, which is the report (indented JSON in one console.log call).
-    expect(lines.slice(0, -1)).toEqual(expected.map((pattern) => expect.stringMatching(pattern)));
-    expect(JSON.parse(lines[lines.length - 1] ?? '')).toMatchObject({ reason: 'manual', exitCode: 0 });
+    return lines;
+  }
+
+  const CONSOLE_LINES = [
+    /^\[lastcall\] shutdown started by manual: beforeShutdown 1 step, servers 1 step, onShutdown 1 step; deadline 25000 ms$/,
+    /^\[lastcall\] beforeShutdown done in \d+ ms \(1 step\)$/,
+    /^\[lastcall\] draining 0 connections, 0 requests in flight \(grace \d+ ms\)$/,
+    /^\[lastcall\] servers closed in \d+ ms: 0 connections closed gracefully, 0 forced; 0 requests completed, 0 aborted$/,
+    /^\[lastcall\] servers done in \d+ ms \(1 step\)$/,
+    /^\[lastcall\] onShutdown done in \d+ ms \(1 step\)$/,
+    /^\[lastcall\] shutdown complete in \d+ ms: exit code 0; 3 steps ok$/,
+  ];
+
+  test('the console logger prints one line per phase, the drain and close of the servers, and the report in one line, in order', async () => {
+    const lines = await consoleLines();
+    expect(lines).toEqual(CONSOLE_LINES.map((pattern) => expect.stringMatching(pattern)));
+  });
+
+  test('the console logger at level debug adds the whole report as one JSON line after the final line', async () => {
+    const lines = await consoleLines(consoleLogger({ level: 'debug' }));
+    expect(lines.slice(0, -1)).toEqual(CONSOLE_LINES.map((pattern) => expect.stringMatching(pattern)));
+    const last = lines[lines.length - 1] ?? '';
+    expect(last).toMatch(/^\[lastcall\] shutdown report \{/);
+    expect(last).not.toContain('\n');
+    expect(JSON.parse(last.slice(last.indexOf('{')))).toMatchObject({ reason: 'manual', exitCode: 0 });
+  });
+
+  test('a structured logger gets the summary at info and the whole report at debug', async () => {
+    const calls: [string, Record<string, unknown>, string][] = [];
+    const record =
+      (level: string): LogFn =>
+      (fields, message) =>
+        void calls.push([level, fields, message]);
+    const logger: Logger = {
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+      debug: record('debug'),
+    };
+    const report = await createCoordinator({ process: fakeProcess(), logger }).shutdown();
+    const end = calls.find(([, fields]) => fields.event === 'end');
+    expect(end?.[0]).toBe('info');
+    expect(end?.[1]).not.toHaveProperty('report');
+    expect(end?.[1]).toMatchObject({ exitCode: 0, steps: {} });
+    expect(calls[calls.length - 1]).toEqual(['debug', { event: 'report', report }, 'shutdown report']);
+  });
+
+  test('the end line names each step that did not end ok', async () => {
+    const lines: string[] = [];
+    const logger = {
+      info: (_fields: unknown, message: string) => void lines.push(message),
+      warn: (_fields: unknown, message: string) => void lines.push(message),
+      error: (_fields: unknown, message: string) => void lines.push(message),
+    };
+    const shutdown = createCoordinator({ process: fakeProcess(), logger });
+    shutdown.task('db', () => {
+      throw new Error('pool gone');
+    });
+    shutdown.task('cache', () => undefined);
+    await shutdown.shutdown();
+    expect(lines[lines.length - 1]).toMatch(/: exit code 1; 1 step ok, failed: db$/);
+  });
+
+  test('consoleLogger rejects an unknown option and a level it does not have, by name', () => {
+    expect(() => consoleLogger({ levle: 'debug' } as never)).toThrow(/levle/);
+    expect(() => consoleLogger({ level: 'trace' as never })).toThrow(/level.*"trace"/s);
+    expect(consoleLogger('[svc]').debug).toBeUndefined();
   });
 });

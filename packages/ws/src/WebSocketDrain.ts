@@ -19,7 +19,9 @@ const OPEN = 1;
  * depend on `@types/ws`; a `WebSocket` of `ws` 8 fits.
  */
 export interface WebSocketLike {
+  /** `1` (`WebSocket.OPEN`) for a socket that can still be sent a close frame. */
   readonly readyState: number;
+  /** Starts the closing handshake with a close frame. */
   close(code?: number, reason?: string): void;
 }
 
@@ -29,11 +31,15 @@ export interface WebSocketLike {
  * whether it was made with `{ server }` or with `{ noServer: true }` and `handleUpgrade`.
  */
 export interface WebSocketServerLike {
+  /** The open clients (`clientTracking`, on by default). */
   readonly clients: ReadonlySet<WebSocketLike>;
+  /** Listens for clients whose upgrade completes. */
   on(event: 'connection', listener: (socket: WebSocketLike) => void): unknown;
+  /** Removes that listener when the drain is disposed. */
   off(event: 'connection', listener: (socket: WebSocketLike) => void): unknown;
 }
 
+/** Options of `WebSocketDrain`. */
 export interface WebSocketDrainOptions {
   /** The `ws` server(s) whose clients get a close frame when the drain begins. Required. */
   webSocketServers: WebSocketServerLike | readonly WebSocketServerLike[];
@@ -68,8 +74,11 @@ const KNOWN_OPTIONS = ['webSocketServers', 'closeCode', 'closeReason'] as const;
  * `upgraded.forced`).
  */
 export class WebSocketDrain implements DrainStrategy {
+  /** The `ws` servers whose clients get a close frame (`webSocketServers` option, as an array). */
   readonly webSocketServers: readonly WebSocketServerLike[];
+  /** The close code sent (`closeCode` option, default `DEFAULT_CLOSE_CODE`, 1001). */
   readonly closeCode: number;
+  /** The close reason sent (`closeReason` option, default `DEFAULT_CLOSE_REASON`). */
   readonly closeReason: string;
   /** Clients upgraded while draining get their close frame as soon as `ws` hands them over. */
   readonly #onConnection = (socket: WebSocketLike): void => this.closeClient(socket);

@@ -1,4 +1,10 @@
 // @lastcall/ws public surface: a drain for servers of the `ws` package. No deep imports.
+/**
+ * A drain that closes the WebSockets of `ws` servers with 1001 Going Away, combined with the HTTP drain of `@lastcall/core`.
+ *
+ * @packageDocumentation
+ * @module @lastcall/ws
+ */
 export {
   DEFAULT_CLOSE_CODE,
   DEFAULT_CLOSE_REASON,

@@ -159,9 +159,14 @@ describe('WebSocketDrain', () => {
       const report = await within(terminator.terminate(), 8_000, 'terminate() to resolve');
       const resolvedAt = performance.now();
       const close = await closed;
+      // The client's close event and terminate()'s resolution race (either may come first): say
+      // which came first rather than print a negative delay.
+      const gap = resolvedAt - close.at;
       console.log(
         `ws ${mode}: terminate() resolved ${(resolvedAt - started).toFixed(1)} ms after it was called, ` +
-          `${(resolvedAt - close.at).toFixed(1)} ms after the client saw its close`,
+          (gap >= 0
+            ? `${gap.toFixed(1)} ms after the client saw its close`
+            : `${(-gap).toFixed(1)} ms before the client saw its close`),
       );
 
       expect(close).toMatchObject({ code: 1001, reason: 'deploying, come back soon' });

@@ -17,6 +17,7 @@ import type { DrainStrategy } from './DrainStrategy.js';
  * that reconnects at once is then refused, not accepted again).
  */
 export class CombinedDrain implements DrainStrategy {
+  /** The drains combined, in the order every callback reaches them. */
   readonly drains: readonly DrainStrategy[];
   #context: ShutdownContext | undefined;
 

@@ -11,6 +11,7 @@ import { KeepAliveDrain } from './KeepAliveDrain.js';
 /** Listener delay of `DelayedCloseDrain`, in milliseconds: a few Kubernetes endpoint updates. */
 export const DEFAULT_LISTEN_DELAY_MS = 5_000;
 
+/** Options of `DelayedCloseDrain`. */
 export interface DelayedCloseDrainOptions {
   /**
    * How long the listener stays open after `terminate()`, in milliseconds, before the inner
@@ -46,7 +47,9 @@ const KNOWN_OPTIONS = ['delayMs', 'drain', 'closeConnections'] as const;
  * passes in its options instead of being replaced by it (see `WrappingDrain`).
  */
 export class DelayedCloseDrain implements WrappingDrain {
+  /** How long the listener stays open after `terminate()`, in milliseconds (`delayMs` option, default `DEFAULT_LISTEN_DELAY_MS`). */
   readonly delayMs: number;
+  /** Whether responses during the delay carry `Connection: close` (`closeConnections` option, default true). */
   readonly closeConnections: boolean;
   /** The drain that begins after the delay. */
   readonly drain: DrainStrategy;

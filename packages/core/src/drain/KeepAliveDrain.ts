@@ -22,6 +22,7 @@ export const DEFAULT_IDLE_GRACE_MS = 100;
  */
 export const FLUSH_RECHECK_MS = 25;
 
+/** Options of `KeepAliveDrain`. */
 export interface KeepAliveDrainOptions {
   /**
    * Idle grace, in milliseconds: how long a keep-alive connection stays open after it went
@@ -44,10 +45,13 @@ const KNOWN_OPTIONS = ['idleGraceMs'] as const;
  * deadline: combine a protocol drain (`@lastcall/ws`) for those.
  */
 export class KeepAliveDrain implements DrainStrategy {
+  /** The idle grace in use, in milliseconds (`idleGraceMs` option, default `DEFAULT_IDLE_GRACE_MS`). */
   readonly idleGraceMs: number;
   /** Servers whose idle connections the next pass closes. */
   readonly #due = new Set<ServerLike>();
   #timer: unknown = undefined;
+  /** Closes the long-idle connections one turn after `begin()` (see `#closeLongIdleSoon`). */
+  #longIdleTimer: unknown = undefined;
   #clock: ShutdownContext['clock'] | undefined;
   /** GOAWAY was sent to every HTTP/2 session: a session established from now on gets it too. */
   #goingAway = false;
@@ -95,33 +99,38 @@ export class KeepAliveDrain implements DrainStrategy {
 
   dispose(): void {
     if (this.#timer !== undefined) this.#clock?.clearTimeout(this.#timer);
+    if (this.#longIdleTimer !== undefined) this.#clock?.clearTimeout(this.#longIdleTimer);
     this.#timer = undefined;
+    this.#longIdleTimer = undefined;
     this.#due.clear();
   }
 
   /**
-   * Stops accepting on every server. A server with no idle connection that needs the grace
-   * gets its full `close()` at once; the others keep those connections for what is left of it.
+   * Stops accepting on every server. Idle connections close after what is left of their grace:
+   * at once (one event-loop turn later) for those idle longer than the grace; a server with no
+   * idle connection at all gets its full `close()` at once.
    */
   protected closeListeners(context: ShutdownContext): void {
     for (const server of context.servers) {
-      const restMs = this.idleGraceMs === 0 ? undefined : this.#closeLongIdle(server, context);
-      if (restMs === undefined) {
+      const rest = this.idleGraceMs === 0 ? undefined : this.#restOfGrace(server, context);
+      if (rest === undefined) {
         this.closeIdle(server, context);
-      } else {
-        context.registry.stopAccepting(server);
-        this.scheduleIdleClose(server, context, restMs);
+        continue;
       }
+      context.registry.stopAccepting(server);
+      if (rest.longIdle.length > 0 && rest.restMs > 0) this.#closeLongIdleSoon(rest.longIdle, context);
+      this.scheduleIdleClose(server, context, rest.restMs);
     }
   }
 
   /**
    * The grace serves the next request of a client that has just read a response; a
-   * connection idle for longer than the grace already had it. Those close now, the others get
-   * what is left of their grace. Returns the longest rest, or `undefined` when no connection
-   * needs one (then the server's own parser-aware pass closes every idle one at once).
+   * connection idle for longer than the grace already had it. Returns the longest rest of a
+   * grace among the server's idle connections (0 when every one is long idle) and the long-idle
+   * ones, or `undefined` when the server has no idle connection (nothing for the grace to
+   * protect: the server's own pass runs at once).
    */
-  #closeLongIdle(server: ServerLike, context: ShutdownContext): number | undefined {
+  #restOfGrace(server: ServerLike, context: ShutdownContext): { restMs: number; longIdle: Connection[] } | undefined {
     const { registry, clock } = context;
     // Connections opened before tracking: how long they were idle is unknown.
     let restMs = registry.mayHaveUntracked(server) ? this.idleGraceMs : -1;
@@ -136,11 +145,27 @@ export class KeepAliveDrain implements DrainStrategy {
       else if (idleFor < this.idleGraceMs) restMs = Math.max(restMs, this.idleGraceMs - idleFor);
       else longIdle.push(connection);
     }
-    if (restMs < 0) return undefined;
-    // Some connections need the rest of their grace, and the server's pass would close those
-    // too: the long-idle ones are closed one by one.
-    for (const connection of longIdle) connection.destroy();
-    return restMs;
+    if (restMs < 0 && longIdle.length === 0) return undefined;
+    return { restMs: Math.max(0, restMs), longIdle };
+  }
+
+  /**
+   * Closes long-idle connections one event-loop turn from now, while others still have some of
+   * their grace (the server's own pass would close those too). Why not now: in a process that
+   * is busy, a request a client has just sent can sit unread in the socket while the
+   * connection still looks idle; the next turn's poll phase reads it, and a connection that
+   * received a byte since it went idle is no longer long idle (`idleFor` is then undefined).
+   */
+  #closeLongIdleSoon(connections: Connection[], context: ShutdownContext): void {
+    this.#clock = context.clock;
+    this.#longIdleTimer = context.clock.setTimeout(() => {
+      this.#longIdleTimer = undefined;
+      const now = context.clock.now();
+      for (const connection of connections) {
+        const idleFor = connection.idle ? connection.idleFor(now) : undefined;
+        if (idleFor !== undefined && idleFor >= this.idleGraceMs) connection.destroy();
+      }
+    }, 0);
   }
 
   /**

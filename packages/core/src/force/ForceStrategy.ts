@@ -3,5 +3,6 @@ import type { ShutdownContext } from '../context.js';
 
 /** Ends every connection still open at the deadline. Called at most once per terminator. */
 export interface ForceStrategy {
+  /** Ends what is left. A throw or rejection is recorded in the report, and `DestroyForce` runs instead. */
   force(context: ShutdownContext): void | Promise<void>;
 }

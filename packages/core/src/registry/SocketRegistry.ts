@@ -102,7 +102,6 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   #sweeper: Iterator<TrackedConnection> | undefined;
   #size = 0;
   #view: RegistryView | undefined;
-  #nextId = 0;
   #inFlight = 0;
   #accepted = 0;
   #requests = 0;
@@ -175,11 +174,18 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   }
 
   /** Every tracked connection (each once, even a TLS connection known by two sockets). */
-  *connections(server?: ServerLike): IterableIterator<TrackedConnection> {
+  connections(server?: ServerLike): IterableIterator<TrackedConnection> {
     // values(), not entries(): no [key, value] array is allocated per connection per walk.
-    for (const connection of this.#connections.values()) {
-      if (server === undefined || connection.server === server) yield connection;
+    // Unfiltered (every server, or the only one): the map's own iterator, with no generator
+    // frame resumed per connection; a shutdown walks them several times.
+    if (server === undefined || (this.#servers.size === 1 && this.#servers.has(server))) {
+      return this.#connections.values();
     }
+    return this.#ofServer(server);
+  }
+
+  *#ofServer(server: ServerLike): IterableIterator<TrackedConnection> {
+    for (const connection of this.#connections.values()) if (connection.server === server) yield connection;
   }
 
   /**
@@ -334,8 +340,9 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   closeIdle(server: ServerLike): void {
     // close() runs closeIdleConnections() itself (http, and http2 with allowHTTP1, on Node >= 19).
     if (!this.closeServer(server)) (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-    for (const connection of [...this.connections(server)]) {
-      if (connection.handshaking || connection.unused) connection.destroy();
+    // A live walk: destroy() removes no record in this turn (sockets report `close` later).
+    for (const connection of this.connections(server)) {
+      if (!connection.socket.destroyed && (connection.handshaking || connection.unused)) connection.destroy();
     }
   }
 
@@ -410,7 +417,8 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
 
   /** Forgets every connection whose sockets are destroyed (their `close` may still be on its way). */
   sweep(): void {
-    for (const connection of [...this.connections()]) if (isClosed(connection)) this.#remove(connection, true);
+    // A live walk: a Map iterator goes on correctly past entries deleted under it.
+    for (const connection of this.#connections.values()) if (isClosed(connection)) this.#remove(connection, true);
   }
 
   /** Forgets up to `count` closed connections, going on from where the last sweep stopped. */
@@ -435,7 +443,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     accepted: boolean,
   ): TrackedConnection {
     if (!this.#watching) this.#sweep(SWEEP_PER_CONNECTION);
-    const connection = new TrackedConnection(++this.#nextId, server, socket, kind, this.clock.now());
+    const connection = new TrackedConnection(server, socket, kind, this.clock.now());
     this.#connections.set(socket, connection);
     if (this.#watching) socket.on('close', this.#onSocketClose);
     state.count++;
@@ -594,6 +602,16 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
 
   #remove(connection: TrackedConnection, notify: boolean): void {
     const { socket } = connection;
+    if (connectionState.plainIdle(connection)) {
+      // The common case, thousands at a time when idle connections close: one socket, no
+      // response, stream or handshake to settle.
+      this.#connections.delete(socket);
+      if (this.#watching) socket.removeListener('close', this.#onSocketClose);
+      const state = this.#servers.get(connection.server);
+      if (state) state.count--;
+      this.#removed(connection, notify);
+      return;
+    }
     const tlsSocket = connectionState.tlsSocketOf(connection);
     this.#connections.delete(socket);
     if (tlsSocket) this.#byTlsSocket.delete(tlsSocket);
@@ -614,6 +632,10 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       state.count--;
       if (connection.handshaking) state.handshaking?.delete(peerKey(socket));
     }
+    this.#removed(connection, notify);
+  }
+
+  #removed(connection: TrackedConnection, notify: boolean): void {
     this.#size--;
     if (notify) this.emit('close', connection);
     if (this.#size === 0) {

@@ -43,6 +43,8 @@ export let connectionState: {
   /** The connection closed: returns the responses still in flight and forgets them. */
   takeResponses(connection: TrackedConnection): readonly ServerResponse[];
   tlsSocketOf(connection: TrackedConnection): tls.TLSSocket | undefined;
+  /** A plain HTTP/1 connection with nothing in flight: its removal has nothing to settle. */
+  plainIdle(connection: TrackedConnection): boolean;
 };
 
 /** What only TLS, HTTP/2 and upgraded connections need: kept off the plain HTTP/1 record. */
@@ -63,9 +65,16 @@ const TIME_MASK = 0x3fffffff;
 const idleStamp = (now: number): number => Math.floor(now) & TIME_MASK;
 
 /**
+ * Ids handed out on first read: nothing in lastcall reads them, and a field would cost every
+ * idle connection 8 bytes. Unique in the process, so within one terminator too.
+ */
+const ids = new WeakMap<TrackedConnection, number>();
+let lastId = 0;
+
+/**
  * A connection of a tracked server. Fields are private: only the registry changes them.
  * Kept small (every idle keep-alive connection has one): a plain HTTP/1 connection carries
- * six fields; what other kinds need lives in one object made only for them.
+ * five fields; what other kinds need lives in one object made only for them.
  */
 export class TrackedConnection implements Connection {
   /**
@@ -117,11 +126,11 @@ export class TrackedConnection implements Connection {
         return list;
       },
       tlsSocketOf: (c) => c.#extra?.tlsSocket,
+      plainIdle: (c) => c.#extra === undefined && typeof c.#state === 'number',
     };
   }
 
   constructor(
-    readonly id: number,
     readonly server: ServerLike,
     readonly socket: net.Socket,
     kind: ConnectionKind,
@@ -130,6 +139,15 @@ export class TrackedConnection implements Connection {
   ) {
     this.#state = idleStamp(now);
     if (kind !== 'http1') this.#more().kind = kind;
+  }
+
+  get id(): number {
+    let id = ids.get(this);
+    if (id === undefined) {
+      id = ++lastId;
+      ids.set(this, id);
+    }
+    return id;
   }
 
   #more(): Extra {

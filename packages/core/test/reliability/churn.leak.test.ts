@@ -95,7 +95,7 @@ suite('leaks and churn (--expose-gc)', () => {
       const growth = after - baseline;
       console.log(
         `churn: ${CONNECTIONS} connections in ${seconds.toFixed(1)} s (${answered} answered, ${failed} client errors); ` +
-          `heap ${(baseline / 1e6).toFixed(2)} MB -> ${(after / 1e6).toFixed(2)} MB (growth ${(growth / 1024).toFixed(0)} KiB, bound ${HEAP_BOUND_BYTES / 1024} KiB)`,
+          `heap ${(baseline / 1e6).toFixed(2)} MB -> ${(after / 1e6).toFixed(2)} MB (${growth >= 0 ? `grew ${(growth / 1024).toFixed(0)}` : `shrank ${(-growth / 1024).toFixed(0)}`} KiB, growth bound ${HEAP_BOUND_BYTES / 1024} KiB)`,
       );
       expect(answered).toBe(CONNECTIONS / 4 + (CONNECTIONS % 4 > 0 ? 1 : 0));
       expect(terminator.registry.inFlight).toBe(0);

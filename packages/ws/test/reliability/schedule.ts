@@ -490,9 +490,9 @@ export function check(run: Run, boundary: string[] = [], raced: string[] = []): 
     // (counted aborted). Collected apart, and listed in docs/reliability.md as a limit.
     const mismatches: string[] = [];
     if (completedByServer && seen !== 'ok')
-      mismatches.push(`request ${id}: the server completed it, the client saw ${seen}`);
+      mismatches.push(`request ${id}: counted completed by the server, '${seen}' on the client's side`);
     if (!completedByServer && seen === 'ok')
-      mismatches.push(`request ${id}: the client got it all, the server counts it aborted`);
+      mismatches.push(`request ${id}: received in full by the client, counted aborted by the server`);
     const atForce =
       forcedAt !== undefined &&
       outcome !== undefined &&

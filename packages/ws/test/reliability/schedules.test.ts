@@ -43,7 +43,9 @@ const kindOf = (id: string): KindLetter | undefined => {
 const tally = {
   runs: 0,
   forced: 0,
+  /** Client outcomes in schedules that ended without a force, and in forced ones (where a cut is the force's doing). */
   outcomes: {} as Record<string, number>,
+  outcomesForced: {} as Record<string, number>,
   /** Responses received in full, per client kind, in runs where nothing was forced. */
   okUnforced: { k: 0, f: 0, p: 0, h: 0 } as Record<KindLetter, number>,
   /** WebSockets that opened; of them, those whose close code was checked (no force). */
@@ -66,7 +68,8 @@ test(`${title} (seed ${seed}): every invariant holds, and every kind of client w
       const forced = run.report?.timedOut !== false;
       if (forced) tally.forced++;
       for (const [id, outcome] of run.clients) {
-        tally.outcomes[outcome] = (tally.outcomes[outcome] ?? 0) + 1;
+        const outcomes = forced ? tally.outcomesForced : tally.outcomes;
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
         const kind = kindOf(id);
         if (!forced && outcome === 'ok' && kind !== undefined) tally.okUnforced[kind]++;
       }
@@ -86,15 +89,22 @@ test(`${title} (seed ${seed}): every invariant holds, and every kind of client w
     { numRuns: path === undefined ? runs : 1, seed, endOnFailure: true, ...(path === undefined ? {} : { path }) },
   );
   console.log(
-    `seed ${seed}: ${tally.runs} schedules, ${tally.forced} forced; client outcomes ${JSON.stringify(tally.outcomes)}; ` +
+    `seed ${seed}: ${tally.runs} schedules, ${tally.forced} forced on purpose (graceful timeouts shorter than some requests); ` +
+      `client outcomes without a force ${JSON.stringify(tally.outcomes)}, in the forced schedules ${JSON.stringify(tally.outcomesForced)}; ` +
       `full responses without a force by kind ${JSON.stringify(tally.okUnforced)}; ` +
       `WebSockets opened ${tally.wsOpened}, close code checked on ${tally.wsChecked}`,
   );
   if (boundary.length > 0) {
-    console.log(`seed ${seed}: ${boundary.length} count mismatch(es) at the force boundary:\n${boundary.join('\n')}`);
+    console.log(
+      `seed ${seed}: ${boundary.length} response(s) ending at the instant of a force, counted completed by one side and aborted by the other ` +
+        `(a documented limit, tolerated: docs/reliability.md, "Randomized schedules"):\n${boundary.map((line) => `  ${line}`).join('\n')}`,
+    );
   }
   if (raced.length > 0) {
-    console.log(`seed ${seed}: ${raced.length} keep-alive race(s) after the idle grace:\n${raced.join('\n')}`);
+    console.log(
+      `seed ${seed}: ${raced.length} request(s) sent on a keep-alive connection just as the drain closed it after its idle grace ` +
+        `(the client-side race of every keep-alive close, tolerated: docs/reliability.md, "Randomized schedules"):\n${raced.map((line) => `  ${line}`).join('\n')}`,
+    );
   }
   if (details.failed) {
     const error = details.errorInstance;

@@ -1,0 +1,299 @@
+// Running under PM2: the `ready` handshake for `wait_ready`, PM2's `shutdown` message, leaving the
+// cluster before exit, and start-up warnings when PM2's settings cannot fit the coordinator's shutdown.
+import cluster from 'node:cluster';
+import { InvalidOptionTypeError } from '@lastcall/core';
+import { assertKnownOptions } from '@lastcall/core/internal';
+import { FLUSH_TIMEOUT_MS } from './logger.js';
+import { FORCED_WAIT_MS } from './PhaseRunner.js';
+import type { ShutdownCoordinator } from './ShutdownCoordinator.js';
+
+/** PM2's own `kill_timeout` when neither the app nor `PM2_KILL_TIMEOUT` sets one, in milliseconds (PM2 7). */
+export const PM2_DEFAULT_KILL_TIMEOUT_MS = 1_600;
+/** PM2's own `listen_timeout` when neither the app nor `PM2_GRACEFUL_LISTEN_TIMEOUT` sets one, in milliseconds (PM2 7). */
+export const PM2_DEFAULT_LISTEN_TIMEOUT_MS = 3_000;
+/** The signal PM2 stops a process with unless its daemon runs with `PM2_KILL_SIGNAL`. */
+export const PM2_DEFAULT_KILL_SIGNAL: NodeJS.Signals = 'SIGINT';
+/**
+ * How long a PM2 cluster worker waits, after its servers closed, for the primary (PM2's daemon) to
+ * acknowledge that it leaves the cluster, in milliseconds. The answer takes one IPC round trip.
+ */
+export const PM2_DISCONNECT_TIMEOUT_MS = 2_000;
+
+/** Codes of the warnings `underPm2` logs (the `code` field of the log line, and of `warnings`). */
+export const PM2_WARNING_CODES = {
+  /** The coordinator's shutdown can last longer than PM2 waits before SIGKILL (`kill_timeout`). */
+  killTimeout: 'LASTCALL_PM2_KILL_TIMEOUT',
+  /** PM2 stops the process with a signal the coordinator does not listen to. */
+  signal: 'LASTCALL_PM2_SIGNAL',
+  /** `wait_ready` is off: PM2 takes the first `listening` as ready, so `ready()` is not waited for. */
+  waitReady: 'LASTCALL_PM2_WAIT_READY',
+  /** `ready()` came after `listen_timeout`: PM2 had already stopped waiting and moved on. */
+  lateReady: 'LASTCALL_PM2_LATE_READY',
+} as const;
+
+export type Pm2WarningCode = (typeof PM2_WARNING_CODES)[keyof typeof PM2_WARNING_CODES];
+
+export interface Pm2Warning {
+  readonly code: Pm2WarningCode;
+  readonly message: string;
+}
+
+/** What PM2 tells the process through its environment (every app option is copied into `process.env`). */
+export interface Pm2Settings {
+  /** `pm_id` of this process. */
+  readonly id: string;
+  /** `cluster_mode` or `fork_mode`. */
+  readonly execMode: string | undefined;
+  /** Time PM2 waits after the stop signal before SIGKILL, in milliseconds. */
+  readonly killTimeoutMs: number;
+  /** Where `killTimeoutMs` came from: the app's `kill_timeout`, the `PM2_KILL_TIMEOUT` variable, or PM2's default. */
+  readonly killTimeoutFrom: 'kill_timeout' | 'PM2_KILL_TIMEOUT' | 'default';
+  /** The signal PM2 stops the process with (not sent when `shutdownWithMessage`). */
+  readonly killSignal: NodeJS.Signals;
+  /** `shutdown_with_message`: PM2 sends the IPC message `'shutdown'` instead of a signal. */
+  readonly shutdownWithMessage: boolean;
+  /** `wait_ready`: on start and reload, PM2 waits for `process.send('ready')`. */
+  readonly waitReady: boolean;
+  /** How long PM2 waits for `ready` (or `listening`) before it goes on anyway, in milliseconds. */
+  readonly listenTimeoutMs: number;
+}
+
+/** The slice of `process` `underPm2` uses, so a test can hand it an emitter with an `env`. */
+export interface Pm2ProcessLike {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Present when the process has an IPC channel to its parent (PM2 always opens one). */
+  send?: ((message: 'ready') => unknown) | undefined;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  removeListener(event: 'message', listener: (message: unknown) => void): unknown;
+  /** Seconds since the process started, to tell whether `ready()` came after `listen_timeout`. */
+  uptime(): number;
+}
+
+/** The slice of `cluster.worker` `underPm2` uses (PM2's cluster mode runs the app as a `node:cluster` worker). */
+export interface Pm2ClusterWorker {
+  isConnected(): boolean;
+  disconnect(): unknown;
+  once(event: 'disconnect', listener: () => void): unknown;
+}
+
+export interface UnderPm2Options {
+  /** The process (tests). Defaults to `globalThis.process`. */
+  process?: Pm2ProcessLike;
+  /** This process's `node:cluster` worker, or `null` outside cluster mode (tests). Defaults to `cluster.worker` when this process is a cluster worker. */
+  worker?: Pm2ClusterWorker | null;
+}
+
+export interface Pm2Integration {
+  /** Whether the process runs under PM2 (PM2 sets `pm_id` in its environment). Outside PM2 everything here is a no-op. */
+  readonly detected: boolean;
+  /** What PM2 told the process, or `undefined` outside PM2. */
+  readonly settings: Pm2Settings | undefined;
+  /** Longest time from the stop signal to `process.exit`, in milliseconds: the deadline, the forced drain's wait, the logger's flush. */
+  readonly budgetMs: number;
+  /** The warnings logged at start-up (and by a late `ready()`). */
+  readonly warnings: readonly Pm2Warning[];
+  /**
+   * Tells PM2 the process is ready (`process.send('ready')`), for `wait_ready`: call it once every
+   * server listens and warm-up is done. Sent once; returns whether it was sent.
+   */
+  ready(): boolean;
+  /** Removes the `message` listener and the cluster task. Idempotent. */
+  dispose(): void;
+}
+
+const WHERE = 'underPm2';
+
+/**
+ * Fits a coordinator to PM2. Under PM2 (outside it, a no-op): PM2's `'shutdown'` message starts
+ * the shutdown as a signal would (`shutdown_with_message`); in cluster mode, the worker leaves
+ * the cluster after its servers drained and before it exits, so the daemon hands no connection
+ * to a process about to exit; and it logs a warning, through the coordinator's logger, when the
+ * shutdown can outlast `kill_timeout`, when PM2's stop signal is not one the coordinator listens
+ * to, or when `wait_ready` is off. Call `ready()` once the service can serve.
+ *
+ * ```ts
+ * const shutdown = createCoordinator();
+ * shutdown.add(createTerminator({ server }));
+ * const pm2 = underPm2(shutdown);
+ * server.listen(3000, () => pm2.ready());
+ * ```
+ *
+ * @throws TypeError naming the argument or option when it is not what is expected.
+ * @throws ShutdownStartedError under PM2 cluster mode when the coordinator's shutdown has started.
+ */
+export function underPm2(coordinator: ShutdownCoordinator, options: UnderPm2Options = {}): Pm2Integration {
+  const candidate = coordinator as Partial<ShutdownCoordinator> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.task !== 'function' ||
+    typeof candidate.shutdown !== 'function' ||
+    typeof candidate.config !== 'object'
+  ) {
+    throw new InvalidOptionTypeError(WHERE, 'coordinator', 'a coordinator from createCoordinator()', coordinator);
+  }
+  assertKnownOptions(WHERE, options, ['process', 'worker']);
+  const proc = resolveProcess(options.process);
+  const worker = resolveWorker(options.worker);
+  const { logger, deadlineMs, signals } = coordinator.config;
+  const budgetMs = deadlineMs + FORCED_WAIT_MS + FLUSH_TIMEOUT_MS;
+  const settings = readPm2Settings(proc.env);
+  const warnings: Pm2Warning[] = [];
+  const warn = (code: Pm2WarningCode, message: string, fields: Record<string, unknown> = {}): void => {
+    warnings.push({ code, message });
+    logger.warn({ event: 'pm2', code, ...fields }, message);
+  };
+
+  if (settings === undefined) {
+    return { detected: false, settings, budgetMs, warnings, ready: () => false, dispose: () => undefined };
+  }
+
+  if (budgetMs > settings.killTimeoutMs) {
+    const maxDeadlineMs = settings.killTimeoutMs - FORCED_WAIT_MS - FLUSH_TIMEOUT_MS;
+    const fix = !Number.isFinite(budgetMs)
+      ? 'give the coordinator a finite deadline'
+      : maxDeadlineMs > 0
+        ? `set kill_timeout to at least ${budgetMs} ms, or the deadline to at most ${maxDeadlineMs} ms`
+        : `set kill_timeout to at least ${budgetMs} ms`;
+    warn(
+      PM2_WARNING_CODES.killTimeout,
+      `PM2 sends SIGKILL ${settings.killTimeoutMs} ms after asking this process to stop (${settings.killTimeoutFrom}), but its shutdown may take ${budgetMs} ms (deadline ${deadlineMs} ms + ${FORCED_WAIT_MS} ms to force + ${FLUSH_TIMEOUT_MS} ms to flush the logger): ${fix}`,
+      { killTimeoutMs: settings.killTimeoutMs, budgetMs },
+    );
+  }
+  if (!settings.shutdownWithMessage && !signals.includes(settings.killSignal)) {
+    warn(
+      PM2_WARNING_CODES.signal,
+      `PM2 stops this process with ${settings.killSignal}, which the coordinator does not listen to (signals: ${signals.join(', ') || 'none'}): add it to the signals option`,
+      { killSignal: settings.killSignal },
+    );
+  }
+  if (!settings.waitReady) {
+    warn(
+      PM2_WARNING_CODES.waitReady,
+      'PM2 wait_ready is off: on reload PM2 stops the old process as soon as the new one listens, not when it calls ready(): set wait_ready: true',
+    );
+  }
+
+  const subscriptions: Array<() => void> = [];
+  // PM2 sends the string 'shutdown' instead of a signal with shutdown_with_message (and on Windows).
+  const onMessage = (message: unknown): void => {
+    if (message === 'shutdown' && coordinator.state === 'idle') void coordinator.shutdown();
+  };
+  proc.on('message', onMessage);
+  subscriptions.push(() => proc.removeListener('message', onMessage));
+
+  if (worker) {
+    // A cluster worker that exits while the primary is handing it a connection strands that
+    // connection: the client hangs. Disconnecting waits for the primary's acknowledgement, which
+    // arrives after any handoff already sent (and refused, as the servers are closed by now).
+    subscriptions.push(
+      coordinator.task('pm2: leave the cluster', () => leaveCluster(worker), {
+        phase: 'onShutdown',
+        order: Number.MIN_SAFE_INTEGER,
+        timeout: PM2_DISCONNECT_TIMEOUT_MS,
+      }),
+    );
+  }
+
+  let sent = false;
+  return {
+    detected: true,
+    settings,
+    budgetMs,
+    warnings,
+    ready: () => {
+      if (sent || typeof proc.send !== 'function' || coordinator.state !== 'idle') return false;
+      sent = true;
+      proc.send('ready');
+      const uptimeMs = Math.round(proc.uptime() * 1000);
+      if (settings.waitReady && uptimeMs > settings.listenTimeoutMs) {
+        warn(
+          PM2_WARNING_CODES.lateReady,
+          `ready() came ${uptimeMs} ms after start, after PM2's listen_timeout of ${settings.listenTimeoutMs} ms: PM2 had already moved on (on reload, stopped the old process): raise listen_timeout`,
+          { uptimeMs, listenTimeoutMs: settings.listenTimeoutMs },
+        );
+      }
+      return true;
+    },
+    dispose: () => {
+      for (const undo of subscriptions.splice(0).reverse()) undo();
+    },
+  };
+}
+
+/** Reads PM2's settings from the environment it gives its processes; `undefined` when not under PM2. */
+export function readPm2Settings(env: Readonly<Record<string, string | undefined>>): Pm2Settings | undefined {
+  if (env.pm_id === undefined || env.pm_id === '') return undefined;
+  const own = positiveMs(env.kill_timeout);
+  const daemon = positiveMs(env.PM2_KILL_TIMEOUT);
+  const signal = env.PM2_KILL_SIGNAL;
+  return {
+    id: env.pm_id,
+    execMode: env.exec_mode,
+    killTimeoutMs: own ?? daemon ?? PM2_DEFAULT_KILL_TIMEOUT_MS,
+    killTimeoutFrom: own !== undefined ? 'kill_timeout' : daemon !== undefined ? 'PM2_KILL_TIMEOUT' : 'default',
+    killSignal: signal?.startsWith('SIG') ? (signal as NodeJS.Signals) : PM2_DEFAULT_KILL_SIGNAL,
+    shutdownWithMessage: env.shutdown_with_message === 'true',
+    waitReady: env.wait_ready === 'true',
+    listenTimeoutMs:
+      positiveMs(env.listen_timeout) ?? positiveMs(env.PM2_GRACEFUL_LISTEN_TIMEOUT) ?? PM2_DEFAULT_LISTEN_TIMEOUT_MS,
+  };
+}
+
+// PM2 itself falls back to its default on a value it cannot use (0, empty, not a number): so do we.
+function positiveMs(value: string | undefined): number | undefined {
+  const ms = value === undefined ? Number.NaN : Number(value);
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+function leaveCluster(worker: Pm2ClusterWorker): Promise<void> {
+  if (!worker.isConnected()) return Promise.resolve();
+  return new Promise((resolve) => {
+    worker.once('disconnect', resolve);
+    worker.disconnect();
+  });
+}
+
+function resolveProcess(value: unknown): Pm2ProcessLike {
+  if (value === undefined) return globalThis.process as unknown as Pm2ProcessLike;
+  const candidate = value as Partial<Record<keyof Pm2ProcessLike, unknown>> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.env !== 'object' ||
+    candidate.env === null ||
+    typeof candidate.on !== 'function' ||
+    typeof candidate.removeListener !== 'function' ||
+    typeof candidate.uptime !== 'function'
+  ) {
+    throw new InvalidOptionTypeError(
+      WHERE,
+      'process',
+      'a process-like object with env, on, removeListener, uptime',
+      value,
+    );
+  }
+  return value as Pm2ProcessLike;
+}
+
+function resolveWorker(value: unknown): Pm2ClusterWorker | null {
+  if (value === undefined) return cluster.isWorker && cluster.worker ? cluster.worker : null;
+  if (value === null) return null;
+  const candidate = value as Partial<Record<keyof Pm2ClusterWorker, unknown>> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.isConnected !== 'function' ||
+    typeof candidate.disconnect !== 'function' ||
+    typeof candidate.once !== 'function'
+  ) {
+    throw new InvalidOptionTypeError(
+      WHERE,
+      'worker',
+      'a cluster worker (isConnected, disconnect, once) or null',
+      value,
+    );
+  }
+  return value as Pm2ClusterWorker;
+}

@@ -1,0 +1,277 @@
+// PM2 end to end: the real pm2 package runs 2 instances of a lastcall service in cluster mode with its
+// own PM2_HOME; keep-alive load from this process across three `pm2 reload`s must see 0 failed requests.
+// PM2_E2E_BREAK=ready (ready sent before warm-up) or =drain (Node's close instead of lastcall) must make it fail.
+import { execFile } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { sleep, within } from '@lastcall/test-kit';
+import { build } from 'esbuild';
+
+const root = path.resolve(__dirname, '../../..');
+const pm2Bin = path.join(root, 'node_modules', 'pm2', 'bin', 'pm2');
+const fixture = path.join(__dirname, 'fixtures', 'pm2-service.ts');
+const breakMode = process.env.PM2_E2E_BREAK;
+/** The service's warm-up before it listens, in ms; PM2_E2E_WARMUP_MS overrides it (the ready proof needs one longer than a start). */
+const warmupMs = Number(process.env.PM2_E2E_WARMUP_MS ?? 500);
+/** The service's idle grace, in ms (PM2_E2E_IDLE_GRACE_MS overrides it). */
+const idleGraceMs = Number(process.env.PM2_E2E_IDLE_GRACE_MS ?? 1000);
+const CLIENTS = 16;
+/** Each client's pause between two requests, in ms: steady keep-alive traffic that leaves the shared CPU to PM2's starts. */
+const THINK_MS = 25;
+const RELOADS = 3;
+/** Bounds on the load: requests per client, and each request's own time. */
+const MAX_REQUESTS_PER_CLIENT = 50_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Every pm2 command's bound: a reload waits for a new worker's start and an old one's drain. */
+const PM2_COMMAND_MS = 60_000;
+
+let tmp: string | undefined;
+let pm2Env: NodeJS.ProcessEnv = {};
+const seenPids = new Set<number>();
+const home = path.join(os.homedir(), '.pm2');
+const homeBefore = fs.existsSync(home) ? fs.statSync(home).mtimeMs : undefined;
+
+function pm2(args: string[], timeoutMs = PM2_COMMAND_MS): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [pm2Bin, ...args],
+      { env: pm2Env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`pm2 ${args.join(' ')}: ${error.message}\n${stdout}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
+/** The pids of the app's workers, as PM2 lists them. */
+async function workerPids(): Promise<number[]> {
+  const list = JSON.parse(await pm2(['jlist'])) as Array<{ pid: number; pm2_env: { status: string } }>;
+  const pids = list.filter((proc) => proc.pm2_env.status === 'online').map((proc) => proc.pid);
+  for (const pid of pids) seenPids.add(pid);
+  return pids.sort();
+}
+
+function daemonPid(): number | undefined {
+  if (!tmp) return undefined;
+  try {
+    return Number(fs.readFileSync(path.join(tmp, 'home', 'pm2.pid'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Resolves once none of the pids is alive; these are not our children, so there is no event to wait on. */
+async function allGone(pids: number[], timeoutMs: number): Promise<number[]> {
+  for (let i = 0; i < timeoutMs / 50; i++) {
+    if (!pids.some(alive)) return [];
+    await sleep(50);
+  }
+  return pids.filter(alive);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = http.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+interface Load {
+  readonly ok: () => number;
+  readonly failed: () => number;
+  readonly errors: Map<string, number>;
+  /** Resolves once `count` more requests succeeded; rejects after `ms`. */
+  moreOk(count: number, ms: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** CLIENTS keep-alive clients in loops, each bounded in requests and each request in time. */
+function startLoad(port: number): Load {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const errors = new Map<string, number>();
+  let ok = 0;
+  let failed = 0;
+  let stopped = false;
+  const fail = (why: string): void => {
+    failed++;
+    errors.set(why, (errors.get(why) ?? 0) + 1);
+  };
+  const one = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) {
+            ok++;
+            events.emit('ok');
+            resolve(true);
+          } else {
+            fail(`status ${res.statusCode}`);
+            resolve(false);
+          }
+        });
+        res.on('error', (error: NodeJS.ErrnoException) => {
+          fail(error.code ?? error.message);
+          resolve(false);
+        });
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('client timeout'), { code: 'CLIENT_TIMEOUT' })));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        fail(error.code ?? error.message);
+        resolve(false);
+      });
+    });
+  const loops = Array.from({ length: CLIENTS }, async () => {
+    for (let i = 0; i < MAX_REQUESTS_PER_CLIENT && !stopped; i++) {
+      // Pacing, not a wait for an event: the connection stays open (keep-alive) between requests.
+      await one();
+      await sleep(THINK_MS);
+    }
+  });
+  return {
+    ok: () => ok,
+    failed: () => failed,
+    errors,
+    moreOk: (count, ms) => {
+      const target = ok + count;
+      return within(
+        new Promise<void>((resolve) => {
+          const check = (): void => {
+            if (ok < target) return;
+            events.off('ok', check);
+            resolve();
+          };
+          events.on('ok', check);
+        }),
+        ms,
+        `${count} more successful requests`,
+      );
+    },
+    stop: async () => {
+      stopped = true;
+      await within(Promise.all(loops), REQUEST_TIMEOUT_MS + 5_000, 'the load clients to finish');
+      agent.destroy();
+    },
+  };
+}
+
+afterAll(async () => {
+  if (!tmp) return;
+  const daemon = daemonPid();
+  await pm2(['kill'], 20_000).catch(() => undefined);
+  // Whatever pm2 kill left behind is stopped by its own pid.
+  for (const pid of [...seenPids, ...(daemon ? [daemon] : [])]) {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  if (process.env.PM2_E2E_KEEP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
+  else console.log(`kept ${tmp}`);
+}, 30_000);
+
+test('pm2 reload x3 of 2 cluster instances under keep-alive load: 0 failed requests', async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lastcall-pm2-'));
+  // HOME too: nothing of PM2's may land in the user's ~/.pm2.
+  pm2Env = { ...process.env, PM2_HOME: path.join(tmp, 'home'), HOME: tmp };
+  const port = await freePort();
+  // One bundled file against src/: PM2 refuses .ts scripts on Node < 22.18, and a worker that
+  // compiles TypeScript at every start makes each reload seconds slower on a busy machine.
+  const script = path.join(tmp, 'service.cjs');
+  await build({
+    entryPoints: [fixture],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: script,
+    tsconfig: path.join(root, 'tsconfig.json'),
+    logLevel: 'error',
+  });
+  const ecosystem = path.join(tmp, 'ecosystem.config.cjs');
+  // docs/pm2.md's ecosystem, with the test's port, logs and switches.
+  const app = {
+    name: 'svc',
+    script,
+    cwd: root,
+    exec_mode: 'cluster',
+    instances: 2,
+    wait_ready: true,
+    listen_timeout: 30_000,
+    kill_timeout: 30_000,
+    out_file: path.join(tmp, 'out.log'),
+    error_file: path.join(tmp, 'err.log'),
+    env: {
+      PORT: String(port),
+      WARMUP_MS: String(warmupMs),
+      IDLE_GRACE_MS: String(idleGraceMs),
+      FIXTURE_READY: breakMode === 'ready' ? 'early' : 'handshake',
+      FIXTURE_DRAIN: breakMode === 'drain' ? 'off' : 'lastcall',
+    },
+  };
+  fs.writeFileSync(ecosystem, `module.exports = ${JSON.stringify({ apps: [app] }, null, 2)};\n`);
+
+  const started = Date.now();
+  await pm2(['start', ecosystem]);
+  const first = await workerPids();
+  expect(first).toHaveLength(2);
+
+  const load = startLoad(port);
+  const reloadMs: number[] = [];
+  try {
+    await load.moreOk(200, 20_000);
+    let before = first;
+    for (let i = 0; i < RELOADS; i++) {
+      const t0 = Date.now();
+      await pm2(['reload', 'svc']);
+      reloadMs.push(Date.now() - t0);
+      const after = await workerPids();
+      expect(after).toHaveLength(2);
+      expect(after.filter((pid) => before.includes(pid))).toEqual([]);
+      // PM2's reload returns once the old worker is dead: none is left behind.
+      expect(before.filter(alive)).toEqual([]);
+      before = after;
+      await load.moreOk(200, 20_000);
+    }
+  } finally {
+    await load.stop();
+  }
+
+  const summary = `PM2 ${RELOADS} reloads x 2 instances (break=${breakMode ?? 'none'}, warm-up ${warmupMs} ms, idle grace ${idleGraceMs} ms): ok=${load.ok()} failed=${load.failed()} ${JSON.stringify(Object.fromEntries(load.errors))}; reloads ${reloadMs.join('/')} ms; total ${Date.now() - started} ms`;
+  console.log(summary);
+  fs.appendFileSync(path.join(os.tmpdir(), 'lastcall-pm2-e2e.log'), `${new Date().toISOString()} ${summary}\n`);
+
+  // Every old worker exited 0, by its own drain: no SIGKILL after kill_timeout.
+  const pm2Log = fs.readFileSync(path.join(tmp, 'home', 'pm2.log'), 'utf8');
+  const exits = [...pm2Log.matchAll(/App \[svc:_old_\d+\] exited with code \[(\d+)\]/g)].map((m) => Number(m[1]));
+  expect(exits).toHaveLength(RELOADS * 2);
+  expect(pm2Log).not.toContain('sending SIGKILL');
+
+  const daemon = daemonPid();
+  await pm2(['kill'], 20_000);
+  expect(await allGone([...seenPids, ...(daemon ? [daemon] : [])], 10_000)).toEqual([]);
+  // PM2_HOME held: ~/.pm2 is as it was.
+  expect(fs.existsSync(home) ? fs.statSync(home).mtimeMs : undefined).toBe(homeBefore);
+
+  expect(load.errors).toEqual(new Map());
+  expect(load.failed()).toBe(0);
+  expect(exits.every((code) => code === 0)).toBe(true);
+}, 120_000);

@@ -1,0 +1,219 @@
+// Installs what we publish the way a user gets it: `pnpm pack` of every published package, then
+// `npm install` of the tarballs into a scratch project in os.tmpdir() (outside the workspace, so no
+// workspace link or hoisted dependency can help). There it type-checks with TypeScript's node16 and
+// bundler resolution, runs the README's getting-started snippet, and runs a file using all three
+// packages as ESM and as CommonJS. Checks too that every shipped source map carries its sources.
+// Run after `pnpm build`. `--keep` leaves the scratch project for a look.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const keep = process.argv.includes('--keep');
+/** Bound of each child step (npm install included), in milliseconds. */
+const STEP_TIMEOUT_MS = 120_000;
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'lastcall-pack-smoke-'));
+const tarballs = path.join(scratch, 'tarballs');
+const project = path.join(scratch, 'project');
+mkdirSync(tarballs);
+mkdirSync(project);
+
+function step(label, command, args, cwd) {
+  const started = performance.now();
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: STEP_TIMEOUT_MS,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const out = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
+  const seconds = ((performance.now() - started) / 1_000).toFixed(1);
+  if (result.status !== 0) {
+    console.log(`FAIL ${label} (${seconds} s, exit ${result.status ?? result.signal})\n${out.replace(/^/gm, '     ')}`);
+    finish(1);
+  }
+  console.log(`ok   ${label} (${seconds} s)`);
+  return out;
+}
+
+function finish(code) {
+  if (keep || code !== 0) console.log(`scratch project kept: ${project}`);
+  else rmSync(scratch, { recursive: true, force: true });
+  process.exit(code);
+}
+
+// 1. Pack every published (non-private) package, in one pnpm call (pnpm, not npm: it turns
+// `workspace:` ranges into real ones). A private package's tarball is dropped.
+const packed = [];
+for (const name of readdirSync(path.join(root, 'packages')).sort()) {
+  const manifest = JSON.parse(readFileSync(path.join(root, 'packages', name, 'package.json'), 'utf8'));
+  if (!manifest.private) packed.push(manifest.name);
+}
+step(
+  `pnpm pack ${packed.join(', ')}`,
+  'npx',
+  ['-y', 'pnpm@10', '-r', '--filter', './packages/*', 'pack', '--pack-destination', tarballs],
+  root,
+);
+const files = readdirSync(tarballs).filter((file) => file.endsWith('.tgz') && packed.includes(packageOf(file)));
+if (files.length !== packed.length) {
+  console.log(`FAIL expected a tarball for each of ${packed.join(', ')}, got ${files.join(', ')}`);
+  finish(1);
+}
+
+// 2. A scratch project that depends on the tarballs and on nothing of the workspace. Registry
+// dependencies are the packages' own (p-timeout, reflect-metadata, tsyringe), ws for @lastcall/ws's
+// peer, and the types a TypeScript user would install.
+writeFileSync(
+  path.join(project, 'package.json'),
+  `${JSON.stringify(
+    {
+      name: 'lastcall-pack-smoke',
+      private: true,
+      type: 'module',
+      dependencies: {
+        ...Object.fromEntries(files.map((file) => [packageOf(file), `file:../tarballs/${file}`])),
+        ws: '^8.18.0',
+      },
+      devDependencies: { '@types/node': '^20.19.0', '@types/ws': '^8.18.0' },
+    },
+    null,
+    2,
+  )}\n`,
+);
+step(
+  'npm install of the tarballs (outside the workspace)',
+  'npm',
+  ['install', '--no-audit', '--no-fund', '--prefer-offline'],
+  project,
+);
+
+/** `lastcall-core-0.2.0.tgz` -> `@lastcall/core`. */
+function packageOf(file) {
+  const match = /^lastcall-(.+)-\d+\.\d+\.\d+.*\.tgz$/.exec(file);
+  if (!match) throw new Error(`pack-smoke: unexpected tarball name ${file}`);
+  return `@lastcall/${match[1]}`;
+}
+
+// 3. Source maps: each one either carries its sources or names only files that are shipped.
+let mapsChecked = 0;
+for (const name of packed) {
+  const dir = path.join(project, 'node_modules', name);
+  for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.map'))) {
+    const map = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+    const missing = map.sources.filter((_source, i) => typeof map.sourcesContent?.[i] !== 'string');
+    if (missing.length > 0) {
+      console.log(`FAIL ${name}/${file}: source map without the content of ${missing.join(', ')}`);
+      finish(1);
+    }
+    mapsChecked++;
+  }
+}
+console.log(`ok   ${mapsChecked} source maps carry their sources`);
+
+// 4. The README's getting-started snippet, as written, with a stand-in `app` before it and a
+// driver after it that makes one request and sends the process its own SIGTERM. Port 8080 becomes
+// 0, so a busy CI machine cannot collide.
+const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+const use = readme.slice(readme.indexOf('## Use'));
+const snippet = /```ts\n([\s\S]*?)```/.exec(use)?.[1];
+if (!snippet?.includes('createTerminator')) {
+  console.log("FAIL the README's Use section has no ts block with createTerminator");
+  finish(1);
+}
+const prelude = `import type { AddressInfo } from 'node:net';\nconst app: import('node:http').RequestListener = (_req, res) => res.end('ok');\n`;
+const driver = `
+server.once('listening', () => {
+  const { port } = server.address() as AddressInfo;
+  http.get({ host: '127.0.0.1', port, agent: false }, (res) => {
+    res.resume();
+    res.on('end', () => process.kill(process.pid, 'SIGTERM'));
+  });
+});
+`;
+const lines = snippet.split('\n');
+const firstCode = lines.findIndex((line) => !line.startsWith('import '));
+writeFileSync(
+  path.join(project, 'getting-started.ts'),
+  [...lines.slice(0, firstCode), prelude, ...lines.slice(firstCode)].join('\n').replace('listen(8080)', 'listen(0)') +
+    driver,
+);
+
+// 5. Every package from ESM and from CommonJS: a server with a WebSocket, the coordinator over it.
+const allPackages = `
+import * as http from 'node:http';
+import { createTerminator, KeepAliveDrain } from '@lastcall/core';
+import { createCoordinator } from '@lastcall/lifecycle';
+import { WebSocketDrain } from '@lastcall/ws';
+import { WebSocketServer } from 'ws';
+
+const server = http.createServer((_req, res) => res.end('ok'));
+const wss = new WebSocketServer({ server });
+const shutdown = createCoordinator({ exit: false, logger: false, signals: [] });
+shutdown.add(
+  createTerminator({ server, gracefulTimeout: 2_000, drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss })] }),
+  { name: 'api' },
+);
+server.listen(0, '127.0.0.1', async () => {
+  const report = await shutdown.shutdown();
+  if (report.exitCode !== 0) throw new Error('exit code ' + report.exitCode);
+  console.log('shutdown ok, ' + report.phases.length + ' phases');
+});
+`;
+writeFileSync(path.join(project, 'all-packages.mts'), allPackages);
+writeFileSync(path.join(project, 'all-packages.cts'), allPackages);
+
+const common = { strict: true, target: 'ES2022', esModuleInterop: true, skipLibCheck: false, types: ['node'] };
+writeFileSync(
+  path.join(project, 'tsconfig.node16.json'),
+  JSON.stringify({
+    compilerOptions: { ...common, module: 'node16', moduleResolution: 'node16', outDir: 'out' },
+    files: ['getting-started.ts', 'all-packages.mts', 'all-packages.cts'],
+  }),
+);
+writeFileSync(
+  path.join(project, 'tsconfig.bundler.json'),
+  JSON.stringify({
+    // Our .d.ts files were checked under node16 just above; here only what resolves differently.
+    compilerOptions: { ...common, module: 'esnext', moduleResolution: 'bundler', noEmit: true, skipLibCheck: true },
+    files: ['getting-started.ts', 'all-packages.mts'],
+  }),
+);
+// The workspace's own TypeScript, run on the scratch project: what it resolves is the project's.
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+step(
+  'tsc, moduleResolution node16 (ESM .ts/.mts, CommonJS .cts), emitting',
+  process.execPath,
+  [tsc, '-p', 'tsconfig.node16.json'],
+  project,
+);
+step('tsc, moduleResolution bundler', process.execPath, [tsc, '-p', 'tsconfig.bundler.json'], project);
+
+const started = step(
+  "the README's getting-started snippet (ESM), ended by its own SIGTERM",
+  process.execPath,
+  ['out/getting-started.js'],
+  project,
+);
+if (!/durationMs/.test(started)) {
+  console.log(`FAIL the snippet printed no report:\n${started}`);
+  finish(1);
+}
+step('all three packages from ESM', process.execPath, ['out/all-packages.mjs'], project);
+step('all three packages from CommonJS', process.execPath, ['out/all-packages.cjs'], project);
+const required = execFileSync(
+  process.execPath,
+  [
+    '-e',
+    `console.log(typeof require('@lastcall/core').createTerminator, typeof require('@lastcall/lifecycle').createCoordinator, typeof require('@lastcall/ws').WebSocketDrain)`,
+  ],
+  { cwd: project, encoding: 'utf8' },
+).trim();
+if (required !== 'function function function') {
+  console.log(`FAIL plain require() of the packages: ${required}`);
+  finish(1);
+}
+console.log('ok   plain require() of every package');
+console.log(`pack smoke passed: ${packed.join(', ')}`);
+finish(0);
