@@ -39,8 +39,10 @@ export type ProbeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 /** The routing handler: answers the three probe paths; anything else goes to `next`, or gets a 404. */
 export type RoutingHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
 
-type AnswerListener = (channel: ProbeChannel, answers: NotReadyAnswers) => void;
-type StateListener = (state: HealthState) => void;
+/** Told of each not-ready answer sent during shutdown, with the counts so far. */
+export type NotReadyAnswerListener = (channel: ProbeChannel, answers: NotReadyAnswers) => void;
+/** Told of each state change. */
+export type HealthStateListener = (state: HealthState) => void;
 
 /** Makes the health state of a process. Options are validated here (option and value named). */
 export function createHealth(options: HealthOptions = {}): Health {
@@ -57,8 +59,8 @@ export class Health {
   readonly #config: HealthConfig;
   #state: HealthState;
   #answers = { readiness: 0, agentCheck: 0 };
-  #answerListeners = new Set<AnswerListener>();
-  #stateListeners = new Set<StateListener>();
+  #answerListeners = new Set<NotReadyAnswerListener>();
+  #stateListeners = new Set<HealthStateListener>();
   #running: Promise<ReadinessResult> | undefined;
   #servers = new Set<{ close(): Promise<void> }>();
 
@@ -101,13 +103,13 @@ export class Health {
    * Listens for each not-ready answer sent during shutdown (after its bytes were handed to the
    * socket). Returns the function that removes the listener.
    */
-  onNotReadyAnswer(listener: AnswerListener): () => void {
+  onNotReadyAnswer(listener: NotReadyAnswerListener): () => void {
     this.#answerListeners.add(listener);
     return () => this.#answerListeners.delete(listener);
   }
 
   /** Listens for state changes. Returns the function that removes the listener. */
-  onStateChange(listener: StateListener): () => void {
+  onStateChange(listener: HealthStateListener): () => void {
     this.#stateListeners.add(listener);
     return () => this.#stateListeners.delete(listener);
   }

@@ -59,10 +59,16 @@ export async function startAgentCheck(
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    // From the accept, not from the last byte (socket.setTimeout): a client that keeps sending
+    // would otherwise never be idle, and never be cut.
+    const cutoff = setTimeout(() => socket.destroy(), timeoutMs);
+    cutoff.unref();
+    socket.once('close', () => {
+      clearTimeout(cutoff);
+      sockets.delete(socket);
+    });
     // A reset or a write to a closed peer is the client's business, never a crash of ours.
     socket.on('error', () => socket.destroy());
-    socket.setTimeout(timeoutMs, () => socket.destroy());
     // HAProxy may send `agent-send` text first; nothing it says changes the answer, so it is
     // read and dropped (a client that floods is cut by the timeout).
     socket.resume();

@@ -35,6 +35,8 @@ export {
   createHealth,
   Health,
   type HealthState,
+  type HealthStateListener,
+  type NotReadyAnswerListener,
   type NotReadyAnswers,
   type ProbeChannel,
   type ProbeHandler,
@@ -45,6 +47,7 @@ export {
   checkKeepAlive,
   KEEPALIVE_MARGIN_MS,
   type KeepAliveCheckOptions,
+  type KeepAliveServer,
   UPSTREAM_IDLE_TIMEOUTS_MS,
 } from './keepAlive.js';
 export { DEFAULT_PROBE_HOST } from './listen.js';

@@ -22,7 +22,8 @@ export interface KeepAliveCheckOptions {
   emitWarning?: boolean;
 }
 
-type TimeoutsLike = Pick<http.Server, 'keepAliveTimeout' | 'headersTimeout'>;
+/** What `checkKeepAlive` reads of a server: an http or https server fits. */
+export type KeepAliveServer = Pick<http.Server, 'keepAliveTimeout' | 'headersTimeout'>;
 
 const WHERE = 'checkKeepAlive';
 
@@ -32,7 +33,7 @@ const WHERE = 'checkKeepAlive';
  * above `keepAliveTimeout`; each warning says which value to set. Call it at start-up, after
  * setting the server's timeouts. Returns the warnings (empty when all is well).
  */
-export function checkKeepAlive(server: TimeoutsLike, options: KeepAliveCheckOptions): HealthWarning[] {
+export function checkKeepAlive(server: KeepAliveServer, options: KeepAliveCheckOptions): HealthWarning[] {
   if (typeof server !== 'object' || server === null || typeof server.keepAliveTimeout !== 'number') {
     throw new InvalidOptionTypeError(WHERE, 'server', 'an http or https server', server);
   }
