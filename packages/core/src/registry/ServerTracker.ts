@@ -33,6 +33,7 @@ export class ServerTracker {
    */
   untrackedAtStart: number | undefined;
   readonly #closeWaiters: Array<() => void> = [];
+  readonly #onClosed: (tracker: ServerTracker) => void;
 
   /**
    * @param tls the server is a TLS server (its raw sockets are joined to their TLS sockets).
@@ -42,8 +43,9 @@ export class ServerTracker {
   constructor(
     readonly server: ServerLike,
     tls: boolean,
-    readonly onClosed: (tracker: ServerTracker) => void,
+    onClosed: (tracker: ServerTracker) => void,
   ) {
+    this.#onClosed = onClosed;
     this.handshaking = tls ? new Map() : undefined;
     this.untrackedAtStart = server.listening ? undefined : 0;
   }
@@ -98,7 +100,7 @@ export class ServerTracker {
       // only that close() would have (see releaseConnectionsChecker).
       if (this.stoppedByUs) releaseConnectionsChecker(this.server);
       this.stoppedByUs = false;
-      this.onClosed(this);
+      this.#onClosed(this);
       // Resolving only queues the waiters' continuations: they run after the registry's part.
       for (const resolve of this.#closeWaiters.splice(0)) resolve();
     });
