@@ -11,7 +11,8 @@ import { DestroyForce } from './force/DestroyForce.js';
 import type { ForceStrategy } from './force/ForceStrategy.js';
 import { FORCE_SETTLE_TIMEOUT_MS, type TerminatorConfig } from './options.js';
 import type { Connection, RegistryView } from './registry/Connection.js';
-import { connectionCount, type SocketRegistry } from './registry/SocketRegistry.js';
+import { connectionCount } from './registry/ServerTracker.js';
+import type { SocketRegistry } from './registry/SocketRegistry.js';
 import { buildReport, countAtStart, countOpen, NOTHING_OPEN } from './report.js';
 import { INTERNAL_TOKENS, TOKENS } from './tokens.js';
 import type {

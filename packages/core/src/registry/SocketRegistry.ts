@@ -4,11 +4,12 @@ import * as http from 'node:http';
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { type Clock, systemClock } from '../clock.js';
-import { isHttp2Server, isTlsServer, releaseConnectionsChecker, speaksHttp1, stopAccepting } from '../servers.js';
+import { isHttp2Server, isTlsServer, speaksHttp1, stopAccepting } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
 import type { Connection, RegistryView } from './Connection.js';
 import { onUnseenFinish, responsesInFlight } from './earlyRequests.js';
 import { type Http2Hooks, trackHttp2 } from './http2.js';
+import { ServerTracker } from './ServerTracker.js';
 import { connectionState, peerKey, TrackedConnection } from './TrackedConnection.js';
 
 /** Events of a registry. Each is emitted synchronously from the Node event that caused it. */
@@ -52,32 +53,6 @@ export interface RegistryCounters {
   readonly upgraded: number;
 }
 
-interface ServerState {
-  readonly undo: Array<() => void>;
-  /** TLS sockets in their handshake, by peer address, to join the raw socket to its TLS socket. */
-  readonly handshaking: Map<string, TrackedConnection> | undefined;
-  /** Connections of this server being tracked. */
-  count: number;
-  /** lastcall closed the listener itself; the server's full `close()` is still owed. */
-  stoppedByUs: boolean;
-  /** The server emitted `close` since it last emitted `listening`. */
-  closed: boolean;
-  /**
-   * A drain asked this server to stop. A `listen()` still looking its address up when that
-   * happened opens the listener later: it is closed the moment it emits `listening`.
-   */
-  stopRequested: boolean;
-  /**
-   * Connections the server had when tracking began (they are not seen until they send a
-   * request). `undefined` until the server's own count arrives: then nothing is ruled out.
-   */
-  untrackedAtStart: number | undefined;
-  closeWaiters: Array<() => void>;
-}
-
-/** Node's own listener type (its parameters are `any[]`). */
-type Listener = Parameters<EventEmitter['on']>[1];
-
 const UPGRADE_EVENTS = ['upgrade', 'connect'] as const;
 
 /** Old records a new connection checks for a closed socket before `watch()`: two keep dead ones bounded. */
@@ -94,7 +69,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   readonly #connections = new Map<net.Socket, TrackedConnection>();
   /** TLS sockets joined to a record made with their raw socket: requests arrive on the TLS one. */
   readonly #byTlsSocket = new Map<net.Socket, TrackedConnection>();
-  readonly #servers = new Map<ServerLike, ServerState>();
+  readonly #servers = new Map<ServerLike, ServerTracker>();
   readonly #emptyWaiters: Array<() => void> = [];
   /** Listening for each socket's `close` (from `watch()` on, i.e. while draining). */
   #watching = false;
@@ -209,32 +184,18 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   track(server: ServerLike): void {
     if (this.#servers.has(server)) return;
     const tlsServer = isTlsServer(server);
-    const state: ServerState = {
-      undo: [],
-      handshaking: tlsServer ? new Map() : undefined,
-      count: 0,
-      stoppedByUs: false,
-      closed: false,
-      stopRequested: false,
-      closeWaiters: [],
-      untrackedAtStart: server.listening ? undefined : 0,
-    };
-    this.#servers.set(server, state);
+    const tracker = new ServerTracker(server, tlsServer, this.#serverClosed);
+    this.#servers.set(server, tracker);
     if (server.listening) {
-      const early = this.#adoptEarly(server, state);
+      const early = this.#adoptEarly(tracker);
       // getConnections() reads the count now and reports it on the next tick.
       server.getConnections((error, count) => {
         // The connections adopted above are tracked: they are not among the unseen.
-        state.untrackedAtStart = error ? undefined : Math.max(0, count - early.adopted);
-        if (state.untrackedAtStart === 0) early.stopWaiting();
+        tracker.untrackedAtStart = error ? undefined : Math.max(0, count - early.adopted);
+        if (tracker.untrackedAtStart === 0) early.stopWaiting();
       });
     }
-    const on = (event: string, listener: Listener, prepend = false): void => {
-      const emitter = server as unknown as EventEmitter;
-      if (prepend) emitter.prependListener(event, listener);
-      else emitter.on(event, listener);
-      state.undo.push(() => emitter.removeListener(event, listener));
-    };
+    const { on } = tracker;
 
     const kind: ConnectionKind = tlsServer ? 'tls' : isHttp2Server(server) ? 'http2' : 'http1';
     // Prepended: an http2 server creates its session inside its own connection listener,
@@ -242,64 +203,56 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     on(
       'connection',
       (socket: net.Socket) => {
-        const connection = this.#add(server, state, socket, kind, true);
-        if (state.handshaking) state.handshaking.set(peerKey(socket), connection);
+        const connection = this.#add(tracker, socket, kind, true);
+        if (tracker.handshaking) tracker.handshaking.set(peerKey(socket), connection);
       },
       true,
     );
     if (tlsServer) {
-      on('secureConnection', (tlsSocket: tls.TLSSocket) => this.#secured(server, state, tlsSocket), true);
+      on('secureConnection', (tlsSocket: tls.TLSSocket) => this.#secured(tracker, tlsSocket), true);
       on('tlsClientError', (_error: Error, tlsSocket: tls.TLSSocket) => {
         // A failed handshake: forget the pending join; the raw socket's close removes the record.
-        state.handshaking?.delete(peerKey(tlsSocket));
+        tracker.handshaking?.delete(peerKey(tlsSocket));
       });
     }
     if (speaksHttp1(server)) {
       on(
         'request',
-        (request: http.IncomingMessage, response: http.ServerResponse) =>
-          this.#request(server, state, request, response),
+        (request: http.IncomingMessage, response: http.ServerResponse) => this.#request(tracker, request, response),
         true,
       );
-      this.#trackUpgrades(server, on);
+      this.#trackUpgrades(tracker);
       // A request with `Expect:` goes to these events instead of `request` while the
       // application listens to them: without this, its response was never tracked (no
       // `Connection: close`, its keep-alive connection held until the deadline).
-      this.#mirror(server, on, EXPECT_EVENTS, (request: http.IncomingMessage, response: http.ServerResponse) =>
-        this.#request(server, state, request, response),
+      tracker.mirror(EXPECT_EVENTS, (request: http.IncomingMessage, response: http.ServerResponse) =>
+        this.#request(tracker, request, response),
       );
     }
-    if (isHttp2Server(server)) trackHttp2(server, this, on, state.undo, this.#http2Hooks);
-    on('close', () => {
-      state.closed = true;
-      // We closed only the listener and the server's own close() never ran: release what
-      // only that close() would have (see releaseConnectionsChecker).
-      if (state.stoppedByUs) releaseConnectionsChecker(server);
-      state.stoppedByUs = false;
-      // Node emits `close` once every connection of the server is destroyed. Their own socket
-      // `close` events come later (after each handle closes): settle the ones with nothing in
-      // flight now rather than wait for thousands of events. A response or stream still in
-      // flight waits for its own `close`, which tells whether it was sent in full (over TLS
-      // `writableFinished` can still be false here for a response that completes).
-      const open = this.#size;
-      for (const connection of [...this.connections(server)]) {
-        if (connection.responses.length === 0 && connection.openStreams === 0) this.#remove(connection, true);
-      }
-      for (const resolve of state.closeWaiters.splice(0)) resolve();
-      // A removal above that emptied the registry has said so already.
-      if (open === 0) this.#emitIfDrained();
-    });
-    on('listening', () => {
-      state.closed = false;
-      if (state.stopRequested) this.closeServer(server);
-    });
+    if (isHttp2Server(server)) trackHttp2(server, this, on, tracker.undo, this.#http2Hooks);
+    tracker.followLifecycle();
   }
+
+  /** The registry's part of a tracked server's `close` event (the tracker has marked it closed). */
+  readonly #serverClosed = (tracker: ServerTracker): void => {
+    // Node emits `close` once every connection of the server is destroyed. Their own socket
+    // `close` events come later (after each handle closes): settle the ones with nothing in
+    // flight now rather than wait for thousands of events. A response or stream still in
+    // flight waits for its own `close`, which tells whether it was sent in full (over TLS
+    // `writableFinished` can still be false here for a response that completes).
+    const open = this.#size;
+    for (const connection of [...this.connections(tracker.server)]) {
+      if (connection.responses.length === 0 && connection.openStreams === 0) this.#remove(connection, true);
+    }
+    // A removal above that emptied the registry has said so already.
+    if (open === 0) this.#emitIfDrained();
+  };
 
   /** Stops tracking a server: every listener the registry added to it is removed. */
   untrack(server: ServerLike): void {
-    const state = this.#servers.get(server);
-    if (!state) return;
-    for (const undo of state.undo.splice(0).reverse()) undo();
+    const tracker = this.#servers.get(server);
+    if (!tracker) return;
+    tracker.dispose();
     this.#servers.delete(server);
     for (const connection of [...this.connections(server)]) this.#remove(connection, false);
   }
@@ -312,10 +265,9 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
 
   /** Closes the server's listener, leaving its connections open (see `stopAccepting`). */
   stopAccepting(server: ServerLike): void {
-    const state = this.#servers.get(server);
-    if (state) state.stopRequested = true;
-    if (state && server.listening) state.stoppedByUs = true;
-    stopAccepting(server);
+    const tracker = this.#servers.get(server);
+    if (tracker) tracker.stopAccepting();
+    else stopAccepting(server);
   }
 
   /**
@@ -325,15 +277,11 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
    * Returns true when it called `close()` (which, for http, already closed the idle connections).
    */
   closeServer(server: ServerLike): boolean {
-    const state = this.#servers.get(server);
-    if (state) state.stopRequested = true;
-    if (state?.closed) return false;
-    if (server.listening || state?.stoppedByUs) {
-      if (state) state.stoppedByUs = false;
-      server.close();
-      return true;
-    }
-    return false;
+    const tracker = this.#servers.get(server);
+    if (tracker) return tracker.closeServer();
+    if (!server.listening) return false;
+    server.close();
+    return true;
   }
 
   /** See `RegistryView.closeIdle`. */
@@ -373,8 +321,8 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
 
   /** True once the server's listener is closed and it emitted `close` (or it never listened). */
   isClosed(server: ServerLike): boolean {
-    const state = this.#servers.get(server);
-    return state ? state.closed : !server.listening;
+    const tracker = this.#servers.get(server);
+    return tracker ? tracker.closed : !server.listening;
   }
 
   /**
@@ -382,18 +330,8 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
    * it had (tracked or not) is gone. A server that is not listening and that lastcall did not
    * stop resolves once it has no connection left.
    */
-  async whenServerClosed(server: ServerLike): Promise<void> {
-    const state = this.#servers.get(server);
-    if (!state || state.closed) return;
-    const closed = new Promise<void>((resolve) => state.closeWaiters.push(resolve));
-    if (!server.listening && !state.stoppedByUs) {
-      // Never listened, or closed before we were asked: `close` may never come again.
-      const open = await connectionCount(server);
-      // Listening by now: a `listen()` was still looking its address up when the drain began;
-      // the `listening` handler closes it, and `close` does come.
-      if (open === 0 && state.count === 0 && !server.listening) return;
-    }
-    await closed;
+  whenServerClosed(server: ServerLike): Promise<void> {
+    return this.#servers.get(server)?.whenClosed() ?? Promise.resolve();
   }
 
   /**
@@ -435,18 +373,12 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   }
 
   /** `accepted`: seen through the server's `connection` event, not adopted later. */
-  #add(
-    server: ServerLike,
-    state: ServerState,
-    socket: net.Socket,
-    kind: ConnectionKind,
-    accepted: boolean,
-  ): TrackedConnection {
+  #add(tracker: ServerTracker, socket: net.Socket, kind: ConnectionKind, accepted: boolean): TrackedConnection {
     if (!this.#watching) this.#sweep(SWEEP_PER_CONNECTION);
-    const connection = new TrackedConnection(server, socket, kind, this.clock.now());
+    const connection = new TrackedConnection(tracker.server, socket, kind, this.clock.now());
     this.#connections.set(socket, connection);
     if (this.#watching) socket.on('close', this.#onSocketClose);
-    state.count++;
+    tracker.count++;
     this.#size++;
     if (accepted) {
       this.#accepted++;
@@ -455,26 +387,26 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     return connection;
   }
 
-  #secured(server: ServerLike, state: ServerState, tlsSocket: tls.TLSSocket): void {
+  #secured(tracker: ServerTracker, tlsSocket: tls.TLSSocket): void {
     const key = peerKey(tlsSocket);
-    const connection = state.handshaking?.get(key);
+    const connection = tracker.handshaking?.get(key);
     if (connection === undefined) {
       // Its raw socket was accepted before the server was tracked.
-      this.#add(server, state, tlsSocket, 'tls', false);
+      this.#add(tracker, tlsSocket, 'tls', false);
       return;
     }
-    state.handshaking?.delete(key);
+    tracker.handshaking?.delete(key);
     connectionState.setTlsSocket(connection, tlsSocket);
     this.#byTlsSocket.set(tlsSocket, connection);
     if (this.#watching) tlsSocket.on('close', this.#onSocketClose);
   }
 
-  #request(server: ServerLike, state: ServerState, request: http.IncomingMessage, response: http.ServerResponse): void {
+  #request(tracker: ServerTracker, request: http.IncomingMessage, response: http.ServerResponse): void {
     // An http2 server with allowHTTP1 also emits `request` for HTTP/2 streams (compat API):
     // those are tracked as streams, not here.
     if (!(response instanceof http.ServerResponse)) return;
     const socket = request.socket;
-    const connection = this.#lookup(socket) ?? this.#adopt(server, state, socket);
+    const connection = this.#lookup(socket) ?? this.#adopt(tracker, socket);
     connectionState.addResponse(connection, response);
     response.on('close', this.#onResponseClose);
     this.#inFlight++;
@@ -489,33 +421,34 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
    * before the core was loaded are not remembered: their connections are adopted when they end
    * (`idle`), as long as the server may have unseen connections.
    */
-  #adoptEarly(server: ServerLike, state: ServerState): { adopted: number; stopWaiting: () => void } {
+  #adoptEarly(tracker: ServerTracker): { adopted: number; stopWaiting: () => void } {
+    const { server } = tracker;
     if (!speaksHttp1(server)) return { adopted: 0, stopWaiting: () => undefined };
-    const before = state.count;
+    const before = tracker.count;
     for (const response of responsesInFlight(server)) {
-      const connection = this.#lookup(response.req.socket) ?? this.#adopt(server, state, response.req.socket);
+      const connection = this.#lookup(response.req.socket) ?? this.#adopt(tracker, response.req.socket);
       connectionState.addResponse(connection, response);
       response.on('close', this.#onResponseClose);
       this.#inFlight++;
       this.#requests++;
     }
-    const stopWaiting = onUnseenFinish(server, (_response, socket) => this.#unseenFinished(server, state, socket));
-    state.undo.push(stopWaiting);
-    return { adopted: state.count - before, stopWaiting };
+    const stopWaiting = onUnseenFinish(server, (_response, socket) => this.#unseenFinished(tracker, socket));
+    tracker.undo.push(stopWaiting);
+    return { adopted: tracker.count - before, stopWaiting };
   }
 
   /** A response that began before the core was loaded ended: its connection is now known, and idle. */
-  #unseenFinished(server: ServerLike, state: ServerState, socket: net.Socket): void {
+  #unseenFinished(tracker: ServerTracker, socket: net.Socket): void {
     if (socket.destroyed || this.#lookup(socket) !== undefined) return;
-    this.emit('idle', this.#adopt(server, state, socket));
+    this.emit('idle', this.#adopt(tracker, socket));
   }
 
   /** A connection the server had before it was tracked, first seen through a request. */
-  #adopt(server: ServerLike, state: ServerState, socket: net.Socket): TrackedConnection {
-    return this.#add(server, state, socket, isTlsServer(server) ? 'tls' : 'http1', false);
+  #adopt(tracker: ServerTracker, socket: net.Socket): TrackedConnection {
+    return this.#add(tracker, socket, isTlsServer(tracker.server) ? 'tls' : 'http1', false);
   }
 
-  #trackUpgrades(server: ServerLike, on: (event: string, listener: Listener) => void): void {
+  #trackUpgrades(tracker: ServerTracker): void {
     const onUpgrade = (request: http.IncomingMessage): void => {
       const connection = this.#lookup(request.socket);
       if (connection === undefined || connection.kind === 'upgraded') return;
@@ -523,46 +456,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       this.#more.upgraded++;
       this.emit('upgrade', connection);
     };
-    this.#mirror(server, on, UPGRADE_EVENTS, onUpgrade);
-  }
-
-  /**
-   * Listens to `events` only while the application listens to them too. Node changes what it
-   * does when one of these events has a listener (an upgrade request without one is answered
-   * as a plain request; `Expect: 100-continue` without one gets its 100 Continue and goes to
-   * `request`), so our listener must never be the one that makes the difference.
-   */
-  #mirror(
-    server: ServerLike,
-    on: (event: string, listener: Listener) => void,
-    events: readonly string[],
-    listener: Listener,
-  ): void {
-    const emitter = server as unknown as EventEmitter;
-    let active = true;
-    const sync = (): void => {
-      if (!active) return;
-      for (const event of events) {
-        const listeners = emitter.listeners(event);
-        const ours = listeners.includes(listener);
-        const theirs = listeners.length - (ours ? 1 : 0);
-        // Prepended: we must see the socket before the application hands it to a protocol.
-        if (theirs > 0 && !ours) emitter.prependListener(event, listener);
-        if (theirs === 0 && ours) emitter.removeListener(event, listener);
-      }
-    };
-    sync();
-    // `newListener` runs before the listener is added: look again once it is in place.
-    const onListenerChange = (event: string | symbol): void => {
-      if (typeof event === 'string' && events.includes(event)) queueMicrotask(sync);
-    };
-    on('newListener', onListenerChange);
-    on('removeListener', onListenerChange);
-    const undo = (): void => {
-      active = false;
-      for (const event of events) emitter.removeListener(event, listener);
-    };
-    this.#servers.get(server)?.undo.push(undo);
+    tracker.mirror(UPGRADE_EVENTS, onUpgrade);
   }
 
   #responseClosed(response: http.ServerResponse): void {
@@ -607,8 +501,8 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       // response, stream or handshake to settle.
       this.#connections.delete(socket);
       if (this.#watching) socket.removeListener('close', this.#onSocketClose);
-      const state = this.#servers.get(connection.server);
-      if (state) state.count--;
+      const tracker = this.#servers.get(connection.server);
+      if (tracker) tracker.count--;
       this.#removed(connection, notify);
       return;
     }
@@ -627,10 +521,10 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     }
     // Likewise streams whose `close` Node has not emitted yet: they ended with their session.
     for (; connection.openStreams > 0; connectionState.addStreams(connection, -1)) this.#settleStream(false);
-    const state = this.#servers.get(connection.server);
-    if (state) {
-      state.count--;
-      if (connection.handshaking) state.handshaking?.delete(peerKey(socket));
+    const tracker = this.#servers.get(connection.server);
+    if (tracker) {
+      tracker.count--;
+      if (connection.handshaking) tracker.handshaking?.delete(peerKey(socket));
     }
     this.#removed(connection, notify);
   }
@@ -647,7 +541,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   /** True when every tracked server has emitted `close` and no connection is left. */
   get drained(): boolean {
     if (this.#size !== 0) return false;
-    for (const state of this.#servers.values()) if (!state.closed) return false;
+    for (const tracker of this.#servers.values()) if (!tracker.closed) return false;
     return true;
   }
 
@@ -659,11 +553,4 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
 /** The connection's sockets are destroyed: their `close` events may still be on their way. */
 function isClosed(connection: TrackedConnection): boolean {
   return connection.socket.destroyed || connectionState.tlsSocketOf(connection)?.destroyed === true;
-}
-
-/** The server's own count of open connections, tracked or not. */
-export function connectionCount(server: ServerLike): Promise<number> {
-  return new Promise((resolve) => {
-    server.getConnections((error, count) => resolve(error ? 0 : count));
-  });
 }
