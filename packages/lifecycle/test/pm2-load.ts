@@ -32,6 +32,11 @@ export interface LoadOptions {
   readonly requestTimeoutMs: number;
   /** Requests per client at most (the loops' bound). */
   readonly maxRequestsPerClient: number;
+  /**
+   * How long a kept-alive connection may sit unused in the agent's pool before the agent closes
+   * it, in ms (`http.Agent`'s `timeout`): below the server's idle grace, as a client should set it.
+   */
+  readonly freeSocketTimeoutMs: number;
 }
 
 export interface Load {
@@ -57,7 +62,10 @@ interface SocketInfo {
  * connection just as the client sends on it (RFC 9112, 9.3.1).
  */
 export function startLoad(port: number, options: LoadOptions): Load {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.clients });
+  // The agent hands out the most recently used free connection first (LIFO): with more free
+  // connections than clients waiting, one can sit unused for seconds, then be picked just as the
+  // server closes it. The free-socket timeout retires those first.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.clients, timeout: options.freeSocketTimeoutMs });
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const failures: Failure[] = [];
@@ -109,9 +117,11 @@ export function startLoad(port: number, options: LoadOptions): Load {
       });
       req.on('socket', (socket: net.Socket) => {
         localPort = socket.localPort;
-        socket.once('connect', () => {
-          localPort = socket.localPort;
-        });
+        if (socket.connecting) {
+          socket.once('connect', () => {
+            localPort = socket.localPort;
+          });
+        }
         info = sockets.get(socket);
         if (!info) {
           info = { sent: 0, lastPid: undefined };

@@ -163,6 +163,7 @@ test('pm2 reload x3 of 2 cluster instances under keep-alive load: 0 failed reque
     thinkMs: THINK_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     maxRequestsPerClient: MAX_REQUESTS_PER_CLIENT,
+    freeSocketTimeoutMs: Math.floor(idleGraceMs / 2),
   });
   const reloadMs: number[] = [];
   const oldPids: number[] = [];

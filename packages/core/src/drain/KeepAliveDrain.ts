@@ -12,7 +12,8 @@ import type { DrainStrategy } from './DrainStrategy.js';
  * milliseconds. Why not 0: a keep-alive client sends its next request the moment it has read a
  * response; closing the connection under it resets that request. A request that arrives within
  * the grace is served, with `Connection: close`. A connection idle for longer than the grace
- * when draining begins closes at once: its client is not about to send.
+ * when draining begins closes at once (after the next poll for I/O, which reads a request
+ * already in its socket): its client is not about to send.
  */
 export const DEFAULT_IDLE_GRACE_MS = 100;
 
@@ -26,7 +27,7 @@ export const FLUSH_RECHECK_MS = 25;
 export interface KeepAliveDrainOptions {
   /**
    * Idle grace, in milliseconds: how long a keep-alive connection stays open after it went
-   * idle (one idle for longer when draining begins closes at once; TLS sockets still in their
+   * idle (one idle for longer when draining begins closes at once, after the next poll for I/O; TLS sockets still in their
    * handshake and connections opened before tracking get the whole grace).
    * `0` closes them at once, as Node's own `server.close()` does. Defaults to 100 ms.
    */
