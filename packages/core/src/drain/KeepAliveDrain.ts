@@ -12,7 +12,8 @@ import type { DrainStrategy } from './DrainStrategy.js';
  * milliseconds. Why not 0: a keep-alive client sends its next request the moment it has read a
  * response; closing the connection under it resets that request. A request that arrives within
  * the grace is served, with `Connection: close`. A connection idle for longer than the grace
- * when draining begins closes at once: its client is not about to send.
+ * when draining begins closes at once (after the next poll for I/O, which reads a request
+ * already in its socket): its client is not about to send.
  */
 export const DEFAULT_IDLE_GRACE_MS = 100;
 
@@ -26,7 +27,7 @@ export const FLUSH_RECHECK_MS = 25;
 export interface KeepAliveDrainOptions {
   /**
    * Idle grace, in milliseconds: how long a keep-alive connection stays open after it went
-   * idle (one idle for longer when draining begins closes at once; TLS sockets still in their
+   * idle (one idle for longer when draining begins closes at once, after the next poll for I/O; TLS sockets still in their
    * handshake and connections opened before tracking get the whole grace).
    * `0` closes them at once, as Node's own `server.close()` does. Defaults to 100 ms.
    */
@@ -50,8 +51,8 @@ export class KeepAliveDrain implements DrainStrategy {
   /** Servers whose idle connections the next pass closes. */
   readonly #due = new Set<ServerLike>();
   #timer: unknown = undefined;
-  /** Closes the long-idle connections one turn after `begin()` (see `#closeLongIdleSoon`). */
-  #longIdleTimer: unknown = undefined;
+  /** The look at idle connections that `closeListeners` defers past the next poll for I/O. */
+  #beginTimer: unknown = undefined;
   #clock: ShutdownContext['clock'] | undefined;
   /** GOAWAY was sent to every HTTP/2 session: a session established from now on gets it too. */
   #goingAway = false;
@@ -99,38 +100,48 @@ export class KeepAliveDrain implements DrainStrategy {
 
   dispose(): void {
     if (this.#timer !== undefined) this.#clock?.clearTimeout(this.#timer);
-    if (this.#longIdleTimer !== undefined) this.#clock?.clearTimeout(this.#longIdleTimer);
+    if (this.#beginTimer !== undefined) this.#clock?.clearTimeout(this.#beginTimer);
     this.#timer = undefined;
-    this.#longIdleTimer = undefined;
+    this.#beginTimer = undefined;
     this.#due.clear();
   }
 
   /**
-   * Stops accepting on every server. Idle connections close after what is left of their grace:
-   * at once (one event-loop turn later) for those idle longer than the grace; a server with no
-   * idle connection at all gets its full `close()` at once.
+   * Stops accepting on every server, at once. The idle connections are looked at after the
+   * next poll for I/O: a server with no idle connection that needs the grace then gets its
+   * full `close()`; the others keep those connections for what is left of it.
    */
   protected closeListeners(context: ShutdownContext): void {
-    for (const server of context.servers) {
-      const rest = this.idleGraceMs === 0 ? undefined : this.#restOfGrace(server, context);
-      if (rest === undefined) {
-        this.closeIdle(server, context);
-        continue;
-      }
-      context.registry.stopAccepting(server);
-      if (rest.longIdle.length > 0 && rest.restMs > 0) this.#closeLongIdleSoon(rest.longIdle, context);
-      this.scheduleIdleClose(server, context, rest.restMs);
+    if (this.idleGraceMs === 0) {
+      for (const server of context.servers) this.closeIdle(server, context);
+      return;
     }
+    for (const server of context.servers) context.registry.stopAccepting(server);
+    // Not in this turn. terminate() often runs in the turn that handled the stop signal,
+    // before the loop read what else arrived: a request a keep-alive client sent just before
+    // can sit unread in its socket, and its connection looks idle, maybe long idle. Closing it
+    // now resets that request (measured under PM2 reloads on a busy machine). Two timer turns:
+    // however this turn began, a poll for I/O runs before the second one, and reads it first.
+    this.#clock = context.clock;
+    this.#beginTimer = context.clock.setTimeout(() => {
+      this.#beginTimer = context.clock.setTimeout(() => {
+        this.#beginTimer = undefined;
+        for (const server of context.servers) {
+          const restMs = this.#closeLongIdle(server, context);
+          if (restMs === undefined) this.closeIdle(server, context);
+          else this.scheduleIdleClose(server, context, restMs);
+        }
+      }, 0);
+    }, 0);
   }
 
   /**
    * The grace serves the next request of a client that has just read a response; a
-   * connection idle for longer than the grace already had it. Returns the longest rest of a
-   * grace among the server's idle connections (0 when every one is long idle) and the long-idle
-   * ones, or `undefined` when the server has no idle connection (nothing for the grace to
-   * protect: the server's own pass runs at once).
+   * connection idle for longer than the grace already had it. Those close now, the others get
+   * what is left of their grace. Returns the longest rest, or `undefined` when no connection
+   * needs one (then the server's own parser-aware pass closes every idle one at once).
    */
-  #restOfGrace(server: ServerLike, context: ShutdownContext): { restMs: number; longIdle: Connection[] } | undefined {
+  #closeLongIdle(server: ServerLike, context: ShutdownContext): number | undefined {
     const { registry, clock } = context;
     // Connections opened before tracking: how long they were idle is unknown.
     let restMs = registry.mayHaveUntracked(server) ? this.idleGraceMs : -1;
@@ -145,27 +156,11 @@ export class KeepAliveDrain implements DrainStrategy {
       else if (idleFor < this.idleGraceMs) restMs = Math.max(restMs, this.idleGraceMs - idleFor);
       else longIdle.push(connection);
     }
-    if (restMs < 0 && longIdle.length === 0) return undefined;
-    return { restMs: Math.max(0, restMs), longIdle };
-  }
-
-  /**
-   * Closes long-idle connections one event-loop turn from now, while others still have some of
-   * their grace (the server's own pass would close those too). Why not now: in a process that
-   * is busy, a request a client has just sent can sit unread in the socket while the
-   * connection still looks idle; the next turn's poll phase reads it, and a connection that
-   * received a byte since it went idle is no longer long idle (`idleFor` is then undefined).
-   */
-  #closeLongIdleSoon(connections: Connection[], context: ShutdownContext): void {
-    this.#clock = context.clock;
-    this.#longIdleTimer = context.clock.setTimeout(() => {
-      this.#longIdleTimer = undefined;
-      const now = context.clock.now();
-      for (const connection of connections) {
-        const idleFor = connection.idle ? connection.idleFor(now) : undefined;
-        if (idleFor !== undefined && idleFor >= this.idleGraceMs) connection.destroy();
-      }
-    }, 0);
+    if (restMs < 0) return undefined;
+    // Some connections need the rest of their grace, and the server's pass would close those
+    // too: the long-idle ones are closed one by one.
+    for (const connection of longIdle) connection.destroy();
+    return restMs;
   }
 
   /**
