@@ -88,8 +88,8 @@ export class LastcallService implements OnApplicationBootstrap, BeforeApplicatio
   }
 }
 
-// biome-ignore lint/complexity/noStaticOnlyClass: Nest finds modules by class; forRoot() is Nest's convention.
 @Module({})
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest finds modules by class; forRoot() is Nest's convention.
 export class LastcallModule {
   /**
    * The module, global: `imports: [LastcallModule.forRoot({ gracefulTimeout: 10_000 })]`. Options
