@@ -15,7 +15,6 @@ test.each([
     env: { PLATFORM: platform, SHUTDOWN: owner },
   });
   console.log(describeSmoke(`nestjs ${platform}/${owner}`, result));
-  if (result.load.failed) console.log(result.lines.join('\n'));
   expect(result.inFlight).toEqual({ status: 200, body: 'slow done' });
   expect(result.load.failures).toEqual({});
   expect(result.load.failed).toBe(0);

@@ -9,7 +9,6 @@ test('node:http + https + http2: SIGTERM under keep-alive load drains all three 
     env: { TLS_KEY: TLS_FIXTURE_PATHS.key, TLS_CERT: TLS_FIXTURE_PATHS.cert, HTTPS_PORT: '0', H2_PORT: '0' },
   });
   console.log(describeSmoke('node-http', result));
-  if (result.load.failed) console.log(result.lines.join('\n'));
   expect(result.inFlight).toEqual({ status: 200, body: 'slow done' });
   expect(result.load.failures).toEqual({});
   expect(result.load.failed).toBe(0);

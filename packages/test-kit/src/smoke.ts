@@ -330,12 +330,17 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeResult> {
   }
 }
 
-/** One line per run for the test log: the figures the examples' README table is made of. */
+/**
+ * One line per run for the test log: the figures the examples' README table is made of. When a
+ * request failed, lastcall's own progress lines follow (how many connections and requests were
+ * open when the drain began), to tell a lastcall bug from a starved client.
+ */
 export function describeSmoke(name: string, result: SmokeResult): string {
   const inFlight = 'error' in result.inFlight ? `error ${result.inFlight.error}` : `${result.inFlight.status}`;
-  return (
+  const line =
     `${name}: exit code ${result.code} (signal ${result.signal}) ${Math.round(result.exitMs)} ms after SIGTERM; ` +
-    `in-flight ${inFlight}; ok ${result.load.ok}, refused ${result.load.refused}, failed ${result.load.failed}` +
-    (result.load.failed > 0 ? ` ${JSON.stringify(result.load.failures)}` : '')
-  );
+    `in-flight ${inFlight}; ok ${result.load.ok}, refused ${result.load.refused}, failed ${result.load.failed}`;
+  if (result.load.failed === 0) return line;
+  const progress = result.lines.filter((text) => /\[lastcall\]/.test(text));
+  return `${line} ${JSON.stringify(result.load.failures)}\n${progress.join('\n')}`;
 }
