@@ -13,4 +13,20 @@ export {
   startHttp1,
 } from './servers';
 export { type Deferred, deferred, once, sleep, within } from './signals';
-export { tlsMaterial } from './tls';
+export {
+  describeSmoke,
+  type ExampleProcess,
+  KeepAliveLoad,
+  type ListenerKind,
+  type LoadCounts,
+  runSmoke,
+  SMOKE_CLIENTS,
+  SMOKE_MIN_OK,
+  SMOKE_REQUEST_TIMEOUT_MS,
+  SMOKE_STEP_BOUND_MS,
+  type SmokeOptions,
+  type SmokeResult,
+  startExample,
+  WORKSPACE_ROOT,
+} from './smoke';
+export { TLS_FIXTURE_PATHS, tlsMaterial } from './tls';

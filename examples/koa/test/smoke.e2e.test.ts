@@ -1,0 +1,13 @@
+// Smoke test of the koa example: a real process under keep-alive load, a real SIGTERM
+// while a slow request is in flight; the request completes, nothing fails, the exit code is 0.
+import * as path from 'node:path';
+import { describeSmoke, runSmoke } from '@lastcall/test-kit';
+
+test('koa: SIGTERM under keep-alive load drains and exits 0', async () => {
+  const result = await runSmoke({ entry: path.join(__dirname, '..', 'src', 'server.ts') });
+  console.log(describeSmoke('koa', result));
+  expect(result.inFlight).toEqual({ status: 200, body: 'slow done' });
+  expect(result.load.failures).toEqual({});
+  expect(result.load.failed).toBe(0);
+  expect(result.code).toBe(0);
+});

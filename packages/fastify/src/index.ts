@@ -1,0 +1,2 @@
+// @lastcall/fastify public surface: the plugin and its options. No deep imports.
+export { describeReport, type LastcallFastifyOptions, lastcall } from './plugin.js';

@@ -1,0 +1,107 @@
+// The NestJS module: one lastcall terminator for the app's HTTP server (express or fastify
+// platform), drained in Nest's beforeApplicationShutdown hook, so app.close() and
+// enableShutdownHooks() drain through lastcall.
+import {
+  type CreateTerminatorOptions,
+  createTerminator,
+  type TerminationReport,
+  type Terminator,
+} from '@lastcall/core';
+import { assertKnownOptions } from '@lastcall/core/internal';
+import {
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+
+/** Options of `LastcallModule.forRoot()`: createTerminator's, except the server (the app's own). */
+export type LastcallModuleOptions = Omit<CreateTerminatorOptions, 'server' | 'servers'> & {
+  /** Log the termination report as one line through Nest's Logger once drained. Defaults to true. */
+  logReport?: boolean;
+};
+
+/** The injection token of the module's options. */
+export const LASTCALL_MODULE_OPTIONS: unique symbol = Symbol.for('@lastcall/nestjs:options');
+
+const WHERE = 'LastcallModule.forRoot';
+const KNOWN_OPTIONS = ['gracefulTimeout', 'drain', 'force', 'container', 'clock', 'logReport'] as const;
+
+/** Thrown when the terminator is asked for before the app was initialised (no server yet). */
+export class LastcallNotReadyError extends Error {
+  readonly isLastcallNotReadyError = true;
+  override readonly name = 'LastcallNotReadyError';
+  constructor() {
+    super('@lastcall/nestjs: the terminator exists once the app is initialised (app.init() or app.listen())');
+  }
+}
+
+/** Brand guard: works across two copies of the package. */
+export function isLastcallNotReadyError(error: unknown): error is LastcallNotReadyError {
+  return (error as { isLastcallNotReadyError?: unknown } | null)?.isLastcallNotReadyError === true;
+}
+
+/** One line a log reader can take in. */
+function describeReport(report: TerminationReport): string {
+  const { connections, requests } = report;
+  return (
+    `server drained in ${Math.round(report.durationMs)} ms: ${connections.closedGracefully} connections closed ` +
+    `gracefully, ${connections.forced} forced; ${requests.completed} requests completed, ${requests.aborted} aborted`
+  );
+}
+
+/** Owns the terminator: made at bootstrap (before listen), drained before Nest closes the server. */
+@Injectable()
+export class LastcallService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('lastcall');
+  private current: Terminator | undefined;
+
+  // Explicit @Inject: no reliance on emitted decorator metadata (esbuild, tsx, swc without it).
+  constructor(
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(LASTCALL_MODULE_OPTIONS) private readonly options: LastcallModuleOptions,
+  ) {}
+
+  /** The terminator of the app's HTTP server; register it with @lastcall/lifecycle's `add()`. */
+  get terminator(): Terminator {
+    if (!this.current) throw new LastcallNotReadyError();
+    return this.current;
+  }
+
+  onApplicationBootstrap(): void {
+    const { logReport: _logReport, ...terminatorOptions } = this.options;
+    // getHttpServer() is the node server under either platform (express's http.Server, fastify's .server).
+    this.current = createTerminator({ ...terminatorOptions, server: this.adapterHost.httpAdapter.getHttpServer() });
+  }
+
+  // Nest calls this after every onModuleDestroy and before it closes the HTTP server; the drain
+  // finishes here, so the server is closed when Nest's adapter closes it (a no-op then) and
+  // onApplicationShutdown hooks run with no request left in flight.
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.current) return;
+    const report = await this.current.terminate();
+    if (this.options.logReport ?? true) this.logger.log(describeReport(report));
+  }
+}
+
+@Module({})
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest finds modules by class; forRoot() is Nest's convention.
+export class LastcallModule {
+  /**
+   * The module, global: `imports: [LastcallModule.forRoot({ gracefulTimeout: 10_000 })]`. Options
+   * are createTerminator's (gracefulTimeout in ms, drain, force, container, clock) and `logReport`.
+   */
+  static forRoot(options: LastcallModuleOptions = {}): DynamicModule {
+    assertKnownOptions(WHERE, options, KNOWN_OPTIONS);
+    return {
+      module: LastcallModule,
+      global: true,
+      providers: [{ provide: LASTCALL_MODULE_OPTIONS, useValue: options }, LastcallService],
+      exports: [LastcallService],
+    };
+  }
+}
