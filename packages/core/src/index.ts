@@ -31,6 +31,7 @@ export {
   KeepAliveDrain,
   type KeepAliveDrainOptions,
 } from './drain/KeepAliveDrain.js';
+export { ListenerDelayDrain } from './drain/ListenerDelayDrain.js';
 export {
   InvalidOptionRangeError,
   InvalidOptionTypeError,

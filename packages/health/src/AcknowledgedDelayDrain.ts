@@ -1,15 +1,11 @@
 // The acknowledged delay: the listener stays open until the health checkers have been told
 // "not ready" as often as their fall threshold, then the drain it wraps begins.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  type Connection,
-  combineDrains,
   type DrainStrategy,
   InvalidOptionRangeError,
   InvalidOptionTypeError,
-  KeepAliveDrain,
+  ListenerDelayDrain,
   type ShutdownContext,
-  type WrappingDrain,
 } from '@lastcall/core';
 import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
 import type { Health, NotReadyAnswers } from './Health.js';
@@ -94,7 +90,7 @@ const BALANCERS: readonly BalancerKind[] = ['l7', 'l4', 'none'];
  * (readiness) or `agentFall` times (agent-check), per checker; at the latest after `maxDelayMs`.
  * Answers sent before `begin()` (from the moment `health.beginShutdown()` was called) count.
  */
-export class AcknowledgedDelayDrain implements WrappingDrain {
+export class AcknowledgedDelayDrain extends ListenerDelayDrain {
   readonly health: Health;
   readonly fall: number;
   readonly agentFall: number;
@@ -102,11 +98,6 @@ export class AcknowledgedDelayDrain implements WrappingDrain {
   readonly maxDelayMs: number;
   readonly settleMs: number;
   readonly balancer: BalancerKind;
-  /** True when responses during the delay say `Connection: close` (`balancer` is not `l7`). */
-  readonly closeConnections: boolean;
-  /** The drain that begins after the delay. */
-  readonly drain: DrainStrategy;
-  #delaying = false;
   #timers: unknown[] = [];
   #unsubscribe: (() => void) | undefined;
   #context: ShutdownContext | undefined;
@@ -115,6 +106,18 @@ export class AcknowledgedDelayDrain implements WrappingDrain {
 
   constructor(options: AcknowledgedDelayDrainOptions) {
     assertKnownOptions(WHERE, options, KNOWN);
+    const balancer = options.balancer === undefined ? DEFAULT_BALANCER : options.balancer;
+    if (!BALANCERS.includes(balancer)) {
+      throw new InvalidOptionTypeError(
+        WHERE,
+        'balancer',
+        `one of ${BALANCERS.map((b) => `'${b}'`).join(', ')}`,
+        balancer,
+      );
+    }
+    // `closeConnections` (from the base) is true unless `balancer` is `l7`.
+    super(WHERE, options.drain, balancer !== 'l7');
+    this.balancer = balancer;
     const health = options.health as Partial<Health> | undefined;
     if (typeof health !== 'object' || health === null || typeof health.beginShutdown !== 'function') {
       throw new InvalidOptionTypeError(WHERE, 'health', 'a Health from createHealth()', options.health);
@@ -133,18 +136,6 @@ export class AcknowledgedDelayDrain implements WrappingDrain {
       'settleMs',
       options.settleMs === undefined ? DEFAULT_SETTLE_MS : options.settleMs,
     );
-    const balancer = options.balancer === undefined ? DEFAULT_BALANCER : options.balancer;
-    if (!BALANCERS.includes(balancer)) {
-      throw new InvalidOptionTypeError(
-        WHERE,
-        'balancer',
-        `one of ${BALANCERS.map((b) => `'${b}'`).join(', ')}`,
-        balancer,
-      );
-    }
-    this.balancer = balancer;
-    this.closeConnections = balancer !== 'l7';
-    this.drain = innerDrain(options.drain);
   }
 
   /** How the last delay ended, once it has; `undefined` before. */
@@ -162,23 +153,25 @@ export class AcknowledgedDelayDrain implements WrappingDrain {
     return answers.readiness >= this.fall * this.checkers || answers.agentCheck >= this.agentFall * this.checkers;
   }
 
-  begin(context: ShutdownContext): void {
-    this.#context = context;
+  override begin(context: ShutdownContext): void {
+    // Readiness 503 and agent-check `drain` from the first instant, before anything else.
     this.health.beginShutdown();
-    if (this.closeConnections) for (const connection of context.registry.connections()) connection.requestClose();
-    this.#delaying = true;
+    super.begin(context);
+  }
+
+  protected startDelay(context: ShutdownContext): void {
+    this.#context = context;
     const { clock } = context;
     const started = clock.now();
     const end = (outcome: DelayOutcome): void => {
-      if (!this.#delaying || this.#outcome !== undefined) return;
+      if (!this.delaying || this.#outcome !== undefined) return;
       this.#outcome = outcome;
       this.#stop();
       const settle =
         outcome === 'acknowledged' ? Math.min(this.settleMs, Math.max(0, context.deadline - clock.now())) : 0;
       const go = (): void => {
         this.#delayMs = clock.now() - started;
-        this.#delaying = false;
-        this.#beginInner(context);
+        this.endDelay();
       };
       if (settle > 0) this.#timers.push(clock.setTimeout(go, settle));
       else go();
@@ -194,35 +187,9 @@ export class AcknowledgedDelayDrain implements WrappingDrain {
     });
   }
 
-  onRequest(
-    connection: Connection,
-    request: IncomingMessage,
-    response: ServerResponse,
-    context: ShutdownContext,
-  ): void {
-    if (!this.#delaying) this.drain.onRequest?.(connection, request, response, context);
-    else if (this.closeConnections) connection.requestClose();
-  }
-
-  onIdle(connection: Connection, context: ShutdownContext): void {
-    // During the delay an idle connection is left open: the balancer may still send on it.
-    if (!this.#delaying) this.drain.onIdle?.(connection, context);
-  }
-
-  onSession(connection: Connection, context: ShutdownContext): void {
-    if (!this.#delaying) this.drain.onSession?.(connection, context);
-    else if (this.closeConnections) connection.requestClose();
-  }
-
-  onConnection(connection: Connection, context: ShutdownContext): void {
-    if (!this.#delaying) this.drain.onConnection?.(connection, context);
-  }
-
-  dispose(): void {
+  protected stopDelay(): void {
     this.#stop();
-    for (const timer of this.#timers.splice(0)) this.#context?.clock.clearTimeout(timer);
     this.#context = undefined;
-    this.drain.dispose?.();
   }
 
   /** The same delay, on the same health, around another drain. */
@@ -245,16 +212,6 @@ export class AcknowledgedDelayDrain implements WrappingDrain {
     const clock = this.#context?.clock;
     if (clock) for (const timer of this.#timers.splice(0)) clock.clearTimeout(timer);
   }
-
-  #beginInner(context: ShutdownContext): void {
-    // Often in a timer: a throw here would reach nobody, so it is recorded like any drain failure.
-    try {
-      const result = this.drain.begin(context);
-      if (result !== undefined) result.then(undefined, (error: unknown) => context.reportFailure(error, this.drain));
-    } catch (error) {
-      context.reportFailure(error, this.drain);
-    }
-  }
 }
 
 function count(where: string, option: string, value: unknown, fallback: number): number {
@@ -263,21 +220,4 @@ function count(where: string, option: string, value: unknown, fallback: number):
   if (!Number.isInteger(value) || value < 1)
     throw new InvalidOptionRangeError(where, option, 'a positive integer', value);
   return value;
-}
-
-function innerDrain(option: AcknowledgedDelayDrainOptions['drain']): DrainStrategy {
-  if (option === undefined) return new KeepAliveDrain();
-  if (Array.isArray(option)) {
-    try {
-      return combineDrains(...option);
-    } catch (error) {
-      throw new InvalidOptionTypeError(WHERE, 'drain', 'a drain or a non-empty array of drains', option, {
-        cause: error,
-      });
-    }
-  }
-  if (typeof (option as Partial<DrainStrategy>).begin !== 'function') {
-    throw new InvalidOptionTypeError(WHERE, 'drain', 'a drain or a non-empty array of drains', option);
-  }
-  return option as DrainStrategy;
 }
