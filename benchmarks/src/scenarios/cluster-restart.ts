@@ -161,9 +161,9 @@ export const clusterRestart = defineScenario<ClusterParams, ClusterRun, ClusterR
     return [
       {
         id: `${ID}:failed`,
-        title: 'Rolling restart of node:cluster workers: failed requests',
+        title: 'node:cluster rolling restart: failed requests',
         target: '0 in every run',
-        measured: `${own.failedTotal} in ${own.runs} runs (worst run ${fmt(own.failed.max)}); ${own.ok} ok${causesNote(own.causes)}; old workers' exits ${exitsNote(own.exits)}${exitsClean ? '' : ` (${own.forced} forced)`}${own.error ? `; ${own.error}` : ''}`,
+        measured: `${own.failedTotal} in ${own.runs} runs (worst run ${count(own.failed.max)}); ${own.ok} ok${causesNote(own.causes)}; old workers' exits ${exitsNote(own.exits)}${exitsClean ? '' : ` (${own.forced} forced)`}${own.error ? `; ${own.error}` : ''}`,
         met: failedMet,
         gated: true,
         missBy: failedMet ? undefined : `${own.failedTotal} failed`,
@@ -171,7 +171,7 @@ export const clusterRestart = defineScenario<ClusterParams, ClusterRun, ClusterR
       },
       {
         id: `${ID}:p99`,
-        title: 'Rolling restart of node:cluster workers: p99 latency during restarts',
+        title: 'node:cluster rolling restart: p99 latency',
         target: `<= ${CLUSTER_P99_RATIO}x steady state (median of runs${smoke ? '; judged by the full run, smoke reports it' : ''})`,
         measured: `${x(ratio)} (p99 ${fmt(own.restartP99Ms.median)} ms during restarts vs ${fmt(own.steadyP99Ms.median)} ms steady)`,
         met: p99Met,
@@ -218,7 +218,7 @@ ${table(
     String(row.runs),
     String(row.ok),
     String(row.failedTotal),
-    fmt(row.failed.max),
+    count(row.failed.max),
     causesNote(row.causes, '') || '-',
     fmt(row.steadyP99Ms.median),
     fmt(row.restartP99Ms.median),
@@ -386,6 +386,11 @@ function alive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A count as the page writes it (no decimals; n/a when there was no run). */
+function count(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'n/a';
 }
 
 function causesNote(causes: Readonly<Record<string, number>>, prefix = '; causes: '): string {
