@@ -21,16 +21,28 @@ function newest(dir) {
   return latest;
 }
 
-for (const [name, range] of Object.entries(manifest.devDependencies ?? {})) {
-  if (!range.startsWith('workspace:')) continue;
-  const dir = path.join(root, 'node_modules', name);
+/** Workspace packages among `deps` (a package.json's dependency map). */
+const workspaceDeps = (deps) =>
+  Object.entries(deps ?? {})
+    .filter(([, range]) => range.startsWith('workspace:'))
+    .map(([name]) => name);
+
+// Dependencies first (@lastcall/cluster's tsc reads @lastcall/core's built types): a fresh clone
+// builds in one pass, whatever the manifest's alphabetical order.
+const built = new Set();
+function buildIfStale(name, from) {
+  if (built.has(name)) return;
+  built.add(name);
+  const dir = path.join(from, 'node_modules', name);
   const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  for (const dep of workspaceDeps(pkg.dependencies)) buildIfStale(dep, dir);
   const stale = newest(path.join(dir, 'src')) > newest(path.join(dir, 'dist')) || !existsSync(path.join(dir, 'dist'));
   if (stale && pkg.scripts?.build) {
     console.log(`building ${name} (its dist/ is missing or older than its src/)`);
     execSync(pkg.scripts.build, { cwd: dir, stdio: 'inherit' });
   }
 }
+for (const name of workspaceDeps(manifest.devDependencies)) buildIfStale(name, root);
 
 /**
  * @lastcall/e2e (the balancer harness) is private and never built: it is bundled from its src, the
@@ -46,9 +58,16 @@ const e2eFromSource = {
 };
 
 await build({
-  entryPoints: ['run', 'child', 'holder', 'loadgen', 'clients', 'rolling-backend'].map((name) =>
-    path.join(root, 'src', `${name}.ts`),
-  ),
+  entryPoints: [
+    'run',
+    'child',
+    'holder',
+    'loadgen',
+    'clients',
+    'rolling-backend',
+    'cluster-service',
+    'cluster-load',
+  ].map((name) => path.join(root, 'src', `${name}.ts`)),
   outdir: path.join(root, 'dist'),
   bundle: true,
   // Every library (the peers, @lastcall/*, vega) loads from node_modules as its users load it.

@@ -1,16 +1,18 @@
 // `pnpm bench`: runs every scenario x library, each in its own child process, then writes
-// docs/benchmarks.md with its charts (quick by default, --full for more runs). `--smoke` measures
-// lastcall's own rows only and exits non-zero when one misses its target; it writes no docs.
+// docs/benchmarks.md with its charts (quick by default, --full for more runs). `--only=...` adds
+// its scenarios to the saved results.json of the same mode instead. `--smoke` measures lastcall's
+// own rows only and exits non-zero when one misses its target; it writes no docs.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DELAY_PEERS, LASTCALL, PEERS } from './adapters/index.js';
 import type { Adapter } from './adapters/types.js';
 import { now } from './lib/net.js';
 import { installedVersion, machineInfo, openFilesLimit, raiseOpenFiles } from './machine.js';
 import { type Mode, plansFor } from './plan.js';
+import { measuredNow, mergeRuns } from './report/merge.js';
 import type { BenchRun } from './report/model.js';
-import { writeReport } from './report/page.js';
+import { resultsFile, writeReport } from './report/page.js';
 import type { ChildResult, ChildSpec } from './results.js';
 import type { Scenario } from './scenario.js';
 import { SCENARIOS } from './scenarios/index.js';
@@ -23,6 +25,10 @@ const repoRoot = path.resolve(benchRoot, '..');
 interface Cli {
   readonly mode: Mode;
   readonly only: readonly string[];
+  /** `--only` was given: the run measures some scenarios, to be merged into the saved run. */
+  readonly partial: boolean;
+  /** `--fresh`: write the page from this run alone, even a partial one (no merge). */
+  readonly fresh: boolean;
   /** Restrict the libraries (development): adapter ids, lastcall's always included. */
   readonly libs: readonly string[] | undefined;
   /** Rewrite the page from a saved results.json instead of measuring (the page's own data). */
@@ -34,6 +40,8 @@ function parseCli(argv: readonly string[]): Cli {
   let only: readonly string[] = SCENARIOS.map((scenario) => scenario.id);
   let libs: readonly string[] | undefined;
   let render: string | undefined;
+  let partial = false;
+  let fresh = false;
   for (const arg of argv) {
     if (arg.startsWith('--render=')) {
       render = arg.slice(9);
@@ -42,19 +50,22 @@ function parseCli(argv: readonly string[]): Cli {
     if (arg === '--full') mode = 'full';
     else if (arg === '--smoke') mode = 'smoke';
     else if (arg === '--quick') mode = 'quick';
-    else if (arg.startsWith('--only=')) only = arg.slice(7).split(',');
+    else if (arg.startsWith('--only=')) {
+      only = arg.slice(7).split(',');
+      partial = true;
+    } else if (arg === '--fresh') fresh = true;
     else if (arg.startsWith('--libs=')) libs = arg.slice(7).split(',');
     else if (arg === '--') continue;
     else
       throw new RangeError(
-        `unknown argument "${arg}"; use --full, --smoke, --only=a,b, --libs=x,y or --render=results.json`,
+        `unknown argument "${arg}"; use --full, --smoke, --only=a,b, --fresh, --libs=x,y or --render=results.json`,
       );
   }
   for (const id of only) {
     if (!SCENARIOS.some((scenario) => scenario.id === id))
       throw new RangeError(`--only: unknown scenario "${id}"; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
   }
-  return { mode, only, libs, render };
+  return { mode, only, libs, render, partial, fresh };
 }
 
 /** Which libraries a scenario measures in this mode (`--libs` narrows the peers). */
@@ -139,6 +150,17 @@ async function main(): Promise<number> {
     console.log(`rewrote ${written.map((file) => path.relative(repoRoot, file)).join(', ')} from ${cli.render}`);
     return 0;
   }
+  // A partial run is merged into the saved run of its mode: read (and refused) before measuring.
+  const savedFile = resultsFile(path.join(repoRoot, 'docs'));
+  let saved: BenchRun | undefined;
+  if (cli.mode !== 'smoke' && cli.partial && !cli.fresh && existsSync(savedFile)) {
+    saved = JSON.parse(readFileSync(savedFile, 'utf8')) as BenchRun;
+    if (saved.mode !== cli.mode)
+      throw new RangeError(
+        `--only merges into ${path.relative(repoRoot, savedFile)}, a ${saved.mode} run: measure in --${saved.mode} mode, or pass --fresh to write the page from this ${cli.mode} run alone`,
+      );
+  }
+  const measuredIds = cli.only.filter((id) => SCENARIOS.some((s) => s.id === id && s.plan(cli.mode) !== undefined));
   const plans = plansFor(cli.mode, SCENARIOS);
   const startedAt = new Date();
   const started = now();
@@ -161,6 +183,7 @@ async function main(): Promise<number> {
     results: measured,
   });
   let run = runOf(results);
+  run = { ...run, measured: measuredNow(run, measuredIds) };
   let checks = checkTargets(run);
   console.log(`\n${formatChecks(checks)}`);
 
@@ -190,9 +213,11 @@ async function main(): Promise<number> {
     );
     return failed.length === 0 ? 0 : 1;
   }
-  const written = await writeReport(run, checks, path.join(repoRoot, 'docs'));
+  const page = saved === undefined ? run : mergeRuns(saved, run, measuredIds);
+  const written = await writeReport(page, checkTargets(page), path.join(repoRoot, 'docs'));
+  const merged = saved === undefined ? '' : ` (${measuredIds.join(', ')} merged into the saved ${saved.mode} run)`;
   console.log(
-    `\nwrote ${written.map((file) => path.relative(repoRoot, file)).join(', ')} in ${run.durationS.toFixed(0)} s`,
+    `\nwrote ${written.map((file) => path.relative(repoRoot, file)).join(', ')} in ${run.durationS.toFixed(0)} s${merged}`,
   );
   return 0;
 }

@@ -16,6 +16,20 @@ export interface BenchRun {
   readonly plan: Plan;
   readonly peerPlan: PeerPlan;
   readonly results: readonly ChildResult[];
+  /**
+   * When each scenario was measured, by id: a scenario added by `--only` on top of a saved run
+   * (see report/merge.ts) carries its own time. Absent in a run older than the field: then every
+   * scenario was measured at `startedAt`.
+   */
+  readonly measured?: Readonly<Record<string, MeasuredAt>>;
+}
+
+/** One scenario's measurement: the run that made it. */
+export interface MeasuredAt {
+  readonly startedAt: string;
+  readonly durationS: number;
+  readonly mode: Mode;
+  readonly node: string;
 }
 
 export function labelOf(adapterId: string): string {

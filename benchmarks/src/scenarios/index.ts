@@ -1,5 +1,6 @@
 // Every scenario module, in run and page order. A new scenario is one module added here.
 import type { Scenario } from '../scenario.js';
+import { clusterRestart } from './cluster-restart.js';
 import { cpu } from './cpu.js';
 import { dropped } from './dropped.js';
 import { http2 } from './http2.js';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   http2,
   websocket,
   rolling,
+  clusterRestart,
   cpu,
   memory,
 ];
