@@ -84,6 +84,6 @@ ${idleTables(rows, p.counts, tools, 'idle-long')}`;
   },
 
   whyMissed: () =>
-    "Why: lastcall's default drain gives every idle connection the idle grace (100 ms) at `terminate()`, however long it has been idle already, so a long-idle connection closes a grace later than the floor's. " +
-    'What would close it: record when each connection went idle and close the ones idle for longer than the grace at once, giving only the recently idle ones the rest of their grace (the profiling work on the core, issue 9).',
+    "Why: the default drain no longer holds a long-idle connection for the grace: it closes every connection idle for longer than the grace through the server's own close pass, but two event-loop turns after `terminate()`, so that a request already sitting in a socket is read first and answered instead of reset (a reset seen under PM2 reloads and fixed in 0.2; see docs/reliability.md). Those two turns are short; the rest of the gap over the floor in this run is not yet attributed (the same walks as the grace-0 close, run later, on a machine whose consecutive floors differ by up to 2x). " +
+    'What would settle it: time the two-turn deferral and the close pass apart in a standalone split, and compare CPU time rather than wall time per pair.',
 });
