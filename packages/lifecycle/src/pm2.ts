@@ -31,10 +31,14 @@ export const PM2_WARNING_CODES = {
   lateReady: 'LASTCALL_PM2_LATE_READY',
 } as const;
 
+/** One of `PM2_WARNING_CODES`. */
 export type Pm2WarningCode = (typeof PM2_WARNING_CODES)[keyof typeof PM2_WARNING_CODES];
 
+/** A warning `underPm2` logged: its code and the line it wrote. */
 export interface Pm2Warning {
+  /** Which check it is (`PM2_WARNING_CODES`). */
   readonly code: Pm2WarningCode;
+  /** The line written to the coordinator's logger, naming the values to change. */
   readonly message: string;
 }
 
@@ -60,10 +64,13 @@ export interface Pm2Settings {
 
 /** The slice of `process` `underPm2` uses, so a test can hand it an emitter with an `env`. */
 export interface Pm2ProcessLike {
+  /** The environment PM2 copies its app options into. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Present when the process has an IPC channel to its parent (PM2 always opens one). */
   send?: ((message: 'ready') => unknown) | undefined;
+  /** Listens to IPC messages from PM2 (`'shutdown'` with `shutdown_with_message`). */
   on(event: 'message', listener: (message: unknown) => void): unknown;
+  /** Stops listening to IPC messages. */
   removeListener(event: 'message', listener: (message: unknown) => void): unknown;
   /** Seconds since the process started, to tell whether `ready()` came after `listen_timeout`. */
   uptime(): number;
@@ -71,11 +78,15 @@ export interface Pm2ProcessLike {
 
 /** The slice of `cluster.worker` `underPm2` uses (PM2's cluster mode runs the app as a `node:cluster` worker). */
 export interface Pm2ClusterWorker {
+  /** True while the IPC channel to the cluster primary is open. */
   isConnected(): boolean;
+  /** Asks the primary to hand this worker no more connections and closes the channel. */
   disconnect(): unknown;
+  /** Runs `listener` once the channel to the primary is closed. */
   once(event: 'disconnect', listener: () => void): unknown;
 }
 
+/** Options of `underPm2`; both exist for tests, the defaults are the real process and worker. */
 export interface UnderPm2Options {
   /** The process (tests). Defaults to `globalThis.process`. */
   process?: Pm2ProcessLike;
@@ -83,6 +94,7 @@ export interface UnderPm2Options {
   worker?: Pm2ClusterWorker | null;
 }
 
+/** What `underPm2` returns: what it detected, the warnings, and `ready()`. */
 export interface Pm2Integration {
   /** Whether the process runs under PM2 (PM2 sets `pm_id` in its environment). Outside PM2 everything here is a no-op. */
   readonly detected: boolean;

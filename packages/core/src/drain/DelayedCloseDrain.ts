@@ -44,6 +44,7 @@ const KNOWN_OPTIONS = ['delayMs', 'drain', 'closeConnections'] as const;
  * passes in its options instead of being replaced by it (see `WrappingDrain`).
  */
 export class DelayedCloseDrain extends ListenerDelayDrain {
+  /** The listener delay, in milliseconds (cut short by the graceful deadline). */
   readonly delayMs: number;
   #timer: unknown = undefined;
   #clock: ShutdownContext['clock'] | undefined;
