@@ -75,7 +75,10 @@ export class ClusterPrimary {
   #forcedBySignal = false;
   #allReady: (() => void) | undefined;
 
-  constructor(readonly config: PrimaryConfig) {
+  constructor(
+    /** The validated options the primary runs with, every default applied. */
+    readonly config: PrimaryConfig,
+  ) {
     this.#slots = Array.from({ length: config.workers }, (_, index) => ({
       index,
       current: undefined,
@@ -85,6 +88,7 @@ export class ClusterPrimary {
     }));
   }
 
+  /** Where the primary is: `idle`, `running`, `stopping` or `stopped`. */
   get state(): PrimaryState {
     return this.#state;
   }

@@ -14,26 +14,39 @@ export const CLUSTER_CHANNELS = {
   shutdownEnd: 'lastcall:cluster:shutdown:end',
 } as const;
 
+/** Message of `CLUSTER_CHANNELS.restartStart`: a rolling restart began. */
 export interface RestartStartMessage {
+  /** The restart's number, counting from 1 in this primary (as `RestartReport.id`). */
   readonly id: number;
+  /** The signal that asked for it, or undefined for `restart()`. */
   readonly signal: NodeJS.Signals | undefined;
+  /** The slots' serving workers when it began: the ones it is to replace. */
   readonly workers: readonly WorkerRef[];
 }
 
+/** Message of `CLUSTER_CHANNELS.restartEnd`: a rolling restart ended (ok, failed or aborted). */
 export interface RestartEndMessage {
+  /** The restart's report, the one `restart()` resolves with. */
   readonly report: RestartReport;
 }
 
+/** Message of `CLUSTER_CHANNELS.workerCrash`: a worker exited that nobody asked to stop. */
 export interface WorkerCrashMessage {
+  /** The worker that exited. */
   readonly worker: WorkerRef;
+  /** Its slot, 0 to `workers - 1` (the worker's `LASTCALL_CLUSTER_SLOT`). */
   readonly slot: number;
+  /** Its exit code; null when a signal ended it. */
   readonly exitCode: number | null;
+  /** The signal that ended it; null when it exited with a code. */
   readonly signal: NodeJS.Signals | null;
   /** Delay before its slot is forked again, in milliseconds; undefined when a restart fills the slot. */
   readonly refork: number | undefined;
 }
 
+/** Message of `CLUSTER_CHANNELS.shutdownEnd`: the primary's shutdown is done, just before it exits. */
 export interface PrimaryShutdownMessage {
+  /** The shutdown's report, the one `shutdown()` resolves with. */
   readonly report: PrimaryShutdownReport;
 }
 

@@ -5,13 +5,17 @@ export const MESSAGE_TAG = 'lastcall:cluster';
 
 /** Worker to primary: listening and warmed up, give me traffic (and stop my predecessor). */
 export interface ReadyMessage {
+  /** Marks the message as lastcall's (`MESSAGE_TAG`). */
   readonly tag: typeof MESSAGE_TAG;
+  /** What the message says: the worker is ready for traffic. */
   readonly type: 'ready';
 }
 
 /** Primary to worker: shut down through your coordinator (stop accepting, drain, disconnect, exit). */
 export interface ShutdownMessage {
+  /** Marks the message as lastcall's (`MESSAGE_TAG`). */
   readonly tag: typeof MESSAGE_TAG;
+  /** What the message says: shut down through the coordinator. */
   readonly type: 'shutdown';
 }
 

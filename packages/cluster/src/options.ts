@@ -24,6 +24,7 @@ export const DEFAULT_CRASH_BACKOFF_MAX_MS = 30_000;
 /** Exit code of the primary when a worker had to be forced (or exited badly) during its shutdown. */
 export const DEFAULT_FAILURE_EXIT_CODE = 1;
 
+/** Options of `createPrimary`; all are optional. */
 export interface PrimaryOptions {
   /** Workers to keep running. Defaults to `os.availableParallelism()`. */
   workers?: number;
@@ -51,18 +52,43 @@ export interface PrimaryOptions {
   logger?: Logger | false;
 }
 
+/** The options of `createPrimary` once validated, every default applied (`ClusterPrimary.config`). */
 export interface PrimaryConfig {
+  /** Workers kept running. Defaults to `os.availableParallelism()`. */
   readonly workers: number;
+  /** The signal that starts a rolling restart, or `false` for none. Defaults to `'SIGHUP'`. */
   readonly restartSignal: NodeJS.Signals | false;
+  /** Signals that shut every worker down, then the primary. Defaults to `['SIGTERM', 'SIGINT']`. */
   readonly shutdownSignals: readonly NodeJS.Signals[];
+  /** Time a new worker has to send ready, from its fork, in milliseconds (option `readyTimeout`). Defaults to 30000. */
   readonly readyTimeoutMs: number;
+  /**
+   * Time a worker has to exit after the shutdown message before SIGKILL, in milliseconds (option `workerDeadline`).
+   * Defaults to 30000.
+   */
   readonly workerDeadlineMs: number;
+  /** Workers replaced at the same time in a rolling restart. Defaults to 1. */
   readonly maxUnavailable: number;
+  /**
+   * First delay before re-forking a crashed worker's slot, in milliseconds (option `crashBackoff`); doubles per crash
+   * in a row. Defaults to 100.
+   */
   readonly crashBackoffMs: number;
+  /** Cap of the crash back-off, in milliseconds (option `crashBackoffMax`). Defaults to 30000. */
   readonly crashBackoffMaxMs: number;
+  /**
+   * Whether the primary calls `process.exit(code)` after its shutdown; `false` sets `process.exitCode` only. Defaults
+   * to true.
+   */
   readonly exit: boolean;
+  /** Exit code when a worker was forced or exited badly during the shutdown. Defaults to 1. */
   readonly failureExitCode: number;
+  /** Extra environment of every worker, added to the primary's. Defaults to none. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Where progress goes (`logger: false` gives one that drops everything). Defaults to console lines prefixed
+   * `[lastcall cluster]`.
+   */
   readonly logger: Logger;
 }
 

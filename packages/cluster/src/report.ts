@@ -2,7 +2,9 @@
 
 /** A worker as the reports name it: cluster's id and the OS pid. */
 export interface WorkerRef {
+  /** The worker's `node:cluster` id (`worker.id`). */
   readonly id: number;
+  /** Its OS process id (`worker.process.pid`); undefined when it has none. */
   readonly pid: number | undefined;
 }
 
@@ -11,12 +13,15 @@ export interface WorkerRef {
  * deadline (`forced: false`), or killed with SIGKILL at the deadline (`forced: true`).
  */
 export interface WorkerStopReport {
+  /** The worker that was stopped. */
   readonly worker: WorkerRef;
   /** From the shutdown message to the worker's exit, in milliseconds. */
   readonly drainMs: number;
   /** Killed at `workerDeadline` because it had not exited by itself. */
   readonly forced: boolean;
+  /** Its exit code; null when a signal ended it (SIGKILL at the deadline, for one). */
   readonly exitCode: number | null;
+  /** The signal that ended it; null when it exited with a code. */
   readonly signal: NodeJS.Signals | null;
 }
 
@@ -30,10 +35,13 @@ export type SlotOutcome = 'replaced' | 'not-ready' | 'exited' | 'aborted';
 
 /** One worker slot of a rolling restart. */
 export interface SlotRestartReport {
+  /** The slot, 0 to `workers - 1` (its workers' `LASTCALL_CLUSTER_SLOT`). */
   readonly slot: number;
+  /** How the slot's replacement went (see `SlotOutcome`). */
   readonly outcome: SlotOutcome;
   /** The worker being replaced; undefined when the slot was empty (its worker had crashed). */
   readonly old: WorkerRef | undefined;
+  /** The worker forked to take the slot. */
   readonly replacement: WorkerRef;
   /** From the fork to the replacement's ready message, in milliseconds; undefined when it never came. */
   readonly readyMs: number | undefined;
@@ -49,13 +57,20 @@ export interface SlotRestartReport {
  */
 export type RestartOutcome = 'ok' | 'failed' | 'aborted';
 
+/** A rolling restart: what asked for it, how it ended, and each slot; `restart()` resolves with it. */
 export interface RestartReport {
   /** Counts from 1 in this primary. */
   readonly id: number;
   /** The signal that asked for it, or undefined for `restart()`. */
   readonly signal: NodeJS.Signals | undefined;
+  /** How it ended (see `RestartOutcome`). */
   readonly outcome: RestartOutcome;
+  /** From its start to its end, in milliseconds. */
   readonly durationMs: number;
+  /**
+   * One report per slot it reached, in slot order; a failed or aborted batch ends the restart, so later slots are
+   * missing.
+   */
   readonly slots: readonly SlotRestartReport[];
   /** Old workers killed at their deadline. */
   readonly forced: number;
@@ -63,10 +78,14 @@ export interface RestartReport {
 
 /** The primary's shutdown: every worker asked to leave, how each did, and the exit code chosen. */
 export interface PrimaryShutdownReport {
+  /** The signal that started the shutdown, or undefined for `shutdown()`. */
   readonly signal: NodeJS.Signals | undefined;
+  /** From the start of the shutdown to its end, in milliseconds. */
   readonly durationMs: number;
+  /** How each worker alive at the start of the shutdown left. */
   readonly workers: readonly WorkerStopReport[];
   /** True when a worker was killed at its deadline, exited non-zero or by a signal, or a second signal forced the shutdown. */
   readonly forced: boolean;
+  /** The exit code chosen: 0, or `failureExitCode` when `forced`. */
   readonly exitCode: number;
 }

@@ -14,11 +14,13 @@ export const DEFAULT_DISCONNECT_TIMEOUT_MS = 5_000;
  */
 export const DISCONNECT_TASK = 'cluster: disconnect from the primary';
 
+/** Options of `clusterWorker`. */
 export interface ClusterWorkerOptions {
   /** Bound of the disconnect from the primary, in milliseconds. Defaults to 5000 ms. */
   disconnectTimeout?: number;
 }
 
+/** What `clusterWorker` returns: whether this process is a worker, `ready()` and `dispose()`. */
 export interface ClusterWorker {
   /** True in a cluster worker; false when the service runs on its own (then `ready()` does nothing). */
   readonly isWorker: boolean;

@@ -23,6 +23,7 @@ import type { Health, NotReadyAnswers } from './Health.js';
  */
 export type BalancerKind = 'l7' | 'l4' | 'none';
 
+/** Options of `AcknowledgedDelayDrain`; only `health` is required. */
 export interface AcknowledgedDelayDrainOptions {
   /** The health whose not-ready answers are counted. Required. */
   health: Health;
@@ -91,12 +92,28 @@ const BALANCERS: readonly BalancerKind[] = ['l7', 'l4', 'none'];
  * Answers sent before `begin()` (from the moment `health.beginShutdown()` was called) count.
  */
 export class AcknowledgedDelayDrain extends ListenerDelayDrain {
+  /** The health whose not-ready answers are counted; `begin()` flips it to draining. */
   readonly health: Health;
+  /** Not-ready readiness answers per checker that acknowledge the shutdown. Defaults to 3 (`DEFAULT_FALL`). */
   readonly fall: number;
+  /** Agent-check `drain` answers per checker that acknowledge the shutdown. Defaults to 1 (`DEFAULT_AGENT_FALL`). */
   readonly agentFall: number;
+  /** How many checkers probe this process; `fall` and `agentFall` are multiplied by it. Defaults to 1. */
   readonly checkers: number;
+  /**
+   * Longest the listener stays open waiting for the acknowledgement, in milliseconds (cut short by the graceful
+   * deadline). Defaults to 5000 (`DEFAULT_MAX_DELAY_MS`).
+   */
   readonly maxDelayMs: number;
+  /**
+   * Wait after the acknowledging answer before the inner drain begins, in milliseconds. Defaults to 50
+   * (`DEFAULT_SETTLE_MS`).
+   */
   readonly settleMs: number;
+  /**
+   * What sits in front of this process; responses during the delay say `Connection: close` unless it is `l7`. Defaults
+   * to `none`.
+   */
   readonly balancer: BalancerKind;
   #timers: unknown[] = [];
   #unsubscribe: (() => void) | undefined;

@@ -18,7 +18,9 @@ export type CheckOutcome = 'ok' | 'failed' | 'timeout';
 
 /** What a readiness evaluation found. */
 export interface ReadinessResult {
+  /** True when serving and every check came out `ok`. */
   readonly ready: boolean;
+  /** The health state the result was made in. */
   readonly state: HealthState;
   /** Each check's outcome by name; empty when no check ran (not serving, or no checks). */
   readonly checks: Readonly<Record<string, CheckOutcome>>;
@@ -29,7 +31,9 @@ export type ProbeChannel = 'readiness' | 'agentCheck';
 
 /** Not-ready answers sent since shutdown began, by channel. */
 export interface NotReadyAnswers {
+  /** Not-ready (503) readiness answers sent to HTTP probes. */
   readonly readiness: number;
+  /** Agent-check `drain` answers sent. */
   readonly agentCheck: number;
 }
 
@@ -69,12 +73,20 @@ export class Health {
     this.#state = this.#config.started ? 'serving' : 'starting';
   }
 
+  /** Where the process is now: `starting`, `serving` or `draining`. */
   get state(): HealthState {
     return this.#state;
   }
 
   /** The probe paths of the routing handler and the probe server. */
-  get paths(): Readonly<{ readiness: string; liveness: string; startup: string }> {
+  get paths(): Readonly<{
+    /** Path of the readiness probe (`/readyz` unless `paths` said otherwise). */
+    readiness: string;
+    /** Path of the liveness probe (`/livez` unless `paths` said otherwise). */
+    liveness: string;
+    /** Path of the startup probe (`/startupz` unless `paths` said otherwise). */
+    startup: string;
+  }> {
     return this.#config.paths;
   }
 

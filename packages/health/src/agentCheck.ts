@@ -6,6 +6,7 @@ import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
 import type { Health } from './Health.js';
 import { listenOn, resolveAddress } from './listen.js';
 
+/** Options of `health.listenAgentCheck()`; `port` is required. */
 export interface AgentCheckOptions {
   /** Port to listen on (HAProxy's `agent-port`); `0` picks a free one. Required. */
   port?: number;
@@ -27,7 +28,9 @@ export const DEFAULT_AGENT_MAX_CONNECTIONS = 64;
 
 /** A running agent-check responder. */
 export interface AgentCheckServer {
+  /** The TCP server that writes the status line. */
   readonly server: net.Server;
+  /** The address it is bound to (`127.0.0.1` unless `host` said otherwise). */
   readonly host: string;
   /** The bound port (the one picked when `port` was 0). */
   readonly port: number;

@@ -5,6 +5,7 @@ import type { Health } from './Health.js';
 
 /** The part of `@lastcall/lifecycle`'s `ShutdownCoordinator` that `health.attach()` uses. */
 export interface CoordinatorLike {
+  /** Registers a named step in a shutdown phase at an order; returns the function that unregisters it. */
   task(
     name: string,
     run: () => unknown,

@@ -19,8 +19,18 @@ export interface ProbeTiming {
  * The platform's grace period, from SIGTERM to SIGKILL: milliseconds, or Kubernetes'
  * `terminationGracePeriodSeconds`, or PM2's `kill_timeout` (milliseconds).
  */
-export type GracePeriod = number | { terminationGracePeriodSeconds: number } | { pm2KillTimeoutMs: number };
+export type GracePeriod =
+  | number
+  | {
+      /** Kubernetes' `terminationGracePeriodSeconds`, in seconds (Kubernetes' own default is 30). */
+      terminationGracePeriodSeconds: number;
+    }
+  | {
+      /** PM2's `kill_timeout`, in milliseconds (PM2's own default is 1600). */
+      pm2KillTimeoutMs: number;
+    };
 
+/** Options of `checkShutdownBudget`; `gracefulTimeoutMs` and `gracePeriod` are required. */
 export interface ShutdownBudgetOptions {
   /** How long readiness stays 503 with the listener open: milliseconds, or probe settings. Defaults to 0. */
   readinessDelay?: number | ProbeTiming;
@@ -38,16 +48,21 @@ export interface ShutdownBudgetOptions {
 
 /** One part of the budget, named as in the warning. */
 export interface BudgetPart {
+  /** The part, named as in the warning: `preStop`, `readiness delay`, `graceful timeout` or `hooks`. */
   readonly name: string;
+  /** Its length, in milliseconds. */
   readonly ms: number;
 }
 
+/** What `checkShutdownBudget` found: the parts, their sum, the grace period and whether they fit. */
 export interface ShutdownBudget {
+  /** The parts added up, in shutdown order; a part of 0 ms is left out, except the graceful timeout. */
   readonly parts: readonly BudgetPart[];
   /** Sum of the parts, in milliseconds. */
   readonly totalMs: number;
   /** The grace period, in milliseconds. */
   readonly gracePeriodMs: number;
+  /** True when `totalMs` is not over `gracePeriodMs`. */
   readonly fits: boolean;
   /** The warning when it does not fit (emitted unless `emitWarning: false`). */
   readonly warning: HealthWarning | undefined;

@@ -2,12 +2,16 @@
 
 /** A probe or agent-check port that another process (or server) already holds. */
 export class PortInUseError extends Error {
+  /** Brand read by `isPortInUseError`, so the check works across two installed copies of lastcall. */
   readonly isLastcallPortInUseError = true;
+  /** The class name, so logs and `error.name` say which error this is. */
   override readonly name = 'PortInUseError';
   constructor(
     /** What was being started: `probe server` or `agent-check server`. */
     readonly what: string,
+    /** The address it tried to bind. */
     readonly host: string,
+    /** The port that is already in use. */
     readonly port: number,
     options?: ErrorOptions,
   ) {

@@ -7,11 +7,17 @@ import { assertBoolean } from './options.js';
 import { emit, HEALTH_WARNING_CODES, type HealthWarning } from './warnings.js';
 
 /** Idle timeouts of common upstreams, in milliseconds: AWS ALB's default 60 s, nginx's `keepalive_timeout` default 75 s. */
-export const UPSTREAM_IDLE_TIMEOUTS_MS = Object.freeze({ alb: 60_000, nginx: 75_000 });
+export const UPSTREAM_IDLE_TIMEOUTS_MS = Object.freeze({
+  /** AWS Application Load Balancer's default idle timeout: 60 000 ms. */
+  alb: 60_000,
+  /** nginx's `keepalive_timeout` default: 75 000 ms. */
+  nginx: 75_000,
+});
 
 /** How far above the upstream's idle timeout the advice sets ours, in milliseconds. */
 export const KEEPALIVE_MARGIN_MS = 1_000;
 
+/** Options of `checkKeepAlive`; `upstreamIdleTimeoutMs` is required. */
 export interface KeepAliveCheckOptions {
   /**
    * How long the balancer keeps an idle connection to this server: milliseconds (HAProxy's

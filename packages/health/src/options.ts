@@ -10,6 +10,7 @@ export type HealthCheck = (signal: AbortSignal) => unknown;
 
 /** A check with its own timeout. */
 export interface HealthCheckDefinition {
+  /** The check itself: not ready when it returns `false`, throws or rejects. */
   run: HealthCheck;
   /** This check's timeout in milliseconds. Defaults to the `checkTimeoutMs` option. */
   timeoutMs?: number;
@@ -25,6 +26,7 @@ export interface ProbePaths {
   startup?: string;
 }
 
+/** Options of `createHealth`; all are optional. */
 export interface HealthOptions {
   /**
    * Readiness checks by name, run (together, each under its own timeout) for each readiness

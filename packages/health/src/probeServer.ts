@@ -5,6 +5,7 @@ import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
 import type { Health } from './Health.js';
 import { listenOn, resolveAddress } from './listen.js';
 
+/** Options of `health.listen()`; `port` is required. */
 export interface ProbeServerOptions {
   /** Port to listen on; `0` picks a free one (read it back from `port`). Required. */
   port?: number;
@@ -25,7 +26,9 @@ export const DEFAULT_PROBE_REQUEST_TIMEOUT_MS = 5_000;
 
 /** A running probe server. */
 export interface ProbeServer {
+  /** The http server that answers the probe paths. */
   readonly server: http.Server;
+  /** The address it is bound to (`127.0.0.1` unless `host` said otherwise). */
   readonly host: string;
   /** The bound port (the one picked when `port` was 0). */
   readonly port: number;

@@ -33,7 +33,9 @@ const KNOWN_OPTIONS = ['gracefulTimeout', 'drain', 'force', 'container', 'clock'
 
 /** Thrown when the terminator is asked for before the app was initialised (no server yet). */
 export class LastcallNotReadyError extends Error {
+  /** Brand read by `isLastcallNotReadyError`, so the check works across two installed copies of lastcall. */
   readonly isLastcallNotReadyError = true;
+  /** The class name, so logs and `error.name` say which error this is. */
   override readonly name = 'LastcallNotReadyError';
   constructor() {
     super('@lastcall/nestjs: the terminator exists once the app is initialised (app.init() or app.listen())');
@@ -72,6 +74,10 @@ export class LastcallService implements OnApplicationBootstrap, BeforeApplicatio
     return this.current;
   }
 
+  /**
+   * Nest's bootstrap hook (in `app.init()` / `app.listen()`, before the server listens): makes the terminator for the
+   * app's HTTP server.
+   */
   onApplicationBootstrap(): void {
     const { logReport: _logReport, ...terminatorOptions } = this.options;
     // getHttpServer() is the node server under either platform (express's http.Server, fastify's .server).
@@ -81,6 +87,10 @@ export class LastcallService implements OnApplicationBootstrap, BeforeApplicatio
   // Nest calls this after every onModuleDestroy and before it closes the HTTP server; the drain
   // finishes here, so the server is closed when Nest's adapter closes it (a no-op then) and
   // onApplicationShutdown hooks run with no request left in flight.
+  /**
+   * Nest's hook before it closes the HTTP server: drains the server through the terminator and logs the report unless
+   * `logReport` is false.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.current) return;
     const report = await this.current.terminate();
@@ -88,6 +98,7 @@ export class LastcallService implements OnApplicationBootstrap, BeforeApplicatio
   }
 }
 
+/** The NestJS module that drains the app's HTTP server through a lastcall terminator; import it with `forRoot()`. */
 @Module({})
 // biome-ignore lint/complexity/noStaticOnlyClass: Nest finds modules by class; forRoot() is Nest's convention.
 export class LastcallModule {
