@@ -8,7 +8,12 @@ const WHERE = 'withTimeout';
 /** Marks an abort inside the raced promise, so the abort and the timer end the wait alike. */
 const ABORTED: unique symbol = Symbol('aborted');
 
-/** Waits for `promise` at most `ms` milliseconds of `clock` time; on timeout resolves with `onTimeout()`'s value (the promise is left to settle on its own). `Infinity` waits without a timer; 0 or less times out on the next timer turn. A rejection of `promise` rejects. An `AbortSignal` in options ends the wait early with onTimeout() too. */
+/**
+ * Waits for `promise` at most `ms` milliseconds of `clock` time; on timeout resolves with
+ * `onTimeout()`'s value (the promise is left to settle on its own). `Infinity` waits without a
+ * timer; 0 or less times out on the next timer turn. A rejection of `promise` rejects. An
+ * `AbortSignal` in options ends the wait early with `onTimeout()` too.
+ */
 export function withTimeout<T, F = undefined>(
   promise: PromiseLike<T>,
   ms: number,
