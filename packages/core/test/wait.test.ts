@@ -1,8 +1,8 @@
 // withTimeout, the one bounded wait: driven by a manual clock, then by the real one (bounded).
 import { getEventListeners } from 'node:events';
-import { type Clock, InvalidOptionRangeError, InvalidOptionTypeError, systemClock } from '@lastcall/core';
+import { InvalidOptionRangeError, InvalidOptionTypeError, systemClock } from '@lastcall/core';
 import { withTimeout } from '@lastcall/core/internal';
-import { deferred, within } from '@lastcall/test-kit';
+import { countingClock, deferred, within } from '@lastcall/test-kit';
 import { ManualClock } from './helpers/manualClock';
 
 /** Lets every promise callback already queued run: a setImmediate comes after them all. */
@@ -215,31 +215,8 @@ describe('withTimeout on a manual clock', () => {
 });
 
 describe('withTimeout on the system clock', () => {
-  /** The system clock, counting its timers not yet fired nor cleared (Node does not list unref'd ones). */
-  function countingClock(): Clock & { readonly live: number } {
-    const live = new Set<unknown>();
-    return {
-      now: () => systemClock.now(),
-      setTimeout(callback, ms) {
-        const handle = systemClock.setTimeout(() => {
-          live.delete(handle);
-          callback();
-        }, ms);
-        live.add(handle);
-        return handle;
-      },
-      clearTimeout(handle) {
-        live.delete(handle);
-        systemClock.clearTimeout(handle);
-      },
-      get live() {
-        return live.size;
-      },
-    };
-  }
-
   it('times out after about ms of real time and leaves no timer behind', async () => {
-    const clock = countingClock();
+    const clock = countingClock(systemClock);
     const started = performance.now();
     const wait = withTimeout(new Promise<never>(() => undefined), 30, clock, () => 'late');
     expect(clock.live).toBe(1);
@@ -253,7 +230,7 @@ describe('withTimeout on the system clock', () => {
   });
 
   it('resolves as soon as the promise does and clears its real timer', async () => {
-    const clock = countingClock();
+    const clock = countingClock(systemClock);
     const work = deferred<string>();
     const started = performance.now();
     const wait = withTimeout(work.promise, 60_000, clock, () => 'late');

@@ -3,37 +3,9 @@
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Clock, createTerminator, systemClock } from '@lastcall/core';
+import { createTerminator, systemClock } from '@lastcall/core';
 import { createCoordinator, type Logger, type ProcessLike } from '@lastcall/lifecycle';
-import { within } from '@lastcall/test-kit';
-
-/** The system clock, counting the timers set through it and not yet fired nor cleared. */
-function countingClock(): Clock & { readonly live: number; readonly made: number } {
-  const live = new Set<unknown>();
-  let made = 0;
-  return {
-    now: () => systemClock.now(),
-    setTimeout(callback, ms) {
-      made++;
-      const handle = systemClock.setTimeout(() => {
-        live.delete(handle);
-        callback();
-      }, ms);
-      live.add(handle);
-      return handle;
-    },
-    clearTimeout(handle) {
-      live.delete(handle);
-      systemClock.clearTimeout(handle);
-    },
-    get live() {
-      return live.size;
-    },
-    get made() {
-      return made;
-    },
-  };
-}
+import { countingClock, within } from '@lastcall/test-kit';
 
 function fakeProcess(): ProcessLike & { emitter: EventEmitter; exits: number[] } {
   const emitter = new EventEmitter();
@@ -59,7 +31,7 @@ const flushingLogger = (): Logger => ({
 const WAIT_MS = 10_000;
 
 test('a clean shutdown with hooks and a logger flush leaves no timer', async () => {
-  const clock = countingClock();
+  const clock = countingClock(systemClock);
   const shutdown = createCoordinator({
     clock,
     logger: flushingLogger(),
@@ -75,7 +47,7 @@ test('a clean shutdown with hooks and a logger flush leaves no timer', async () 
 });
 
 test('a hook that times out leaves no timer', async () => {
-  const clock = countingClock();
+  const clock = countingClock(systemClock);
   const shutdown = createCoordinator({
     clock,
     logger: false,
@@ -99,7 +71,7 @@ describe('a forced shutdown', () => {
   });
 
   test('forced while a terminator drains a hung request: no timer left, the step is forced', async () => {
-    const clock = countingClock();
+    const clock = countingClock(systemClock);
     const fake = fakeProcess();
     let arrived: () => void = () => undefined;
     const requestArrived = new Promise<void>((resolve) => {

@@ -1,6 +1,8 @@
 // @lastcall/test-kit: the test helpers more than one package uses, each written once.
 // Private: resolved from src by jest's moduleNameMapper and the root tsconfig paths, never built.
+
 export { CLIENT_WAIT_MS, PATIENT_GRACE_MS, SETTLE_BOUND_MS } from './bounds';
+export { type ClockLike, countingClock } from './clock';
 export { neverAnswers } from './handlers';
 export { collect, connectRaw, parseResponse, type RawOutcome, readAll, readUntil, whenClosed } from './raw';
 export {
