@@ -196,7 +196,7 @@ const started = step(
   ['out/getting-started.js'],
   project,
 );
-if (!/durationMs/.test(started)) {
+if (!/duration/.test(started)) {
   console.log(`FAIL the snippet printed no report:\n${started}`);
   finish(1);
 }
