@@ -13,6 +13,8 @@ export const CHANNELS = {
   start: 'lastcall:terminate:start',
   /** The drain has begun and the connections open at the start are counted. Message: `TerminateDrainMessage`. */
   drain: 'lastcall:terminate:drain',
+  /** A listener delay closed the listener: how long it stayed open, why. Message: `TerminateDelayMessage`. */
+  delay: 'lastcall:terminate:delay',
   /** The graceful period ran out; the force strategy is about to run. Message: `TerminateForceMessage`. */
   force: 'lastcall:terminate:force',
   /** `terminate()` is about to resolve. Message: `TerminateEndMessage`. */

@@ -20,18 +20,15 @@ export {
   type TerminateStartMessage,
 } from './diagnostics.js';
 export { CombinedDrain, combineDrains } from './drain/CombinedDrain.js';
-export {
-  DEFAULT_LISTEN_DELAY_MS,
-  DelayedCloseDrain,
-  type DelayedCloseDrainOptions,
-} from './drain/DelayedCloseDrain.js';
+export { DelayedCloseDrain, type DelayedCloseDrainOptions } from './drain/DelayedCloseDrain.js';
 export { type DrainStrategy, isWrappingDrain, type WrappingDrain } from './drain/DrainStrategy.js';
 export {
   DEFAULT_IDLE_GRACE_MS,
   KeepAliveDrain,
   type KeepAliveDrainOptions,
 } from './drain/KeepAliveDrain.js';
-export { ListenerDelayDrain } from './drain/ListenerDelayDrain.js';
+export { ListenerDelayDrain, type ListenerDelayDrainOptions } from './drain/ListenerDelayDrain.js';
+export type { TerminateDelayMessage } from './drain/listenerDelayChannel.js';
 export {
   InvalidOptionRangeError,
   InvalidOptionTypeError,

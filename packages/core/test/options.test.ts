@@ -124,12 +124,12 @@ const cases: Case[] = [
     ['"idleGraceMs"', 'Infinity'],
   ],
   [
-    'a NaN delayMs',
-    () => new DelayedCloseDrain({ delayMs: Number.NaN }),
+    'a NaN delay',
+    () => new DelayedCloseDrain({ delay: Number.NaN }),
     RangeError,
-    ['DelayedCloseDrain', '"delayMs"', 'NaN'],
+    ['DelayedCloseDrain', '"delay"', 'NaN'],
   ],
-  ['a string delayMs', () => new DelayedCloseDrain({ delayMs: '5s' as never }), TypeError, ['"delayMs"', '"5s"']],
+  ['a string delay', () => new DelayedCloseDrain({ delay: '5s' as never }), TypeError, ['"delay"', '"5s"']],
 ];
 
 test.each(cases)('%s: throws at the call, naming the option and the value', (_label, call, errorClass, fragments) => {

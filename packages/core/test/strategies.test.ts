@@ -67,7 +67,7 @@ const LISTEN_DELAY_MS = 1_000;
 
 class ShortDelayDrain extends DelayedCloseDrain {
   constructor() {
-    super({ delayMs: LISTEN_DELAY_MS });
+    super({ delay: LISTEN_DELAY_MS });
   }
 }
 
@@ -124,7 +124,7 @@ describe('swapping the drain strategy', () => {
     await warnings.settled();
     expect(warnings.codes).toEqual([]);
     expect(terminator.drain).toBeInstanceOf(DelayedCloseDrain);
-    expect((terminator.drain as DelayedCloseDrain).delayMs).toBe(LISTEN_DELAY_MS);
+    expect((terminator.drain as DelayedCloseDrain).delay).toBe(LISTEN_DELAY_MS);
     expect((terminator.drain as DelayedCloseDrain).drain).toBe(service);
     expect(container.isRegistered(TOKENS.drain, true)).toBe(false);
     const started = performance.now();

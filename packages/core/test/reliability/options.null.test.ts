@@ -19,12 +19,7 @@ const cases: Array<[label: string, call: () => unknown, where: string, option: s
     'KeepAliveDrain',
     'idleGraceMs',
   ],
-  [
-    'DelayedCloseDrain delayMs',
-    () => new DelayedCloseDrain({ delayMs: null as never }),
-    'DelayedCloseDrain',
-    'delayMs',
-  ],
+  ['DelayedCloseDrain delay', () => new DelayedCloseDrain({ delay: null as never }), 'DelayedCloseDrain', 'delay'],
   [
     'DelayedCloseDrain closeConnections',
     () => new DelayedCloseDrain({ closeConnections: null as never }),
@@ -51,6 +46,6 @@ test.each(cases)(
 
 test('undefined still means the default', () => {
   expect(new KeepAliveDrain({ idleGraceMs: undefined }).idleGraceMs).toBe(100);
-  expect(new DelayedCloseDrain({ delayMs: undefined }).delayMs).toBe(5_000);
+  expect(new DelayedCloseDrain({ delay: undefined }).delay).toBe(5_000);
   createTerminator({ server, gracefulTimeout: undefined }).dispose();
 });
