@@ -20,16 +20,19 @@ export {
   type TerminateStartMessage,
 } from './diagnostics.js';
 export { CombinedDrain, combineDrains } from './drain/CombinedDrain.js';
-export { DelayedCloseDrain, type DelayedCloseDrainOptions } from './drain/DelayedCloseDrain.js';
+export { DelayedCloseDrain } from './drain/DelayedCloseDrain.js';
 export { type DrainStrategy, isWrappingDrain, type WrappingDrain } from './drain/DrainStrategy.js';
 export {
   DEFAULT_IDLE_GRACE_MS,
   KeepAliveDrain,
   type KeepAliveDrainOptions,
 } from './drain/KeepAliveDrain.js';
-export { ListenerDelayDrain, type ListenerDelayDrainOptions } from './drain/ListenerDelayDrain.js';
+export { ListenerDelayDrain } from './drain/ListenerDelayDrain.js';
 export type { TerminateDelayMessage } from './drain/listenerDelayChannel.js';
 export {
+  assertDuration,
+  assertKnownOptions,
+  describeValue,
   InvalidOptionRangeError,
   InvalidOptionTypeError,
   isInvalidOptionError,
@@ -56,3 +59,4 @@ export type {
   Terminator,
   TerminatorState,
 } from './types.js';
+export { withTimeout } from './wait.js';

@@ -99,7 +99,7 @@ describe('ListenerDelayDrain', () => {
       'cut',
     );
     expect(cut.outcome).toBe('deadline');
-    expect(report.durationMs).toBeLessThan(1_000);
+    expect(report.duration).toBeLessThan(1_000);
   });
 
   test('an end that throws or rejects ends the delay at once and is in the report', async () => {
@@ -131,7 +131,7 @@ describe('ListenerDelayDrain', () => {
     const registered = new ListenerDelayDrain({ until: 50 });
     const platform = createContainer();
     platform.register(TOKENS.drain, { useValue: registered });
-    const service = new KeepAliveDrain({ idleGraceMs: 0 });
+    const service = new KeepAliveDrain({ idleGrace: 0 });
     const terminator = createTerminator({ server, container: platform, drain: service });
     expect(terminator.drain).not.toBe(registered);
     expect((terminator.drain as ListenerDelayDrain).drain).toBe(service);

@@ -2,6 +2,8 @@
 // "not ready" as often as their fall threshold, then the drain it wraps begins.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  assertDuration,
+  assertKnownOptions,
   type Connection,
   type DrainStrategy,
   InvalidOptionRangeError,
@@ -10,7 +12,7 @@ import {
   type ShutdownContext,
   type WrappingDrain,
 } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+
 import type { Health, NotReadyAnswers } from './Health.js';
 
 /**
@@ -140,12 +142,12 @@ export class AcknowledgedDelayDrain implements WrappingDrain {
     this.fall = count(WHERE, 'fall', options.fall, DEFAULT_FALL);
     this.agentFall = count(WHERE, 'agentFall', options.agentFall, DEFAULT_AGENT_FALL);
     this.checkers = count(WHERE, 'checkers', options.checkers, 1);
-    this.maxDelay = assertDurationMs(
+    this.maxDelay = assertDuration(
       WHERE,
       'maxDelay',
       options.maxDelay === undefined ? DEFAULT_MAX_DELAY : options.maxDelay,
     );
-    this.settleTime = assertDurationMs(
+    this.settleTime = assertDuration(
       WHERE,
       'settleTime',
       options.settleTime === undefined ? DEFAULT_SETTLE_TIME : options.settleTime,

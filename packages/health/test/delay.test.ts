@@ -74,7 +74,7 @@ describe('AcknowledgedDelayDrain', () => {
     await within(new Promise((resolve) => socket.on('close', resolve)), 5_000, 'agent answer');
     const report = await within(done, 5_000, 'terminate()');
     expect(drain.outcome).toBe('acknowledged');
-    expect(report.durationMs).toBeLessThan(3_000);
+    expect(report.duration).toBeLessThan(3_000);
   });
 
   it('is bounded by maxDelay when no checker comes', async () => {
@@ -101,7 +101,7 @@ describe('AcknowledgedDelayDrain', () => {
     const ack = new AcknowledgedDelayDrain({ health, maxDelay: 200 });
     const platform = createContainer();
     platform.register(TOKENS.drain, { useValue: ack });
-    const service = new KeepAliveDrain({ idleGraceMs: 0 });
+    const service = new KeepAliveDrain({ idleGrace: 0 });
     const terminator = createTerminator({ server: app.server, container: platform, drain: service });
     expect(terminator.drain).not.toBe(ack);
     expect((terminator.drain as AcknowledgedDelayDrain).drain).toBe(service);
@@ -158,7 +158,7 @@ describe('AcknowledgedDelayDrain', () => {
     flooding = false;
     await Promise.all(flooders);
     expect(drain.outcome).toBe('acknowledged');
-    expect(report.durationMs).toBeLessThan(1_500);
+    expect(report.duration).toBeLessThan(1_500);
     expect(sent).toBeGreaterThan(2);
   });
 

@@ -2,36 +2,13 @@
 // run the drain it wraps. A ListenerDelayDrain whose end is a timer.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ShutdownContext } from '../context.js';
-import { assertDurationMs, assertKnownOptions, InvalidOptionTypeError } from '../errors.js';
+import { assertDuration, assertKnownOptions, InvalidOptionTypeError } from '../errors.js';
 import type { Connection } from '../registry/Connection.js';
-import type { DrainStrategy, WrappingDrain } from './DrainStrategy.js';
+import type { DrainStrategy } from './DrainStrategy.js';
 import { innerDrain, ListenerDelayDrain } from './ListenerDelayDrain.js';
 
 /** Listener delay of `DelayedCloseDrain` when `delay` is not given, in milliseconds: a few Kubernetes endpoint updates. */
 const DEFAULT_DELAY = 5_000;
-
-/** Options of `DelayedCloseDrain`. */
-export interface DelayedCloseDrainOptions {
-  /**
-   * How long the listener stays open after `terminate()`, in milliseconds, before it closes
-   * (once no client is reconnecting) and the inner drain begins. Cut short by the graceful
-   * deadline. Defaults to 5000.
-   */
-  delay?: number;
-  /**
-   * The drain that runs once the listener has closed: a drain, or several (combined in order).
-   * Defaults to a `KeepAliveDrain` with its defaults.
-   */
-  drain?: DrainStrategy | readonly DrainStrategy[];
-  /**
-   * Whether responses during the delay carry `Connection: close` (in flight when the delay
-   * starts, and every request that arrives during it) and HTTP/2 sessions get GOAWAY. True
-   * moves keep-alive clients that connect directly, or through an L4 balancer, to another
-   * instance; behind an L7 balancer that picks a server per request it only makes the balancer
-   * open new connections. Defaults to true.
-   */
-  closeConnections?: boolean;
-}
 
 const WHERE = 'DelayedCloseDrain';
 const KNOWN_OPTIONS = ['delay', 'drain', 'closeConnections'] as const;
@@ -48,18 +25,40 @@ const KNOWN_OPTIONS = ['delay', 'drain', 'closeConnections'] as const;
  * passes in its options instead of being replaced by it (see `WrappingDrain`); `outcome` and
  * `duration` are then read on the registered object.
  */
-export class DelayedCloseDrain implements WrappingDrain {
+export class DelayedCloseDrain implements DrainStrategy {
   /** The listener delay, in milliseconds (cut short by the graceful deadline). */
   readonly delay: number;
   #delay: ListenerDelayDrain;
 
-  constructor(options: DelayedCloseDrainOptions = {}) {
+  constructor(
+    options: {
+      /**
+       * How long the listener stays open after `terminate()`, in milliseconds, before it closes
+       * (once no client is reconnecting) and the inner drain begins. Cut short by the graceful
+       * deadline. Defaults to 5000.
+       */
+      delay?: number;
+      /**
+       * The drain that runs once the listener has closed: a drain, or several (combined in order).
+       * Defaults to a `KeepAliveDrain` with its defaults.
+       */
+      drain?: DrainStrategy | readonly DrainStrategy[];
+      /**
+       * Whether responses during the delay carry `Connection: close` (in flight when the delay
+       * starts, and every request that arrives during it) and HTTP/2 sessions get GOAWAY. True
+       * moves keep-alive clients that connect directly, or through an L4 balancer, to another
+       * instance; behind an L7 balancer that picks a server per request it only makes the balancer
+       * open new connections. Defaults to true.
+       */
+      closeConnections?: boolean;
+    } = {},
+  ) {
     assertKnownOptions(WHERE, options, KNOWN_OPTIONS);
     const close = options.closeConnections === undefined ? true : options.closeConnections;
     if (typeof close !== 'boolean') throw new InvalidOptionTypeError(WHERE, 'closeConnections', 'a boolean', close);
     const drain = innerDrain(WHERE, options.drain);
     // `=== undefined`, not `??`: an explicit null is bad input, not "use the default".
-    this.delay = assertDurationMs(WHERE, 'delay', options.delay === undefined ? DEFAULT_DELAY : options.delay);
+    this.delay = assertDuration(WHERE, 'delay', options.delay === undefined ? DEFAULT_DELAY : options.delay);
     this.#delay = new ListenerDelayDrain({ until: this.delay, closeConnections: close, drain });
   }
 

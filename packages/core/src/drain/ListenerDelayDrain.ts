@@ -4,50 +4,15 @@
 // gives it a time; @lastcall/health's AcknowledgedDelayDrain gives it the balancers' word.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ShutdownContext } from '../context.js';
-import { assertDurationMs, assertKnownOptions, InvalidOptionTypeError } from '../errors.js';
+import { assertDuration, assertKnownOptions, InvalidOptionTypeError } from '../errors.js';
 import type { Connection } from '../registry/Connection.js';
 import { combineDrains } from './CombinedDrain.js';
-import type { DrainStrategy, WrappingDrain } from './DrainStrategy.js';
+import type { DrainStrategy } from './DrainStrategy.js';
 import { KeepAliveDrain } from './KeepAliveDrain.js';
 import { publishDelay } from './listenerDelayChannel.js';
 
-/** What ends a listener delay (see `ListenerDelayDrainOptions.until`). */
+/** What ends a listener delay (see the constructor's `until` option). */
 type ListenerDelayEnd = number | PromiseLike<unknown> | AbortSignal;
-
-/** Options of `ListenerDelayDrain`; only `until` is required. */
-export interface ListenerDelayDrainOptions {
-  /**
-   * What ends the delay: milliseconds from `begin()`; a promise (the delay ends when it
-   * resolves; a string it resolves with names why, in `outcome`); an `AbortSignal` (ends when
-   * it aborts; a string `reason` names why); or a function called once at `begin()` that
-   * returns one of those. The function gets the shutdown context and a signal that aborts when the delay
-   * is over for another reason (`maxDelay`, the deadline, `dispose()`): clear what it set up
-   * then. A throw or a rejection ends the delay (outcome `failed`) and is recorded in the
-   * report. Required.
-   */
-  until:
-    | number
-    | PromiseLike<unknown>
-    | AbortSignal
-    | ((context: ShutdownContext, signal: AbortSignal) => number | PromiseLike<unknown> | AbortSignal);
-  /**
-   * Longest the listener stays open waiting for `until`, in milliseconds (outcome `maxDelay`).
-   * The graceful deadline bounds it too (outcome `deadline`). Defaults to `Infinity`.
-   */
-  maxDelay?: number;
-  /**
-   * Whether responses during the delay carry `Connection: close` and HTTP/2 sessions get
-   * GOAWAY, which moves clients that connect directly (or through an L4 balancer) to another
-   * instance. Off behind an L7 balancer, where it only makes the balancer open new connections
-   * to us. Defaults to true.
-   */
-  closeConnections?: boolean;
-  /**
-   * The drain that begins once the listener has closed: a drain, or several (combined in
-   * order). Defaults to a `KeepAliveDrain` with its defaults.
-   */
-  drain?: DrainStrategy | readonly DrainStrategy[];
-}
 
 /**
  * After the delay's end, the listener closes once no connection has arrived (and no client we
@@ -85,14 +50,14 @@ const KNOWN_OPTIONS = ['until', 'maxDelay', 'closeConnections', 'drain'] as cons
  * made from by `wrap()` (a wrapper registered on a container runs as a copy around the
  * service's drain). Its failures, even from a timer, land in the report.
  */
-export class ListenerDelayDrain implements WrappingDrain {
+export class ListenerDelayDrain implements DrainStrategy {
   /** The drain that begins once the listener has closed. */
   readonly drain: DrainStrategy;
   /** Whether responses during the delay carry `Connection: close` and HTTP/2 sessions get GOAWAY. */
   readonly closeConnections: boolean;
   /** Longest the listener stays open waiting for `until`, in milliseconds (`Infinity`: only the deadline bounds it). */
   readonly maxDelay: number;
-  readonly #until: ListenerDelayDrainOptions['until'];
+  readonly #until: ListenerDelayEnd | ((context: ShutdownContext, signal: AbortSignal) => ListenerDelayEnd);
   /** The drain this one was made from by `wrap()`: it hears the outcome too. */
   #origin: ListenerDelayDrain | undefined;
   #phase: Phase = 'idle';
@@ -108,15 +73,47 @@ export class ListenerDelayDrain implements WrappingDrain {
   #outcome: string | undefined;
   #duration: number | undefined;
 
-  constructor(options: ListenerDelayDrainOptions) {
+  constructor(options: {
+    /**
+     * What ends the delay: milliseconds from `begin()`; a promise (the delay ends when it
+     * resolves; a string it resolves with names why, in `outcome`); an `AbortSignal` (ends when
+     * it aborts; a string `reason` names why); or a function called once at `begin()` that
+     * returns one of those. The function gets the shutdown context and a signal that aborts when the delay
+     * is over for another reason (`maxDelay`, the deadline, `dispose()`): clear what it set up
+     * then. A throw or a rejection ends the delay (outcome `failed`) and is recorded in the
+     * report. Required.
+     */
+    until:
+      | number
+      | PromiseLike<unknown>
+      | AbortSignal
+      | ((context: ShutdownContext, signal: AbortSignal) => number | PromiseLike<unknown> | AbortSignal);
+    /**
+     * Longest the listener stays open waiting for `until`, in milliseconds (outcome `maxDelay`).
+     * The graceful deadline bounds it too (outcome `deadline`). Defaults to `Infinity`.
+     */
+    maxDelay?: number;
+    /**
+     * Whether responses during the delay carry `Connection: close` and HTTP/2 sessions get
+     * GOAWAY, which moves clients that connect directly (or through an L4 balancer) to another
+     * instance. Off behind an L7 balancer, where it only makes the balancer open new connections
+     * to us. Defaults to true.
+     */
+    closeConnections?: boolean;
+    /**
+     * The drain that begins once the listener has closed: a drain, or several (combined in
+     * order). Defaults to a `KeepAliveDrain` with its defaults.
+     */
+    drain?: DrainStrategy | readonly DrainStrategy[];
+  }) {
     assertKnownOptions(WHERE, options, KNOWN_OPTIONS);
-    const until = (options as Partial<ListenerDelayDrainOptions>).until;
-    if (typeof until === 'number') assertDurationMs(WHERE, 'until', until);
+    const until = (options as { until?: unknown }).until;
+    if (typeof until === 'number') assertDuration(WHERE, 'until', until);
     else if (typeof until !== 'function' && !isPromiseLike(until) && !(until instanceof AbortSignal)) {
       throw new InvalidOptionTypeError(WHERE, 'until', 'milliseconds, a promise, an AbortSignal or a function', until);
     }
-    this.#until = until;
-    this.maxDelay = assertDurationMs(
+    this.#until = options.until;
+    this.maxDelay = assertDuration(
       WHERE,
       'maxDelay',
       options.maxDelay === undefined ? Infinity : options.maxDelay,

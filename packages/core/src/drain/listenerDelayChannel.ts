@@ -6,6 +6,8 @@ import type { ServerLike } from '../types.js';
 
 /** Published on `CHANNELS.delay` when a listener delay (`ListenerDelayDrain` and the drains built on it) closes the listener. */
 export interface TerminateDelayMessage {
+  /** Which channel published it: `delay`. */
+  readonly channel: 'delay';
   /** The servers whose listener closed (the terminator's `servers`). */
   readonly servers: readonly ServerLike[];
   /** Why the delay ended (`ListenerDelayDrain.outcome`: `delay`, `acknowledged`, `maxDelay`, `deadline`...). */
@@ -23,6 +25,6 @@ export interface TerminateDelayMessage {
 // Held at module level: channel objects are weakly referenced by Node < 22 until subscribed.
 const channel = diagnosticsChannel.channel(CHANNELS.delay);
 
-export function publishDelay(message: TerminateDelayMessage): void {
-  if (channel.hasSubscribers) channel.publish(message);
+export function publishDelay(message: Omit<TerminateDelayMessage, 'channel'>): void {
+  if (channel.hasSubscribers) channel.publish({ channel: 'delay', ...message } satisfies TerminateDelayMessage);
 }
