@@ -120,7 +120,15 @@ for (const kind of ['http', 'https']) {
       const done = terminator.terminate();
       // The race Node's own close() loses: the client sends its next request just as the drain begins.
       client.write(GET('/next'));
-      await read.until('ok /next');
+      // Whichever comes first: the answer, or the connection closing without it.
+      const error = await Promise.race([
+        read.until('ok /next').then(
+          () => 'answered',
+          (e) => e.message,
+        ),
+        read.closed,
+      ]);
+      assert.ok(read.text().includes('ok /next'), `the connection closed without answering /next (${error})`);
       const [first, next] = responses(read.text());
       assert.equal(first.connection, 'keep-alive');
       assert.equal(next.status, 200);
@@ -130,6 +138,7 @@ for (const kind of ['http', 'https']) {
       assert.equal(report.requests.receivedDuringDrain, 1);
       assert.equal(report.connections.forced, 0);
     },
+    { gaps: { bun: BUN_IDLE_CLOSED_WITH_LISTENER } },
   );
 
   check(suite, 'pipelined requests are all answered; only the last response closes the connection', async (defer) => {
@@ -214,7 +223,8 @@ for (const kind of ['http', 'https']) {
       const { port, terminator } = await serve((_req, res) => setTimeout(() => res.end('ok'), 2), defer);
       const result = await keepAliveLoad(kind, port, defer, () => terminator.terminate());
       assert.equal(result.failed, 0, `failed requests: ${result.errors.join(', ')}`);
-      assert.ok(result.ok > 50, `only ${result.ok} requests were answered`);
+      // Every client was answered before the drain and, until it saw Connection: close, during it.
+      assert.ok(result.ok >= 16, `only ${result.ok} requests were answered`);
       assert.equal(result.report.connections.forced, 0);
     },
     { gaps: { bun: BUN_IDLE_CLOSED_WITH_LISTENER } },
