@@ -10,10 +10,12 @@ import {
   createTerminator,
   KeepAliveDrain,
   ListenerDelayDrain,
-  type TerminateDelayMessage,
+  type TerminateMessage,
   TOKENS,
 } from '@lastcall/core';
-import { closeQuietly, sleep, startHttp1, within } from '@lastcall/test-kit';
+import { closeQuietly, internals, sleep, startHttp1, within } from '@lastcall/test-kit';
+
+type TerminateDelayMessage = Extract<TerminateMessage, { channel: 'delay' }>;
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -133,8 +135,8 @@ describe('ListenerDelayDrain', () => {
     platform.register(TOKENS.drain, { useValue: registered });
     const service = new KeepAliveDrain({ idleGrace: 0 });
     const terminator = createTerminator({ server, container: platform, drain: service });
-    expect(terminator.drain).not.toBe(registered);
-    expect((terminator.drain as ListenerDelayDrain).drain).toBe(service);
+    expect(internals(terminator).drain).not.toBe(registered);
+    expect((internals(terminator).drain as ListenerDelayDrain).drain).toBe(service);
     const messages: TerminateDelayMessage[] = [];
     const listen = (message: unknown): void => {
       messages.push(message as TerminateDelayMessage);

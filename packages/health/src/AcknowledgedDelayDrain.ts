@@ -11,7 +11,6 @@ import {
   KeepAliveDrain,
   ListenerDelayDrain,
   type ShutdownContext,
-  type WrappingDrain,
 } from '@lastcall/core';
 
 import type { Health, NotReadyAnswers } from './Health.js';
@@ -131,7 +130,7 @@ const BALANCERS: readonly BalancerKind[] = ['l7', 'l4', 'none'];
  * `outcome` and `duration` are on this object however it was registered: passed as `drain`,
  * or registered on a container, where it runs as a copy around the service's drain.
  */
-export class AcknowledgedDelayDrain implements WrappingDrain {
+export class AcknowledgedDelayDrain implements DrainStrategy {
   /** The health whose not-ready answers are counted; `begin()` flips it to draining. */
   readonly health: Health;
   /** Not-ready readiness answers per checker that acknowledge the shutdown. Defaults to 3. */

@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { createContainer, createTerminator, KeepAliveDrain, TOKENS } from '@lastcall/core';
 import { AcknowledgedDelayDrain, createHealth } from '@lastcall/health';
-import { closeQuietly, startHttp1, within } from '@lastcall/test-kit';
+import { closeQuietly, internals, startHttp1, within } from '@lastcall/test-kit';
 import { get } from './helpers';
 
 /** Resolves when a new TCP connection to the port is refused: the listener closed. */
@@ -103,14 +103,14 @@ describe('AcknowledgedDelayDrain', () => {
     platform.register(TOKENS.drain, { useValue: ack });
     const service = new KeepAliveDrain({ idleGrace: 0 });
     const terminator = createTerminator({ server: app.server, container: platform, drain: service });
-    expect(terminator.drain).not.toBe(ack);
-    expect((terminator.drain as AcknowledgedDelayDrain).drain).toBe(service);
+    expect(internals(terminator).drain).not.toBe(ack);
+    expect((internals(terminator).drain as AcknowledgedDelayDrain).drain).toBe(service);
     expect(ack.outcome).toBeUndefined();
     await within(terminator.terminate(), 5_000, 'terminate()');
     expect(ack.outcome).toBe('maxDelay');
     expect(ack.duration).toBeGreaterThanOrEqual(190);
     expect(ack.duration).toBeLessThan(1_500);
-    expect((terminator.drain as AcknowledgedDelayDrain).outcome).toBe('maxDelay');
+    expect((internals(terminator).drain as AcknowledgedDelayDrain).outcome).toBe('maxDelay');
   });
 
   it("balancer 'l7' keeps keep-alive during the delay, 'none' answers Connection: close", async () => {

@@ -14,10 +14,12 @@ import {
   DelayedCloseDrain,
   type DrainStrategy,
   KeepAliveDrain,
-  type TerminateDelayMessage,
+  type TerminateMessage,
 } from '@lastcall/core';
 import { AcknowledgedDelayDrain, createHealth, type Health } from '@lastcall/health';
 import { within } from '@lastcall/test-kit';
+
+type TerminateDelayMessage = Extract<TerminateMessage, { channel: 'delay' }>;
 
 const SHUTDOWNS = Number(process.env.LISTENER_CLOSE_SHUTDOWNS ?? 20);
 const CLIENTS = 8;
