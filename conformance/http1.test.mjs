@@ -2,7 +2,7 @@
 // node:https servers, with raw clients on 127.0.0.1, against the built @lastcall/core.
 import assert from 'node:assert/strict';
 import { createTerminator } from '@lastcall/core';
-import { BUN_IDLE_CLOSED_WITH_LISTENER } from './lib/gaps.mjs';
+import { BUN_IDLE_CLOSED_WITH_LISTENER, BUN_NO_HTTP_SERVER_CHANNELS } from './lib/gaps.mjs';
 import { check, runtime } from './lib/harness.mjs';
 import {
   connectRaw,
@@ -230,6 +230,33 @@ for (const kind of ['http', 'https']) {
     { gaps: { bun: BUN_IDLE_CLOSED_WITH_LISTENER } },
   );
 }
+
+check(
+  'HTTP/1.1 http',
+  'a terminator made at signal time adopts the responses already in flight',
+  async (defer) => {
+    const { handler, arrived, release } = held();
+    const { server, port } = await listen('http', handler, defer);
+    const client = await connectRaw('http', port, defer);
+    const read = reader(client);
+    client.write(GET('/held'));
+    await until(() => arrived.length === 1, 'the request to arrive');
+    // Made only now, as a SIGTERM handler would: the request began before it.
+    const terminator = createTerminator({ server, gracefulTimeout: 5_000 });
+    const done = terminator.terminate();
+    await sleep(50);
+    release.resolve();
+    await read.until('done /held');
+    assert.equal(responses(read.text())[0].connection, 'close');
+    assert.equal(await within(read.closed, 2_000, 'the connection to close'), undefined);
+    const report = await within(done, REPORT_WAIT, 'terminate()');
+    if (runtime === 'bun') assert.match(report.runtimeLimits.join('\n'), /diagnostics channel/);
+    assert.equal(report.requests.inFlightAtStart, 1);
+    assert.equal(report.requests.completed, 1);
+    assert.equal(report.connections.forced, 0);
+  },
+  { gaps: { bun: BUN_NO_HTTP_SERVER_CHANNELS } },
+);
 
 /**
  * Eight keep-alive clients send requests one after the other; `stop` runs 300 ms in. A client
