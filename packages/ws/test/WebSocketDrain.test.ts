@@ -2,13 +2,7 @@
 // and real `ws` clients on 127.0.0.1.
 import * as http from 'node:http';
 import * as net from 'node:net';
-import {
-  createTerminator,
-  DEFAULT_IDLE_GRACE_MS,
-  isInvalidOptionError,
-  KeepAliveDrain,
-  type Terminator,
-} from '@lastcall/core';
+import { createTerminator, isInvalidOptionError, KeepAliveDrain, type Terminator } from '@lastcall/core';
 import { sleep, within } from '@lastcall/test-kit';
 import { WebSocketDrain } from '@lastcall/ws';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -16,6 +10,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 /** The documented defaults (docs/websocket.md), no longer exported. */
 const DEFAULT_CLOSE_CODE = 1001;
 const DEFAULT_CLOSE_REASON = 'server shutting down';
+/** KeepAliveDrain's default idle grace (milliseconds), read from a default drain. */
+const DEFAULT_IDLE_GRACE_MS = new KeepAliveDrain().idleGrace;
 
 interface Closed {
   code: number;
