@@ -21,6 +21,7 @@ Starts your service, puts keep-alive load on it, shuts it down under that load, 
   --port-env <name>      the variable the port is given in (default PORT)
   --readiness <path>     readiness path, e.g. /readyz: awaited at start, timed against the listener close
   --env <k=v>            extra environment (repeatable)
+  --cwd <dir>            the service's working directory (default: the current one)
   --start-timeout <t>    bound of the wait until it listens and is ready (default 30s)
   --get <path>           a GET path of the load (repeatable; default /)
   --post <path>          a POST path of the load, with a body (repeatable)
@@ -35,6 +36,7 @@ Starts your service, puts keep-alive load on it, shuts it down under that load, 
   --rounds <n>           rolling: rounds of restarts of every instance (default 2)
   --balancer <b>         rolling: haproxy or nginx (default haproxy)
   --balancer-config <f>  rolling: your config, with {{front}} {{backend0}} {{backend1}}... {{dir}}
+  --balancer-bin <path>  rolling: the haproxy or nginx binary (default: found on the PATH or in /usr/sbin)
   --check-interval <t>   rolling: the generated config's health-check interval (default 500ms)
   --fall <n>             rolling: failed checks that take an instance out (default 2)
   --ecosystem <file>     pm2: your ecosystem file (pm2 runs with a PM2_HOME of its own)
@@ -99,7 +101,7 @@ export function parseCli(argv: readonly string[]): (VerifyOptions & { json: bool
   if (balancer !== 'haproxy' && balancer !== 'nginx') {
     throw new VerifyError('usage', `--balancer must be haproxy or nginx, received ${JSON.stringify(balancer)}`);
   }
-  if (parsed.positionals.length === 0) {
+  if (parsed.positionals.length === 0 && !(modes.length === 1 && modes[0] === 'pm2')) {
     throw new VerifyError(
       'usage',
       'no command: give the service command after --, e.g. lastcall-verify -- node server.js',
@@ -114,6 +116,7 @@ export function parseCli(argv: readonly string[]): (VerifyOptions & { json: bool
     portEnv: v['port-env'],
     readiness: v.readiness,
     env,
+    cwd: v.cwd,
     startTimeout: parseDuration('start-timeout', v['start-timeout']),
     get: v.get,
     post: v.post,
@@ -128,6 +131,7 @@ export function parseCli(argv: readonly string[]): (VerifyOptions & { json: bool
     rounds: parseNumber('rounds', v.rounds),
     balancer: balancer as 'haproxy' | 'nginx',
     balancerConfig: v['balancer-config'],
+    balancerBinary: v['balancer-bin'],
     checkInterval: parseDuration('check-interval', v['check-interval']),
     fall: parseNumber('fall', v.fall),
     ecosystem: v.ecosystem,
@@ -153,6 +157,7 @@ function parse(argv: readonly string[]) {
       'port-env': text,
       readiness: text,
       env: many,
+      cwd: text,
       'start-timeout': text,
       get: many,
       post: many,
@@ -167,6 +172,7 @@ function parse(argv: readonly string[]) {
       rounds: text,
       balancer: text,
       'balancer-config': text,
+      'balancer-bin': text,
       'check-interval': text,
       fall: text,
       ecosystem: text,

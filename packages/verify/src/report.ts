@@ -106,6 +106,13 @@ function words(cause: string): string {
   return CAUSE_WORDS[cause] ?? (cause.startsWith('status ') ? `the answer was ${cause}` : `client error ${cause}`);
 }
 
+function exitWords(code: number | string | undefined): string {
+  if (typeof code === 'number') return `exited with code ${code}`;
+  if (code === 'SIGKILL') return 'did not exit in time and was killed (SIGKILL)';
+  // Ended by a signal it did not handle, or re-raised (a shell shows 128 + the signal's number).
+  return `was ended by ${String(code)} (not exit code 0)`;
+}
+
 function runTitle(run: RunReport): string {
   if (run.mode === 'rolling') return `rolling restart ${run.run} (instance ${run.instance ?? 0})`;
   if (run.mode === 'pm2') return `pm2 reload ${run.run}`;
@@ -131,7 +138,7 @@ export function formatReport(report: VerifyReport): string {
     }
     if (run.signalToExit !== undefined) {
       lines.push(
-        `  exited with ${typeof run.exitCode === 'number' ? `code ${run.exitCode}` : run.exitCode} ${run.signalToExit} ms after ${run.signal ?? 'the signal'}` +
+        `  ${exitWords(run.exitCode)} ${run.signalToExit} ms after ${run.signal ?? 'the signal'}` +
           (run.fitsGrace === undefined ? '' : run.fitsGrace ? ' (within the budget)' : ' (OVER the budget)'),
       );
     }

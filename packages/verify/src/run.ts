@@ -3,7 +3,7 @@
 // (`pm2`). Each run keeps the load going across the shutdown and reports what the clients saw.
 // Every process started here is stopped by its pid before the function returns or throws.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type BackendSlot, type BalancerKind, findBinary, haproxyStats, startBalancer } from './balancers.js';
@@ -39,9 +39,9 @@ export interface CommonRunOptions {
   readonly progress: (line: string) => void;
 }
 
-/** How long an exit is awaited after the signal before SIGKILL, in milliseconds. */
+/** How long an exit is awaited after the signal before SIGKILL, in milliseconds: the budget and 5 s, or 60 s. */
 function exitBound(grace: number | undefined): number {
-  return grace === undefined ? 60_000 : grace + 10_000;
+  return grace === undefined ? 60_000 : grace + 5_000;
 }
 
 /** Resolves with the exit code, or SIGKILLs the child once `ms` has passed (resolving with 'SIGKILL'). */
@@ -111,11 +111,13 @@ export async function runSignal(options: SignalOptions): Promise<RunReport[]> {
   const reports: RunReport[] = [];
   for (let run = 1; run <= options.runs; run++) {
     const child = await startInstance(options.service, port, 'service');
+    options.progress(`service (pid ${child.pid}) listens on 127.0.0.1:${port}`);
     const bound = exitBound(options.grace);
     let load: Load | undefined;
     try {
       load = loadFor(port, options.load, options.steady + bound + 30_000);
       await steadyOrCrash(child, options.steady, 'during the steady load');
+      options.progress(progressLine(`steady load (${options.steady} ms)`, load.counts));
       let slow: Promise<SlowRequest> | undefined;
       if (options.slow !== undefined) {
         slow = sendSlow(port, options.slow, bound);
@@ -160,6 +162,8 @@ export interface RollingRunOptions extends CommonRunOptions {
   readonly instances: number;
   /** Rounds: each restarts every instance once, one after the other. */
   readonly rounds: number;
+  /** The balancer's binary; undefined: found on the PATH or in /usr/sbin. */
+  readonly balancerBinary?: string | undefined;
   /** The user's balancer config with placeholders, instead of the generated one. */
   readonly balancerConfig?: string | undefined;
   /** Health-check interval of the generated config, in milliseconds (HAProxy `inter`). */
@@ -192,14 +196,24 @@ export interface RollingOutcome {
 /** Bound of the wait for an instance to be in rotation, in milliseconds. */
 const ROTATION_BOUND = 10_000;
 
+/** `file` when it is an executable file, else undefined. */
+function executable(file: string): string | undefined {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile() ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `rolling`: instances behind a balancer under load; each restarted in turn, `rounds` times. */
 export async function runRolling(options: RollingRunOptions): Promise<RollingOutcome> {
   const binaryName = options.kind === 'nginx' ? 'nginx' : 'haproxy';
-  const binary = findBinary(binaryName);
+  const binary = options.balancerBinary === undefined ? findBinary(binaryName) : executable(options.balancerBinary);
   if (binary === undefined) {
     throw new VerifyError(
       'missing-binary',
-      `${binaryName} is not installed (not on the PATH nor in /usr/sbin): install it (apt-get install -y ${binaryName}, apk add ${binaryName}, brew install ${binaryName}) or pick the other balancer (--balancer)`,
+      `${options.balancerBinary ?? binaryName} is not installed (${options.balancerBinary === undefined ? 'not on the PATH nor in /usr/sbin' : 'no executable file there'}): install it (apt-get install -y ${binaryName}, apk add ${binaryName}, brew install ${binaryName}) or pick the other balancer (--balancer)`,
     );
   }
   if (options.instances < 2)
@@ -265,6 +279,9 @@ export async function runRolling(options: RollingRunOptions): Promise<RollingOut
       },
       binary,
     );
+    options.progress(
+      `${binaryName} (pid ${balancer.pid}) on 127.0.0.1:${front} in front of ${instances.map((child, i) => `pid ${child.pid} on :${(slots[i] as BackendSlot).port}`).join(', ')}`,
+    );
     const bound = exitBound(options.grace);
     const perRestart = bound + 2 * (options.service.startTimeout ?? 30_000) + ROTATION_BOUND;
     load = loadFor(front, options.load, options.steady + options.rounds * count * perRestart + 10_000);
@@ -272,6 +289,7 @@ export async function runRolling(options: RollingRunOptions): Promise<RollingOut
     load.phase('steady');
     for (const [i, child] of instances.entries())
       await steadyOrCrash(child, i === 0 ? options.steady : 0, 'during the steady load');
+    options.progress(progressLine(`steady load (${options.steady} ms)`, load.counts));
     const before = generatedHaproxy ? await connectsNow() : undefined;
     load.phase('restart');
     const runs: RunReport[] = [];
@@ -348,33 +366,26 @@ export interface Pm2RunOptions extends CommonRunOptions {
 const PM2_COMMAND_BOUND = 60_000;
 
 function findPm2(): string | undefined {
-  const local = path.resolve('node_modules', '.bin', 'pm2');
-  try {
-    readFileSync(local);
-    return local;
-  } catch {
-    // Not installed locally.
-  }
+  const local = executable(path.resolve('node_modules', '.bin', 'pm2'));
+  if (local !== undefined) return local;
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, 'pm2');
-    try {
-      readFileSync(candidate);
-      return candidate;
-    } catch {
-      // Not here.
-    }
+    const found = dir === '' ? undefined : executable(path.join(dir, 'pm2'));
+    if (found !== undefined) return found;
   }
   return undefined;
 }
 
 /** `pm2`: `pm2 start` of the ecosystem file with a PM2_HOME of its own, `pm2 reload` under load, `pm2 kill`. */
 export async function runPm2(options: Pm2RunOptions): Promise<RunReport[]> {
-  const pm2 = options.pm2 ?? findPm2();
+  const pm2 = options.pm2 === undefined ? findPm2() : executable(options.pm2);
   if (pm2 === undefined) {
     throw new VerifyError(
       'missing-binary',
-      'pm2 is not installed: npm install --save-dev pm2 (or give its path: --pm2)',
+      `${options.pm2 ?? 'pm2'} is not installed${options.pm2 === undefined ? '' : ' (no executable file there)'}: npm install --save-dev pm2 (or give its path: --pm2)`,
     );
+  }
+  if (!existsSync(options.ecosystem)) {
+    throw new VerifyError('usage', `--ecosystem: no file ${options.ecosystem} (from ${process.cwd()})`);
   }
   const home = mkdtempSync(path.join(os.tmpdir(), 'lastcall-verify-pm2-'));
   const env = {
@@ -455,6 +466,7 @@ export async function runPm2(options: Pm2RunOptions): Promise<RunReport[]> {
     const restartsAtStart = startWorkers.reduce((sum, worker) => sum + worker.restarts, 0);
     load = loadFor(options.port, options.load, options.steady + options.reloads * (PM2_COMMAND_BOUND + 5_000) + 10_000);
     await sleep(options.steady);
+    options.progress(progressLine(`steady load (${options.steady} ms)`, load.counts));
     const reports: RunReport[] = [];
     for (let reload = 1; reload <= options.reloads; reload++) {
       const snapshot = load.snapshot();

@@ -50,6 +50,8 @@ export interface VerifyOptions {
   readonly balancer?: 'haproxy' | 'nginx';
   /** `rolling`: the user's balancer config, with `{{front}}`, `{{backend0}}`... `{{dir}}` placeholders. Default: generated. */
   readonly balancerConfig?: string;
+  /** `rolling`: the haproxy or nginx binary (default: found on the PATH, else in /usr/sbin). */
+  readonly balancerBinary?: string;
   /** `rolling`: the generated config's health-check interval (milliseconds, default 500). */
   readonly checkInterval?: number;
   /** `rolling`: failed checks that take an instance out (HAProxy `fall`, default 2). */
@@ -60,7 +62,7 @@ export interface VerifyOptions {
   readonly reloads?: number;
   /** `pm2`: the pm2 binary (default: ./node_modules/.bin/pm2, else pm2 on the PATH). */
   readonly pm2?: string;
-  /** The budget each shutdown must fit (milliseconds). Default: none (an exit is awaited 60 s). */
+  /** The budget each shutdown must fit (milliseconds). Default: none. An exit is awaited this and 5 s more (60 s without a budget), then the instance is killed (SIGKILL). */
   readonly grace?: number;
   /** Steady load before the first shutdown of each mode (milliseconds, default 1000). */
   readonly steady?: number;
@@ -94,9 +96,10 @@ function urlPath(name: string, value: string | undefined): string | undefined {
 
 /** Runs the modes against the service; resolves with the report (`passed` says whether it held). */
 export async function verify(options: VerifyOptions): Promise<VerifyReport> {
-  if (options.command.length === 0)
-    throw new VerifyError('usage', 'no command: give the service command after --, e.g. -- node server.js');
   const modes = options.modes ?? ['signal'];
+  if (options.command.length === 0 && !(modes.length === 1 && modes[0] === 'pm2')) {
+    throw new VerifyError('usage', 'no command: give the service command after --, e.g. -- node server.js');
+  }
   for (const mode of modes) {
     if (!MODES.includes(mode))
       throw new VerifyError('usage', `--mode must be signal, rolling or pm2, received ${JSON.stringify(mode)}`);
@@ -149,6 +152,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
         instances: positiveInteger('--instances', options.instances, 2, 16),
         rounds: positiveInteger('--rounds', options.rounds, 2),
         balancerConfig: options.balancerConfig,
+        balancerBinary: options.balancerBinary,
         checkInterval: duration('--check-interval', options.checkInterval) ?? 500,
         fall: positiveInteger('--fall', options.fall, 2, 10),
       });
