@@ -4,7 +4,7 @@ import type { Config } from 'jest';
 
 const config: Config = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages', '<rootDir>/fixtures', '<rootDir>/examples'],
+  roots: ['<rootDir>/packages', '<rootDir>/fixtures', '<rootDir>/examples', '<rootDir>/scripts'],
   testMatch: ['**/test/**/*.test.ts'],
   // The leak tests need the collector by hand: they run in the second half of `pnpm test`
   // (node --expose-gc, in band) and are left out of a run that has no global.gc.

@@ -1,8 +1,12 @@
 // Installs what we publish the way a user gets it: `pnpm pack` of every published package, then
 // `npm install` of the tarballs into a scratch project in os.tmpdir() (outside the workspace, so no
-// workspace link or hoisted dependency can help). There it type-checks with TypeScript's node16 and
-// bundler resolution, runs the README's getting-started snippet, and runs a file using all three
-// packages as ESM and as CommonJS. Checks too that every shipped source map carries its sources.
+// workspace link or hoisted dependency can help). Core's tarball is re-packed one patch ahead of
+// the version the siblings were packed against, as when an application updates core alone: the
+// install must still hold exactly one copy of core (`npm ls`, and what each sibling resolves at
+// run time). There it type-checks with TypeScript's node16 and bundler resolution, runs the
+// README's getting-started snippet, and runs a file using all three packages as ESM and as
+// CommonJS, with drains of one package in a terminator of another. Checks too that every shipped
+// source map carries its sources.
 // Run after `pnpm build`. `--keep` leaves the scratch project for a look.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,6 +66,45 @@ if (files.length !== packed.length) {
   finish(1);
 }
 
+// 1b. Core one patch ahead: unpack its tarball, bump the version, pack it again (npm pack: no
+// workspace range is left in it). The siblings were packed against the workspace's version and
+// declare core as a caret peer, so the newer patch must satisfy them all.
+const coreFile = files.find((file) => packageOf(file) === '@lastcall/core');
+const unpacked = path.join(scratch, 'core-next');
+mkdirSync(unpacked);
+step('unpack @lastcall/core', 'tar', ['-xzf', path.join(tarballs, coreFile), '-C', unpacked], root);
+const coreManifestPath = path.join(unpacked, 'package', 'package.json');
+const coreManifest = JSON.parse(readFileSync(coreManifestPath, 'utf8'));
+const packedCoreVersion = coreManifest.version;
+const [major, minor, patch] = packedCoreVersion.split(/[.+-]/).map(Number);
+const nextCoreVersion = `${major}.${minor}.${patch + 1}`;
+coreManifest.version = nextCoreVersion;
+writeFileSync(coreManifestPath, `${JSON.stringify(coreManifest, null, 2)}\n`);
+rmSync(path.join(tarballs, coreFile));
+step(
+  `npm pack @lastcall/core ${nextCoreVersion} (one patch ahead of ${packedCoreVersion})`,
+  'npm',
+  ['pack', '--pack-destination', tarballs],
+  path.join(unpacked, 'package'),
+);
+const nextCoreFile = readdirSync(tarballs).find((file) => file.startsWith(`lastcall-core-${nextCoreVersion}`));
+files.splice(files.indexOf(coreFile), 1, nextCoreFile);
+// Every sibling names core as a caret peer (never a dependency: that would install a second copy
+// under the sibling as soon as the ranges part).
+for (const file of files.filter((f) => f !== nextCoreFile)) {
+  const manifest = JSON.parse(
+    execFileSync('tar', ['-xzOf', path.join(tarballs, file), 'package/package.json'], { encoding: 'utf8' }),
+  );
+  const peer = manifest.peerDependencies?.['@lastcall/core'];
+  if (manifest.dependencies?.['@lastcall/core'] !== undefined || peer !== `^${packedCoreVersion}`) {
+    console.log(
+      `FAIL ${manifest.name}: @lastcall/core must be a peer dependency ^${packedCoreVersion} (peer: ${peer}, dependency: ${manifest.dependencies?.['@lastcall/core']})`,
+    );
+    finish(1);
+  }
+}
+console.log(`ok   every sibling declares @lastcall/core as a peer, ^${packedCoreVersion}`);
+
 // 2. A scratch project that depends on the tarballs and on nothing of the workspace. Registry
 // dependencies are the packages' own (p-timeout, reflect-metadata, tsyringe), ws for @lastcall/ws's
 // peer, and the types a TypeScript user would install.
@@ -88,6 +131,35 @@ step(
   ['install', '--no-audit', '--no-fund', '--prefer-offline'],
   project,
 );
+
+// Exactly one copy of core: npm's own view, then what each sibling resolves at run time.
+const tree = JSON.parse(
+  spawnSync('npm', ['ls', '@lastcall/core', '--all', '--json'], { cwd: project, encoding: 'utf8' }).stdout,
+);
+const coreCopies = new Set();
+(function walk(node, at) {
+  for (const [name, child] of Object.entries(node.dependencies ?? {})) {
+    if (name === '@lastcall/core') coreCopies.add(child.version ?? `unknown at ${at}`);
+    walk(child, `${at} > ${name}`);
+  }
+})(tree, 'project');
+const resolvedCores = new Set(
+  files.map((file) =>
+    execFileSync(
+      process.execPath,
+      ['-e', `console.log(require.resolve('@lastcall/core', { paths: [require.resolve('${packageOf(file)}')] }))`],
+      { cwd: project, encoding: 'utf8' },
+    ).trim(),
+  ),
+);
+if (coreCopies.size !== 1 || !coreCopies.has(nextCoreVersion) || resolvedCores.size !== 1) {
+  console.log(
+    `FAIL one copy of @lastcall/core expected (${nextCoreVersion}); npm ls: ${[...coreCopies].join(', ')}; resolved from the packages: ${[...resolvedCores].join(', ')}`,
+  );
+  spawnSync('npm', ['ls', '@lastcall/core', '--all'], { cwd: project, stdio: 'inherit' });
+  finish(1);
+}
+console.log(`ok   one copy of @lastcall/core (${nextCoreVersion}) in npm ls and for every package at run time`);
 
 /** `lastcall-core-0.2.0.tgz` -> `@lastcall/core`. */
 function packageOf(file) {
@@ -141,12 +213,15 @@ writeFileSync(
 );
 
 // 5. Every package from ESM and from CommonJS: a server with a WebSocket, the coordinator over it.
+// The drain of @lastcall/ws runs in @lastcall/core's terminator (core one patch ahead of the
+// version ws was packed against): the connected client must get its 1001 close frame.
 const allPackages = `
 import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createTerminator, KeepAliveDrain } from '@lastcall/core';
 import { createCoordinator } from '@lastcall/lifecycle';
 import { WebSocketDrain } from '@lastcall/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 
 const server = http.createServer((_req, res) => res.end('ok'));
 const wss = new WebSocketServer({ server });
@@ -155,10 +230,16 @@ shutdown.add(
   createTerminator({ server, gracefulTimeout: 2_000, drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss })] }),
   { name: 'api' },
 );
-server.listen(0, '127.0.0.1', async () => {
-  const report = await shutdown.shutdown();
-  if (report.exitCode !== 0) throw new Error('exit code ' + report.exitCode);
-  console.log('shutdown ok, ' + report.phases.length + ' phases');
+server.listen(0, '127.0.0.1', () => {
+  const client = new WebSocket('ws://127.0.0.1:' + (server.address() as AddressInfo).port);
+  const closed = new Promise<number>((resolve) => client.on('close', (code) => resolve(code)));
+  client.on('open', async () => {
+    const report = await shutdown.shutdown();
+    const code = await closed;
+    if (report.exitCode !== 0) throw new Error('exit code ' + report.exitCode);
+    if (code !== 1001) throw new Error('the client got close code ' + code + ', not 1001 from WebSocketDrain');
+    console.log('shutdown ok, ' + report.phases.length + ' phases, client closed with ' + code);
+  });
 });
 `;
 writeFileSync(path.join(project, 'all-packages.mts'), allPackages);
@@ -196,7 +277,7 @@ const started = step(
   ['out/getting-started.js'],
   project,
 );
-if (!/durationMs/.test(started)) {
+if (!/duration/.test(started)) {
   console.log(`FAIL the snippet printed no report:\n${started}`);
   finish(1);
 }

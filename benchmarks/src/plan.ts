@@ -1,14 +1,8 @@
 // The modes: quick (the default) fits in a few minutes on 2 cores; --full repeats more and adds the
 // largest sizes; --smoke measures lastcall's own rows only, for CI. Each scenario module holds its
 // own settings per mode; this file gathers them into what a run records.
+import type { Mode, PeerPlan, Plan } from './mode.js';
 import type { Scenario } from './scenario.js';
-
-export type Mode = 'quick' | 'full' | 'smoke';
-
-/** lastcall's settings per scenario id, as results.json records them. */
-export type Plan = Readonly<Record<string, unknown>>;
-/** The peers' overrides of `Plan` per scenario id, where a mode needs its time for lastcall's rows. */
-export type PeerPlan = Readonly<Record<string, unknown>>;
 
 export function plansFor(mode: Mode, scenarios: readonly Scenario[]): { own: Plan; peers: PeerPlan } {
   const own: Record<string, unknown> = {};

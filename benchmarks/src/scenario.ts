@@ -1,11 +1,11 @@
 // The contract of one scenario module: its plan per mode, who it measures, its run (in the child),
 // its rows and target checks, and its page section. run.ts, child.ts and the page iterate them.
 import type { Adapter } from './adapters/types.js';
-import type { Mode } from './plan.js';
+import type { TargetCheck } from './checks.js';
+import type { Mode } from './mode.js';
 import type { Bar, ChartOptions } from './report/charts.js';
 import type { BenchRun, RowBase } from './report/model.js';
 import type { ChildResult } from './results.js';
-import type { TargetCheck } from './targets.js';
 
 /** What a mode measures: lastcall's rows with `own`, the peers' with `own` overridden by `peers`. */
 export interface ModePlan<P> {

@@ -1,65 +1,10 @@
-// lastcall's targets: the shape of one check, and the checks of a run gathered from every
-// scenario module (each defines its own targets and bounds). The smoke run gates on them (except
-// those marked reported-only); the page prints them.
+// lastcall's targets: the checks of a run gathered from every scenario module (each defines its
+// own targets and bounds; the shape of a check is in checks.ts). The smoke run gates on them
+// (except those marked reported-only); the page prints them.
+import type { OwnedCheck } from './checks.js';
 import type { BenchRun } from './report/model.js';
 import { SCENARIOS } from './scenarios/index.js';
 
-export interface TargetCheck {
-  /** Unique on the page; a scenario with several targets names them `<scenario>:<which>`. */
-  readonly id: string;
-  readonly title: string;
-  readonly target: string;
-  readonly measured: string;
-  readonly met: boolean;
-  /** False for targets the smoke run only reports (CPU: too noisy for CI). */
-  readonly gated: boolean;
-  /** How far off, in the target's own unit, when missed. */
-  readonly missBy: string | undefined;
-  /**
-   * True when a miss is a time, ratio or size bound only: everything was delivered and resolved.
-   * Smoke measures such a scenario once more before it fails (scheduling noise); a miss of
-   * correctness (a drop, a cut stream, a wrong close code, an unresolved terminate) fails at once.
-   */
-  readonly timingOnly: boolean;
-  /** Set when this run could not measure the target (why): neither met nor missed, never gated. */
-  readonly unmeasured?: string;
-}
-
-/** A check with the scenario that owns it: smoke re-measures that scenario, the page asks it why. */
-export interface OwnedCheck extends TargetCheck {
-  readonly scenario: string;
-}
-
 export function checkTargets(run: BenchRun): OwnedCheck[] {
   return SCENARIOS.flatMap((scenario) => scenario.checks(run).map((check) => ({ ...check, scenario: scenario.id })));
-}
-
-/** A target this run could not measure (why): shown as such, neither met nor missed, never gated. */
-export function notMeasured(id: string, title: string, target: string, why: string): TargetCheck {
-  return {
-    id,
-    title,
-    target,
-    measured: `not measured: ${why}`,
-    met: false,
-    gated: false,
-    missBy: undefined,
-    timingOnly: false,
-    unmeasured: why,
-  };
-}
-
-export function formatChecks(checks: readonly TargetCheck[]): string {
-  return checks
-    .map((check) => {
-      const verdict = check.met
-        ? 'met   '
-        : check.unmeasured !== undefined
-          ? 'not measured'
-          : check.gated
-            ? 'MISSED'
-            : 'missed (reported, not gated)';
-      return `${verdict} ${check.title}: ${check.measured} [target ${check.target}]`;
-    })
-    .join('\n');
 }

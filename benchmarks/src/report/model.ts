@@ -3,7 +3,7 @@
 // two can never disagree).
 import { adapterById } from '../adapters/index.js';
 import type { MachineInfo } from '../machine.js';
-import type { Mode, PeerPlan, Plan } from '../plan.js';
+import type { Mode, PeerPlan, Plan } from '../mode.js';
 import type { ChildResult } from '../results.js';
 
 export interface BenchRun {

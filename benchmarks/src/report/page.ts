@@ -3,8 +3,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LASTCALL_GRACE0 } from '../adapters/index.js';
+import type { OwnedCheck } from '../checks.js';
 import { SCENARIOS, scenarioById } from '../scenarios/index.js';
-import type { OwnedCheck } from '../targets.js';
 import { type Bar, barChartSpec, type ChartOptions, renderSvgs } from './charts.js';
 import { TIMING_NOISE, table } from './format.js';
 import type { BenchRun } from './model.js';

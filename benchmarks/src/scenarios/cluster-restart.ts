@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { type Child, freePorts, REQUEST_TIMEOUT_MS, startChild } from '@lastcall/e2e';
 import { LASTCALL } from '../adapters/index.js';
 import type { Adapter } from '../adapters/types.js';
+import type { TargetCheck } from '../checks.js';
 import {
   CLUSTER_GRACEFUL_MS,
   CLUSTER_IDLE_GRACE_MS,
@@ -25,7 +26,6 @@ import { type Summary, sum, summarize } from '../lib/stats.js';
 import { bar, errorNote, fmt, libraryCell, setting, table, x } from '../report/format.js';
 import { addCounts, type RowBase, rowBase } from '../report/model.js';
 import { defineScenario, planOf } from '../scenario.js';
-import type { TargetCheck } from '../targets.js';
 
 export interface ClusterParams {
   /** Whole runs per row (each: a fresh primary, workers and load client). */

@@ -2,9 +2,9 @@
 // idle for well over the default idle grace, closed by lastcall with its DEFAULT drain options,
 // against the raw destroy floor in the same child (the pairs of the idle-close scenario).
 import { LASTCALL } from '../adapters/index.js';
+import { notMeasured } from '../checks.js';
 import { ms, setting, x } from '../report/format.js';
 import { defineScenario, planOf } from '../scenario.js';
-import { notMeasured } from '../targets.js';
 import {
   IDLE_OPEN_FILES,
   type IdlePair,

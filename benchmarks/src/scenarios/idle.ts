@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import { LASTCALL, LASTCALL_GRACE0 } from '../adapters/index.js';
 import { rawDestroyAdapter } from '../adapters/raw-destroy.js';
 import type { Adapter } from '../adapters/types.js';
+import { notMeasured } from '../checks.js';
 import { Holder } from '../lib/helpers.js';
 import { listen, now, sleep, within } from '../lib/net.js';
 import { type Summary, summarize } from '../lib/stats.js';
@@ -13,7 +14,6 @@ import { bar, errorNote, fmt, libraryCell, ms, range, setting, table, x } from '
 import { type BenchRun, type RowBase, rowBase } from '../report/model.js';
 import type { ChildResult } from '../results.js';
 import { defineScenario, planOf, type SectionTools } from '../scenario.js';
-import { notMeasured } from '../targets.js';
 
 export interface IdleParams {
   readonly counts: readonly number[];

@@ -1,13 +1,13 @@
 // Overshoot: time from the last in-flight HTTP/1.1 response ending (its `finish` on the server)
 // to terminate() resolving; four keep-alive clients each have one slow request in flight.
 import { LASTCALL } from '../adapters/index.js';
+import { notMeasured, type TargetCheck } from '../checks.js';
 import { Clients } from '../lib/helpers.js';
 import { now } from '../lib/net.js';
 import { type Summary, sum, summarize } from '../lib/stats.js';
 import { bar, errorNote, fmt, libraryCell, ms, range, setting, TIMING_NOISE, table } from '../report/format.js';
 import { type RowBase, rowBase, warm } from '../report/model.js';
 import { defineScenario } from '../scenario.js';
-import { notMeasured, type TargetCheck } from '../targets.js';
 import { DELAYS_MS, inflightRun } from './inflight.js';
 
 export interface OvershootParams {

@@ -5,12 +5,12 @@ import * as path from 'node:path';
 import { CHECK_INTERVAL_MS, FALL, findBinary, percentile, REQUEST_TIMEOUT_MS, rollingRestart } from '@lastcall/e2e';
 import { DELAY_PEERS, LASTCALL } from '../adapters/index.js';
 import type { Adapter } from '../adapters/types.js';
+import { notMeasured, type TargetCheck } from '../checks.js';
 import { FIXED_DELAY_MS, LIGHTSHIP_READINESS_PATH, ROLLING_MODE_ENV, ROLLING_MODES } from '../lib/rolling.js';
 import { type Summary, sum, summarize } from '../lib/stats.js';
 import { bar, errorNote, fmt, libraryCell, setting, table, x } from '../report/format.js';
 import { addCounts, type RowBase, rowBase } from '../report/model.js';
 import { defineScenario, planOf } from '../scenario.js';
-import { notMeasured, type TargetCheck } from '../targets.js';
 
 export interface RollingParams {
   /** Whole rolling-restart runs (each: a fresh HAProxy and backends). */

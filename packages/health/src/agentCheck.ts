@@ -3,7 +3,6 @@
 import * as net from 'node:net';
 import { InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
 import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
-import type { Health } from './Health.js';
 import { listenOn, resolveAddress } from './listen.js';
 
 /** Options of `health.listenAgentCheck()`; `port` is required. */
@@ -42,7 +41,8 @@ const WHERE = 'health.listenAgentCheck';
 const KNOWN = ['port', 'host', 'socketTimeoutMs', 'maxConnections'] as const;
 
 export async function startAgentCheck(
-  health: Health,
+  // The one thing asked of the health (a structural type: no import of Health.ts, which imports this).
+  health: { agentStatus(): Promise<string> },
   options: AgentCheckOptions,
   answered: (line: string) => void,
 ): Promise<AgentCheckServer> {

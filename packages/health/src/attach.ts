@@ -1,7 +1,6 @@
 // Wiring into @lastcall/lifecycle's coordinator, through its public task() only (no import of
 // the lifecycle package: any object with the same task() fits).
 import { InvalidOptionTypeError } from '@lastcall/core';
-import type { Health } from './Health.js';
 
 /** The part of `@lastcall/lifecycle`'s `ShutdownCoordinator` that `health.attach()` uses. */
 export interface CoordinatorLike {
@@ -18,7 +17,11 @@ export const FLIP_ORDER = -Number.MAX_SAFE_INTEGER;
 /** Order of the probe servers' close in `onShutdown`: after every other step. */
 export const CLOSE_ORDER = Number.MAX_SAFE_INTEGER;
 
-export function attachTo(health: Health, coordinator: CoordinatorLike): () => void {
+// What is asked of the health is typed structurally: no import of Health.ts, which imports this.
+export function attachTo(
+  health: { beginShutdown(): void; close(): Promise<void> },
+  coordinator: CoordinatorLike,
+): () => void {
   const candidate = coordinator as Partial<CoordinatorLike> | null;
   if (typeof candidate !== 'object' || candidate === null || typeof candidate.task !== 'function') {
     throw new InvalidOptionTypeError(

@@ -2,7 +2,6 @@
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
-import type { Health } from './Health.js';
 import { listenOn, resolveAddress } from './listen.js';
 
 /** Options of `health.listen()`; `port` is required. */
@@ -40,7 +39,8 @@ const WHERE = 'health.listen';
 const KNOWN = ['port', 'host', 'requestTimeoutMs'] as const;
 
 export async function startProbeServer(
-  health: Health,
+  // The one thing asked of the health (a structural type: no import of Health.ts, which imports this).
+  health: { handler(req: http.IncomingMessage, res: http.ServerResponse, next?: () => void): void },
   options: ProbeServerOptions,
   notFound: (res: http.ServerResponse) => void,
 ): Promise<ProbeServer> {
