@@ -5,6 +5,7 @@ export type VerifyMode = 'signal' | 'rolling' | 'pm2';
 
 /** The in-flight slow request of a run. */
 export interface SlowRequest {
+  /** The path it was sent to (`--slow`). */
   readonly path: string;
   /** It got a complete 2xx answer. */
   readonly completed: boolean;
@@ -14,6 +15,7 @@ export interface SlowRequest {
 
 /** One shutdown: a signal, one instance's restart behind the balancer, or one `pm2 reload`. */
 export interface RunReport {
+  /** Which kind of shutdown this was. */
   readonly mode: VerifyMode;
   /** 1-based, in order. */
   readonly run: number;
@@ -29,6 +31,7 @@ export interface RunReport {
   readonly causes: Readonly<Record<string, number>>;
   /** Connections refused because nothing listened: counted apart, not failures (a client retries them). */
   readonly refused: number;
+  /** The slow request in flight at the signal, when `slow` was given. */
   readonly slow?: SlowRequest;
   /** The signal sent (`signal`, `rolling`). */
   readonly signal?: string;
@@ -46,15 +49,23 @@ export interface RunReport {
   readonly fitsGrace?: boolean;
 }
 
+/** What `verify()` measured (the CLI prints it with `formatReport`, or as JSON with `--json`). */
 export interface VerifyReport {
   /** True when no request failed and every instance exited 0 (and within the budget, when given). */
   readonly passed: boolean;
+  /** One report per shutdown, in order. */
   readonly runs: readonly RunReport[];
+  /** The runs added up. */
   readonly total: {
+    /** Requests that got a complete 2xx answer. */
     readonly ok: number;
+    /** Of those, POSTs with a body. */
     readonly posts: number;
+    /** Requests that failed. */
     readonly failed: number;
+    /** Failed requests by cause. */
     readonly causes: Readonly<Record<string, number>>;
+    /** Refused connections (not failures). */
     readonly refused: number;
     /** Runs whose exit code was not 0. */
     readonly badExits: number;

@@ -4,6 +4,7 @@ import { freePorts, portFree } from './processes.js';
 import { type RunReport, summarize, type VerifyMode, type VerifyReport } from './report.js';
 import { runPm2, runRolling, runSignal } from './run.js';
 
+/** What to start, what load to send and which shutdowns to run; every duration in milliseconds. */
 export interface VerifyOptions {
   /** The command that starts the service and its arguments: `['node', 'dist/server.js']`. */
   readonly command: readonly string[];
