@@ -37,7 +37,9 @@ describeWith('haproxy')('behind HAProxy', () => {
       );
       console.log(figures(`${name} rolling haproxy`, run));
       expect(run.report?.runs).toHaveLength(4);
-      expect(run.report?.total.ok).toBeGreaterThan(1_000);
+      // Few when each shutdown is quick: the totals count the requests from each signal until the
+      // new instance is in rotation, and HAProxy holds requests to the closed port for its retries.
+      expect(run.report?.total.ok).toBeGreaterThan(100);
       const bad = (run.report?.total.failed ?? 1) > 0 || (run.report?.total.badExits ?? 1) > 0;
       expect(run.report?.passed).toBe(!bad);
       expect(run.code).toBe(bad ? 1 : 0);
