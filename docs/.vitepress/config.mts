@@ -83,6 +83,7 @@ export default defineConfig({
         items: [
           { text: 'Getting started', link: '/getting-started' },
           { text: 'Concepts', link: '/concepts' },
+          { text: 'Runtimes: Node, Deno, Bun', link: '/runtimes' },
           { text: 'Troubleshooting', link: '/troubleshooting' },
           { text: 'FAQ', link: '/faq' },
         ],
