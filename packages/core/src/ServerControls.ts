@@ -2,6 +2,7 @@
 // the server, and the one private field it touches. The registry knows; this acts.
 import * as net from 'node:net';
 import type { Connection } from './registry/Connection.js';
+import { closesListenerAlone, stopAcceptingWithClose } from './runtime/runtime.js';
 import type { ServerLike } from './types.js';
 
 /** What the controls read and set of a tracked server (a `ServerTracker`). */
@@ -97,7 +98,10 @@ export function closeTracked(state: ServerState): boolean {
  * calling it on the instance replaces nothing.
  */
 function closeListener(server: ServerLike): void {
-  if (server.listening) net.Server.prototype.close.call(server);
+  if (!server.listening) return;
+  if (closesListenerAlone(server)) net.Server.prototype.close.call(server);
+  // Bun: no listener-only close (runtime/runtime.ts).
+  else stopAcceptingWithClose(server);
 }
 
 /**

@@ -14,6 +14,7 @@ import type { Connection } from './registry/Connection.js';
 import { connectionCount } from './registry/ServerTracker.js';
 import type { SocketRegistry } from './registry/SocketRegistry.js';
 import { buildReport, countAtStart, countOpen, NOTHING_OPEN } from './report.js';
+import { runtimeLimitsOf } from './runtime/limits.js';
 import type { ServerLike, TerminationFailure, TerminationPhase, TerminationReport, Terminator } from './types.js';
 import { withTimeout } from './wait.js';
 
@@ -186,6 +187,8 @@ export class ShutdownRun {
     // promise. One that returns a promise anyway gets the bounded wait.
     const disposing = drain.dispose();
     if (disposing !== undefined) await this.#bounded('drain', 'dispose()', () => disposing);
+    // Before dispose(): it asks the registry what the servers had when tracking began.
+    const runtimeLimits = runtimeLimitsOf(servers, registry);
     registry.dispose();
 
     return buildReport({
@@ -201,6 +204,7 @@ export class ShutdownRun {
       before,
       after: registry.counters(),
       failures: this.#failures,
+      runtimeLimits,
     });
   }
 }
