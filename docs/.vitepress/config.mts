@@ -99,6 +99,7 @@ export default defineConfig({
           { text: '@lastcall/ws (WebSocket)', link: '/websocket' },
           { text: '@lastcall/lifecycle', link: '/lifecycle' },
           { text: '@lastcall/health', link: '/health' },
+          { text: '@lastcall/otel (OpenTelemetry)', link: '/otel' },
           { text: '@lastcall/cluster', link: '/cluster' },
           { text: '@lastcall/fastify', link: '/fastify' },
           { text: '@lastcall/nestjs', link: '/nestjs' },

@@ -1,6 +1,7 @@
 // The shutdown coordinator: one per process; signals in, ordered phases, one exit out.
 import { InvalidOptionTypeError, type Terminator } from '@lastcall/core';
 import { assertDurationMs, describeValue } from '@lastcall/core/internal';
+import { publishShutdownEnd, publishShutdownStart } from './diagnostics.js';
 import { CoordinatorActiveError, ShutdownStartedError, StepFailedError } from './errors.js';
 import { flushLogger } from './logger.js';
 import { assertOrder, type CoordinatorConfig, type HookConfig } from './options.js';
@@ -226,6 +227,7 @@ export class ShutdownCoordinator {
       `shutdown started by ${trigger.signal ?? trigger.reason}: ${this.#describePlan()}; deadline ${deadlineMs} ms${development ? '; development mode: no grace' : ''}`,
     );
 
+    publishShutdownStart(trigger.reason, trigger.signal, deadlineMs);
     const context = { reason: trigger.reason, signal: trigger.signal, error: trigger.error };
     const phases: PhaseReport[] = [];
     try {
@@ -263,6 +265,7 @@ export class ShutdownCoordinator {
       `${ending} in ${Math.round(report.durationMs)} ms: exit code ${report.exitCode}${exit ? '' : ' (no exit: set as process.exitCode)'}; ${steps.text}`,
     );
     logger.debug?.({ event: 'report', report }, 'shutdown report');
+    publishShutdownEnd(report);
     this.#state = 'done';
     this.dispose();
     if (exit) {
