@@ -24,6 +24,7 @@ import type {
   TerminatorState,
 } from './types.js';
 import { withTimeout } from './wait.js';
+import { WARNING_CODES, warn } from './warnings.js';
 
 /**
  * The `Terminator` that `createTerminator` resolves: every collaborator comes in through the
@@ -88,6 +89,14 @@ export class TerminatorImpl implements Terminator {
         ? this.#config.gracefulTimeout
         : assertDuration('terminate', 'gracefulTimeout', gracefulTimeout, true);
     this.#state = 'draining';
+    for (const server of this.servers) {
+      if (this.#registry.neverListened(server)) {
+        warn(
+          WARNING_CODES.notListening,
+          'terminate() on a server that never listened: there is nothing to drain (call listen() on the server given to createTerminator, or pass the server that app.listen() returned)',
+        );
+      }
+    }
     publishStart(this, timeoutMs);
     this.#result = this.#run(timeoutMs).then((report) => publishEnd(this, report));
     return this.#result;

@@ -1,13 +1,11 @@
 // Progress lines for the coordinator's terminators, read from the core's diagnostics_channel events.
 import diagnosticsChannel from 'node:diagnostics_channel';
-import {
-  CHANNELS,
-  type TerminateDrainMessage,
-  type TerminateEndMessage,
-  type TerminateForceMessage,
-  type Terminator,
-} from '@lastcall/core';
+import { CHANNELS, type TerminateMessage, type Terminator } from '@lastcall/core';
 import type { Logger } from './logger.js';
+
+type TerminateDrainMessage = Extract<TerminateMessage, { channel: 'drain' }>;
+type TerminateForceMessage = Extract<TerminateMessage, { channel: 'force' }>;
+type TerminateEndMessage = Extract<TerminateMessage, { channel: 'end' }>;
 
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 const ms = (value: number): string => `${Math.round(value)} ms`;

@@ -2,16 +2,13 @@
 // and real `ws` clients on 127.0.0.1.
 import * as http from 'node:http';
 import * as net from 'node:net';
-import {
-  createTerminator,
-  DEFAULT_IDLE_GRACE_MS,
-  isInvalidOptionError,
-  KeepAliveDrain,
-  type Terminator,
-} from '@lastcall/core';
+import { createTerminator, isInvalidOptionError, KeepAliveDrain, type Terminator } from '@lastcall/core';
 import { sleep, within } from '@lastcall/test-kit';
 import { DEFAULT_CLOSE_CODE, DEFAULT_CLOSE_REASON, WebSocketDrain } from '@lastcall/ws';
 import { WebSocket, WebSocketServer } from 'ws';
+
+/** KeepAliveDrain's default idle grace (milliseconds), read from a default drain. */
+const DEFAULT_IDLE_GRACE_MS = new KeepAliveDrain().idleGrace;
 
 interface Closed {
   code: number;

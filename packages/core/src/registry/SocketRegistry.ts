@@ -319,6 +319,12 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     return this.#view;
   }
 
+  /** True when the server never listened while tracked (nor before: it was not listening then). */
+  neverListened(server: ServerLike): boolean {
+    const tracker = this.#servers.get(server);
+    return tracker !== undefined && !tracker.everListened && !server.listening;
+  }
+
   /** True once the server's listener is closed and it emitted `close` (or it never listened). */
   isClosed(server: ServerLike): boolean {
     const tracker = this.#servers.get(server);
