@@ -7,7 +7,8 @@ import {
   assertKnownOptions,
   CHANNELS,
   InvalidOptionTypeError,
-  type TerminateEndMessage,
+  type TerminateMessage,
+  type TerminationReport,
 } from '@lastcall/core';
 import {
   type Attributes,
@@ -66,7 +67,7 @@ interface StepIdentity {
 interface StepEnd extends StepIdentity {
   readonly outcome: string;
   readonly error?: unknown;
-  readonly termination?: TerminateEndMessage['report'];
+  readonly termination?: TerminationReport;
 }
 
 /**
@@ -211,7 +212,9 @@ export function instrumentShutdown(
       root = undefined;
     },
     [CHANNELS.end]: (message) => {
-      const { report } = message as TerminateEndMessage;
+      const terminate = message as TerminateMessage;
+      if (terminate.channel !== 'end') return;
+      const { report } = terminate;
       instruments.terminateDuration.record(report.duration, { 'lastcall.timed_out': report.timedOut });
       instruments.connections.add(report.connections.closedGracefully, { 'lastcall.how': 'graceful' });
       instruments.connections.add(report.connections.forced, { 'lastcall.how': 'forced' });
