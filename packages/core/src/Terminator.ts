@@ -14,6 +14,7 @@ import type { Connection, RegistryView } from './registry/Connection.js';
 import { connectionCount } from './registry/ServerTracker.js';
 import type { SocketRegistry } from './registry/SocketRegistry.js';
 import { buildReport, countAtStart, countOpen, NOTHING_OPEN } from './report.js';
+import { runtimeLimitsOf } from './runtime/limits.js';
 import { INTERNAL_TOKENS, TOKENS } from './tokens.js';
 import type {
   ServerLike,
@@ -258,6 +259,8 @@ export class TerminatorImpl implements Terminator {
       fail('drain', error);
     }
     if (isPromiseLike(disposing)) await bounded('drain', 'dispose()', () => disposing);
+    // Before dispose(): it asks the registry what the servers had when tracking began.
+    const runtimeLimits = runtimeLimitsOf(this.servers, registry);
     registry.dispose();
     this.#state = 'closed';
 
@@ -274,6 +277,7 @@ export class TerminatorImpl implements Terminator {
       before,
       after: registry.counters(),
       failures,
+      runtimeLimits,
     });
   }
 }

@@ -1,7 +1,7 @@
 // diagnostics_channel events of terminate(): names, message shapes, and publishing that costs
 // nothing (no message is built) while nobody subscribes.
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { TerminationReport, Terminator } from './types.js';
+import type { ServerLike, TerminationReport, Terminator } from './types.js';
 
 /**
  * The channel names the core publishes on. Subscribe with
@@ -13,6 +13,8 @@ export const CHANNELS = {
   start: 'lastcall:terminate:start',
   /** The drain has begun and the connections open at the start are counted. Message: `TerminateMessage` with `channel: 'drain'`. */
   drain: 'lastcall:terminate:drain',
+  /** A listener delay closed the listener: how long it stayed open, why. Message: `TerminateMessage` with `channel: 'delay'`. */
+  delay: 'lastcall:terminate:delay',
   /** The graceful period ran out; the force strategy is about to run. Message: `TerminateMessage` with `channel: 'force'`. */
   force: 'lastcall:terminate:force',
   /** `terminate()` is about to resolve. Message: `TerminateMessage` with `channel: 'end'`. */
@@ -21,7 +23,7 @@ export const CHANNELS = {
 
 /**
  * A message published on one of the `CHANNELS`; `channel` says which (`'start'`, `'drain'`,
- * `'force'`, `'end'`), and narrows the type:
+ * `'delay'`, `'force'`, `'end'`), and narrows the type:
  *
  * ```ts
  * diagnostics_channel.subscribe(CHANNELS.force, (message) => {
@@ -50,6 +52,22 @@ export type TerminateMessage =
       readonly inFlight: number;
       /** The graceful period that applies (milliseconds). */
       readonly gracefulTimeout: number;
+    }
+  | {
+      /** Published on `CHANNELS.delay` when a listener delay (`ListenerDelayDrain` and the drains built on it) closes the listener. */
+      readonly channel: 'delay';
+      /** The servers whose listener closed (the terminator's `servers`). */
+      readonly servers: readonly ServerLike[];
+      /** Why the delay ended (`ListenerDelayDrain.outcome`: `delay`, `acknowledged`, `maxDelay`, `deadline`...). */
+      readonly outcome: string;
+      /** How long the listener stayed open after the drain began (milliseconds). */
+      readonly duration: number;
+      /** Of that, the wait after the delay's end for the accept queue to be quiet (milliseconds). */
+      readonly quietWait: number;
+      /** Connections accepted while the listener was kept open. */
+      readonly accepted: number;
+      /** Whether responses during the delay said `Connection: close`. */
+      readonly closeConnections: boolean;
     }
   | {
       /** Published on `CHANNELS.force` when the graceful period ran out, before the force strategy runs. */

@@ -12,7 +12,7 @@ export { type Clock, systemClock } from './clock.js';
 export type { ShutdownContext } from './context.js';
 export { createContainer, createTerminator } from './createTerminator.js';
 export { CHANNELS, type TerminateMessage } from './diagnostics.js';
-export { DelayedCloseDrain, type DelayedCloseDrainOptions } from './drain/DelayedCloseDrain.js';
+export { DelayedCloseDrain } from './drain/DelayedCloseDrain.js';
 export type { DrainStrategy } from './drain/DrainStrategy.js';
 export { KeepAliveDrain } from './drain/KeepAliveDrain.js';
 export { ListenerDelayDrain } from './drain/ListenerDelayDrain.js';

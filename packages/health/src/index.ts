@@ -4,11 +4,6 @@ export {
   AcknowledgedDelayDrain,
   type AcknowledgedDelayDrainOptions,
   type BalancerKind,
-  DEFAULT_AGENT_FALL,
-  DEFAULT_BALANCER,
-  DEFAULT_FALL,
-  DEFAULT_MAX_DELAY_MS,
-  DEFAULT_SETTLE_MS,
   type DelayOutcome,
 } from './AcknowledgedDelayDrain.js';
 export {
