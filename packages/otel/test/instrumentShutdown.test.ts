@@ -56,6 +56,7 @@ test('phases and steps become spans, reports become metrics, and the flush runs 
   const coordinator = createCoordinator({ signals: [], exit: false, logger: false });
   const order: string[] = [];
   let spansAtFlush: string[] = [];
+  let undo = (): void => undefined;
   try {
     coordinator.add(createTerminator({ server, gracefulTimeout: 200 }), { name: 'http' });
     coordinator.task(
@@ -66,7 +67,7 @@ test('phases and steps become spans, reports become metrics, and the flush runs 
       },
       { order: 1 },
     );
-    instrumentShutdown(coordinator, {
+    undo = instrumentShutdown(coordinator, {
       tracer: otel.tracer,
       meter: otel.meter,
       flush: async () => {
@@ -128,6 +129,8 @@ test('phases and steps become spans, reports become metrics, and the flush runs 
     expect(duration?.count).toBe(1);
     expect(duration?.sum).toBeGreaterThanOrEqual(200);
   } finally {
+    // The subscriptions are process-wide: left behind, they would be seen by the next test file in this worker.
+    undo();
     coordinator.dispose();
     server.closeAllConnections();
     await otel.close();
@@ -137,11 +140,12 @@ test('phases and steps become spans, reports become metrics, and the flush runs 
 test('a flush that hangs is cut at flushTimeout and named in the report', async () => {
   const coordinator = createCoordinator({ signals: [], exit: false, logger: false });
   try {
-    instrumentShutdown(coordinator, { flush: () => new Promise(() => undefined), flushTimeout: 100 });
+    const undo = instrumentShutdown(coordinator, { flush: () => new Promise(() => undefined), flushTimeout: 100 });
     const report = await within(coordinator.shutdown(), 5_000, 'the shutdown');
     const flushStep = report.phases.flatMap((phase) => phase.steps).find((step) => step.name === 'telemetry flush');
     expect(flushStep?.outcome).toBe('timed-out');
     expect(report.exitCode).toBe(1);
+    undo();
   } finally {
     coordinator.dispose();
   }
