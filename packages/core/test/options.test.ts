@@ -172,12 +172,12 @@ test('the brand guard tells our errors from any other TypeError', () => {
 describe('an unknown option: the nearest known name, when one is close', () => {
   test.each([
     // A typo, a 0.2 name (unit suffix dropped in 1.0), a case slip.
-    ['gracefulTimout', () => createTerminator({ server, gracefulTimout: 1_000 } as never), 'gracefulTimeout'],
-    ['gracefulTimeoutMs', () => createTerminator({ server, gracefulTimeoutMs: 1_000 } as never), 'gracefulTimeout'],
-    ['idleGraceMs', () => new KeepAliveDrain({ idleGraceMs: 0 } as never), 'idleGrace'],
-    ['delayMs', () => new DelayedCloseDrain({ delayMs: 0 } as never), 'delay'],
-    ['Server', () => createTerminator({ Server: server } as never), 'server'],
-  ])('%s: did you mean "%s"?', (key, call, near) => {
+    ['gracefulTimout', 'gracefulTimeout', () => createTerminator({ server, gracefulTimout: 1_000 } as never)],
+    ['gracefulTimeoutMs', 'gracefulTimeout', () => createTerminator({ server, gracefulTimeoutMs: 1_000 } as never)],
+    ['idleGraceMs', 'idleGrace', () => new KeepAliveDrain({ idleGraceMs: 0 } as never)],
+    ['delayMs', 'delay', () => new DelayedCloseDrain({ delayMs: 0 } as never)],
+    ['Server', 'server', () => createTerminator({ Server: server } as never)],
+  ])('%s: did you mean "%s"?', (key, near, call) => {
     expect(call).toThrow(InvalidOptionTypeError);
     expect(call).toThrow(`option "${key}" must be a known option (one of `);
     expect(call).toThrow(new RegExp(`; did you mean "${near}"\\?$`));
