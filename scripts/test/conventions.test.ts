@@ -1,6 +1,7 @@
-// Workspace-wide conventions that no single package's tests can see: no import cycle in any
-// package's sources or the benchmarks (runtime or type-only), checked by reading the import
-// declarations of every file with TypeScript's parser.
+// Workspace-wide conventions that no single package's tests can see: one naming rule for
+// durations over every public name (read from the API reports, packages/*/etc/*.api.md, which
+// `pnpm api:check` keeps equal to the built surface), and no import cycle in any package's
+// sources or the benchmarks (runtime or type-only), read with TypeScript's parser.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -131,5 +132,86 @@ describe('import cycles', () => {
       cycle.some((file) => !TOLERATED_TYPE_CIRCLE_FILES.has(file)),
     );
     expect(untolerated.map((cycle) => cycle.join(' -> '))).toEqual([]);
+  });
+});
+
+/**
+ * Durations are milliseconds with no unit in the name (as Node's `keepAliveTimeout`), so a public
+ * name ending in a unit is a mistake: `timeoutMs`, `DEFAULT_DELAY_MS`, `periodSec`.
+ */
+const UNIT_SUFFIX = /(Ms|Millis|Sec|Seconds|_MS|_MILLIS|_SEC|_SECONDS)$/;
+
+/** Names that mirror an external configuration key keep its unit (Kubernetes' probe and pod fields). */
+const EXTERNAL_KEYS = new Set(['terminationGracePeriodSeconds', 'periodSeconds']);
+
+/**
+ * Names another branch of this release renames in its own files, per package: i15-core (core's
+ * options, report and channel fields) and i16-listener (the listener delay and health's
+ * acknowledged delay). Each entry goes when its rename lands; nothing may be added here.
+ */
+const PENDING: Readonly<Record<string, readonly string[]>> = {
+  core: [
+    'gracefulTimeoutMs',
+    'idleGraceMs',
+    'delayMs',
+    'durationMs',
+    'elapsedMs',
+    'DEFAULT_GRACEFUL_TIMEOUT_MS',
+    'DEFAULT_IDLE_GRACE_MS',
+    'DEFAULT_LISTEN_DELAY_MS',
+  ],
+  health: ['delayMs', 'maxDelayMs', 'settleMs'],
+};
+
+function apiReports(): Map<string, string> {
+  const reports = new Map<string, string>();
+  for (const name of readdirSync(path.join(root, 'packages')).sort()) {
+    const file = path.join(root, 'packages', name, 'etc', `${name}.api.md`);
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    const code = /```ts\n([\s\S]*?)```/.exec(text)?.[1] ?? '';
+    // API Extractor's own `// Warning:` and `// @public` lines are not the surface.
+    reports.set(name, code.replace(/^\s*\/\/.*$/gm, ''));
+  }
+  return reports;
+}
+
+/** Every identifier of a report's declarations (names, members, parameters), strings left out. */
+function identifiers(code: string): Set<string> {
+  const source = ts.createSourceFile('report.d.ts', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const names = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node)) names.add(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return names;
+}
+
+describe('the duration naming rule over the API reports', () => {
+  const reports = apiReports();
+
+  it('reads every published package', () => {
+    expect([...reports.keys()]).toEqual(expect.arrayContaining(['core', 'health', 'lifecycle', 'cluster', 'ws']));
+    for (const [name, code] of reports)
+      expect({ name, size: identifiers(code).size > 5 }).toEqual({ name, size: true });
+  });
+
+  it('finds a unit suffix when there is one (the check can fail)', () => {
+    const names = identifiers(
+      'export interface X { readonly timeoutMs: number; periodSec?: number }\nexport const DEFAULT_DELAY_MS = 1;',
+    );
+    expect([...names].filter((name) => UNIT_SUFFIX.test(name))).toEqual(['timeoutMs', 'periodSec', 'DEFAULT_DELAY_MS']);
+  });
+
+  it('has no public name ending in a unit, except external keys', () => {
+    const offenders: string[] = [];
+    for (const [pkg, code] of reports) {
+      for (const name of identifiers(code)) {
+        if (!UNIT_SUFFIX.test(name) || EXTERNAL_KEYS.has(name) || PENDING[pkg]?.includes(name)) continue;
+        offenders.push(`@lastcall/${pkg}: ${name}`);
+      }
+    }
+    expect(offenders).toEqual([]);
   });
 });

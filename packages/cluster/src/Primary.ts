@@ -83,7 +83,7 @@ export class ClusterPrimary {
       index,
       current: undefined,
       replacement: undefined,
-      backoffMs: config.crashBackoffMs,
+      backoffMs: config.crashBackoff,
       timer: undefined,
     }));
   }
@@ -191,7 +191,7 @@ export class ClusterPrimary {
       id,
       signal,
       outcome,
-      durationMs: performance.now() - started,
+      duration: performance.now() - started,
       slots,
       forced: slots.filter((slot) => slot.oldStop?.forced === true).length,
     };
@@ -199,29 +199,29 @@ export class ClusterPrimary {
     const level = outcome === 'ok' && report.forced === 0 ? 'info' : 'warn';
     logger[level](
       { event: 'restart-end', report },
-      `restart ${id} ${outcome === 'ok' ? 'done' : outcome} in ${ms(report.durationMs)}: ${replaced} of ${this.#slots.length} replaced, ${report.forced} forced${outcome === 'failed' ? '; the remaining workers keep serving' : ''}`,
+      `restart ${id} ${outcome === 'ok' ? 'done' : outcome} in ${ms(report.duration)}: ${replaced} of ${this.#slots.length} replaced, ${report.forced} forced${outcome === 'failed' ? '; the remaining workers keep serving' : ''}`,
     );
     publish('restartEnd', () => ({ report }));
     return report;
   }
 
   async #replaceSlot(slot: Slot): Promise<SlotRestartReport> {
-    const { logger, readyTimeoutMs } = this.config;
+    const { logger, readyTimeout } = this.config;
     const old = slot.current;
     const fresh = this.#fork(slot);
     slot.replacement = fresh;
-    const result = await this.#waitReady(fresh, readyTimeoutMs);
+    const result = await this.#waitReady(fresh, readyTimeout);
     slot.replacement = undefined;
-    const readyMs = fresh.readyAt === undefined ? undefined : fresh.readyAt - fresh.forkedAt;
-    const base = { slot: slot.index, old: old?.ref, replacement: fresh.ref, readyMs };
+    const readyTime = fresh.readyAt === undefined ? undefined : fresh.readyAt - fresh.forkedAt;
+    const base = { slot: slot.index, old: old?.ref, replacement: fresh.ref, readyTime };
     if (result === 'ready' && this.#state === 'running') {
       slot.current = fresh;
       this.#clearTimer(slot);
       const oldStop = old !== undefined && old.exit === undefined ? await this.#stop(old) : undefined;
       if (oldStop !== undefined) {
         logger[oldStop.forced ? 'warn' : 'info'](
-          { event: 'replaced', slot: slot.index, old: old?.ref, replacement: fresh.ref, readyMs, oldStop },
-          `slot ${slot.index}: ${who(fresh.ref)} ready in ${ms(readyMs ?? 0)}; ${who(oldStop.worker)} ${oldStop.forced ? `killed at its deadline after ${ms(oldStop.drainMs)}` : `drained and exited ${oldStop.exitCode ?? oldStop.signal} in ${ms(oldStop.drainMs)}`}`,
+          { event: 'replaced', slot: slot.index, old: old?.ref, replacement: fresh.ref, readyTime, oldStop },
+          `slot ${slot.index}: ${who(fresh.ref)} ready in ${ms(readyTime ?? 0)}; ${who(oldStop.worker)} ${oldStop.forced ? `killed at its deadline after ${ms(oldStop.drain)}` : `drained and exited ${oldStop.exitCode ?? oldStop.signal} in ${ms(oldStop.drain)}`}`,
         );
       }
       return { ...base, outcome: 'replaced', oldStop, replacementStop: undefined };
@@ -229,7 +229,7 @@ export class ClusterPrimary {
     if (result !== 'ready' && this.#state === 'running') {
       logger.warn(
         { event: 'replacement-failed', slot: slot.index, replacement: fresh.ref, reason: result },
-        `slot ${slot.index}: ${who(fresh.ref)} ${result === 'exited' ? `exited (${fresh.exit?.code ?? fresh.exit?.signal}) before it was ready` : `sent no ready within ${ms(readyTimeoutMs)}`}; ${old ? `${who(old.ref)} keeps serving` : 'the slot is re-forked after its back-off'}`,
+        `slot ${slot.index}: ${who(fresh.ref)} ${result === 'exited' ? `exited (${fresh.exit?.code ?? fresh.exit?.signal}) before it was ready` : `sent no ready within ${ms(readyTimeout)}`}; ${old ? `${who(old.ref)} keeps serving` : 'the slot is re-forked after its back-off'}`,
       );
     }
     // Stopped through its coordinator like any worker: if it was listening, it drains what it took.
@@ -321,9 +321,9 @@ export class ClusterPrimary {
     if (tracked.readyAt !== undefined || tracked.stop !== undefined) return;
     tracked.readyAt = performance.now();
     tracked.markReady();
-    tracked.slot.backoffMs = this.config.crashBackoffMs;
+    tracked.slot.backoffMs = this.config.crashBackoff;
     logger.info(
-      { event: 'ready', worker: tracked.ref, slot: tracked.slot.index, readyMs: tracked.readyAt - tracked.forkedAt },
+      { event: 'ready', worker: tracked.ref, slot: tracked.slot.index, readyTime: tracked.readyAt - tracked.forkedAt },
       `slot ${tracked.slot.index}: ${who(tracked.ref)} ready in ${ms(tracked.readyAt - tracked.forkedAt)}`,
     );
     if (this.#allReady !== undefined && this.#slots.every((slot) => slot.current?.readyAt !== undefined)) {
@@ -350,7 +350,7 @@ export class ClusterPrimary {
   /** Re-forks the slot after its back-off, doubling the next one: a crash loop slows down instead of spinning. */
   #scheduleFork(slot: Slot): number {
     const delay = slot.backoffMs;
-    slot.backoffMs = Math.min(delay * 2, this.config.crashBackoffMaxMs);
+    slot.backoffMs = Math.min(delay * 2, this.config.maxCrashBackoff);
     this.#clearTimer(slot);
     // Ref'd on purpose: with every worker crashed, this timer is what keeps the primary alive.
     slot.timer = setTimeout(() => {
@@ -384,13 +384,13 @@ export class ClusterPrimary {
           // The channel closed between the check and the send: the deadline below still applies.
         }
       }
-      timer = setTimeout(() => this.#kill(tracked), this.config.workerDeadlineMs);
+      timer = setTimeout(() => this.#kill(tracked), this.config.workerDeadline);
     }
     const exit = await tracked.exited;
     clearTimeout(timer);
     return {
       worker: tracked.ref,
-      drainMs: performance.now() - started,
+      drain: performance.now() - started,
       forced: tracked.killed,
       exitCode: exit.code,
       signal: exit.signal,
@@ -462,14 +462,14 @@ export class ClusterPrimary {
       this.#forcedBySignal || workers.some((stop) => stop.forced || stop.exitCode !== 0 || stop.signal !== null);
     const report: PrimaryShutdownReport = {
       signal,
-      durationMs: performance.now() - started,
+      duration: performance.now() - started,
       workers,
       forced,
       exitCode: forced ? failureExitCode : 0,
     };
     logger[forced ? 'warn' : 'info'](
       { event: 'shutdown-end', report },
-      `shutdown ${forced ? 'forced' : 'complete'} in ${ms(report.durationMs)}: ${workers.filter((stop) => !stop.forced).length} of ${workers.length} workers exited by themselves; exit code ${report.exitCode}`,
+      `shutdown ${forced ? 'forced' : 'complete'} in ${ms(report.duration)}: ${workers.filter((stop) => !stop.forced).length} of ${workers.length} workers exited by themselves; exit code ${report.exitCode}`,
     );
     publish('shutdownEnd', () => ({ report }));
     this.#state = 'stopped';

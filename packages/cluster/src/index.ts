@@ -8,20 +8,8 @@ export {
   type WorkerCrashMessage,
 } from './diagnostics.js';
 export { isNotPrimaryError, isPrimaryStoppingError, NotPrimaryError, PrimaryStoppingError } from './errors.js';
-export { MESSAGE_TAG, type ReadyMessage, type ShutdownMessage } from './messages.js';
-export {
-  DEFAULT_CRASH_BACKOFF_MAX_MS,
-  DEFAULT_CRASH_BACKOFF_MS,
-  DEFAULT_FAILURE_EXIT_CODE,
-  DEFAULT_MAX_UNAVAILABLE,
-  DEFAULT_READY_TIMEOUT_MS,
-  DEFAULT_RESTART_SIGNAL,
-  DEFAULT_SHUTDOWN_SIGNALS,
-  DEFAULT_WORKER_DEADLINE_MS,
-  type PrimaryConfig,
-  type PrimaryOptions,
-} from './options.js';
-export { ClusterPrimary, type PrimaryState, SLOT_ENV } from './Primary.js';
+export type { PrimaryConfig, PrimaryOptions } from './options.js';
+export { ClusterPrimary, type PrimaryState } from './Primary.js';
 export type {
   PrimaryShutdownReport,
   RestartOutcome,
@@ -31,10 +19,4 @@ export type {
   WorkerRef,
   WorkerStopReport,
 } from './report.js';
-export {
-  type ClusterWorker,
-  type ClusterWorkerOptions,
-  clusterWorker,
-  DEFAULT_DISCONNECT_TIMEOUT_MS,
-  DISCONNECT_TASK,
-} from './worker.js';
+export { type ClusterWorker, type ClusterWorkerOptions, clusterWorker } from './worker.js';

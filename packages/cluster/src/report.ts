@@ -16,7 +16,7 @@ export interface WorkerStopReport {
   /** The worker that was stopped. */
   readonly worker: WorkerRef;
   /** From the shutdown message to the worker's exit, in milliseconds. */
-  readonly drainMs: number;
+  readonly drain: number;
   /** Killed at `workerDeadline` because it had not exited by itself. */
   readonly forced: boolean;
   /** Its exit code; null when a signal ended it (SIGKILL at the deadline, for one). */
@@ -44,7 +44,7 @@ export interface SlotRestartReport {
   /** The worker forked to take the slot. */
   readonly replacement: WorkerRef;
   /** From the fork to the replacement's ready message, in milliseconds; undefined when it never came. */
-  readonly readyMs: number | undefined;
+  readonly readyTime: number | undefined;
   /** How the old worker left (outcome `replaced`, when it was still running). */
   readonly oldStop: WorkerStopReport | undefined;
   /** How the replacement left, when it was stopped or exited instead of taking over. */
@@ -66,7 +66,7 @@ export interface RestartReport {
   /** How it ended (see `RestartOutcome`). */
   readonly outcome: RestartOutcome;
   /** From its start to its end, in milliseconds. */
-  readonly durationMs: number;
+  readonly duration: number;
   /**
    * One report per slot it reached, in slot order; a failed or aborted batch ends the restart, so later slots are
    * missing.
@@ -81,7 +81,7 @@ export interface PrimaryShutdownReport {
   /** The signal that started the shutdown, or undefined for `shutdown()`. */
   readonly signal: NodeJS.Signals | undefined;
   /** From the start of the shutdown to its end, in milliseconds. */
-  readonly durationMs: number;
+  readonly duration: number;
   /** How each worker alive at the start of the shutdown left. */
   readonly workers: readonly WorkerStopReport[];
   /** True when a worker was killed at its deadline, exited non-zero or by a signal, or a second signal forced the shutdown. */

@@ -255,7 +255,7 @@ export class Health {
             (value): CheckOutcome => (value === false ? 'failed' : 'ok'),
             (): CheckOutcome => 'failed',
           );
-        const outcome = await withTimeout(run, check.timeoutMs, clock, (): CheckOutcome => {
+        const outcome = await withTimeout(run, check.timeout, clock, (): CheckOutcome => {
           controller.abort();
           return 'timeout';
         });

@@ -4,28 +4,16 @@ export {
   AcknowledgedDelayDrain,
   type AcknowledgedDelayDrainOptions,
   type BalancerKind,
-  DEFAULT_AGENT_FALL,
-  DEFAULT_BALANCER,
-  DEFAULT_FALL,
-  DEFAULT_MAX_DELAY_MS,
-  DEFAULT_SETTLE_MS,
   type DelayOutcome,
 } from './AcknowledgedDelayDrain.js';
-export {
-  type AgentCheckOptions,
-  type AgentCheckServer,
-  DEFAULT_AGENT_MAX_CONNECTIONS,
-  DEFAULT_AGENT_SOCKET_TIMEOUT_MS,
-} from './agentCheck.js';
+export type { AgentCheckOptions, AgentCheckServer } from './agentCheck.js';
 export type { CoordinatorLike } from './attach.js';
 export {
   type BudgetPart,
   checkShutdownBudget,
-  DEFAULT_READINESS_MARGIN_MS,
   type GracePeriod,
-  gracePeriodMs,
   type ProbeTiming,
-  readinessDelayMs,
+  readinessDelay,
   type ShutdownBudget,
   type ShutdownBudgetOptions,
 } from './budget.js';
@@ -43,21 +31,12 @@ export {
   type ReadinessResult,
   type RoutingHandler,
 } from './Health.js';
-export {
-  checkKeepAlive,
-  KEEPALIVE_MARGIN_MS,
-  type KeepAliveCheckOptions,
-  type KeepAliveServer,
-  UPSTREAM_IDLE_TIMEOUTS_MS,
-} from './keepAlive.js';
-export { DEFAULT_PROBE_HOST } from './listen.js';
-export {
-  DEFAULT_CHECK_TIMEOUT_MS,
-  DEFAULT_PROBE_PATHS,
-  type HealthCheck,
-  type HealthCheckDefinition,
-  type HealthOptions,
-  type ProbePaths,
+export { checkKeepAlive, type KeepAliveCheckOptions, type KeepAliveServer } from './keepAlive.js';
+export type {
+  HealthCheck,
+  HealthCheckDefinition,
+  HealthOptions,
+  ProbePaths,
 } from './options.js';
-export { DEFAULT_PROBE_REQUEST_TIMEOUT_MS, type ProbeServer, type ProbeServerOptions } from './probeServer.js';
+export type { ProbeServer, ProbeServerOptions } from './probeServer.js';
 export { HEALTH_WARNING_CODES, type HealthWarning, type HealthWarningCode } from './warnings.js';

@@ -117,7 +117,7 @@ export class ShutdownCoordinator {
     const hook: HookConfig = {
       name: assertName(where, 'name', name),
       run,
-      timeoutMs: options.timeout === undefined ? undefined : assertDurationMs(where, 'timeout', options.timeout, true),
+      timeout: options.timeout === undefined ? undefined : assertDurationMs(where, 'timeout', options.timeout, true),
       order: assertOrder(where, 'order', options.order),
     };
     return this.#addHook('task', phase, hook);
@@ -199,31 +199,31 @@ export class ShutdownCoordinator {
 
   #force(by: ForcedBy, signal?: NodeJS.Signals): void {
     if (this.#runner.forcedBy !== undefined || this.#state !== 'shutting-down') return;
-    const { logger, deadlineMs } = this.config;
+    const { logger, deadline } = this.config;
     logger.warn(
       { event: 'force', by, signal },
       by === 'signal'
         ? `second ${signal}: forcing now, remaining hooks skipped`
-        : `deadline of ${deadlineMs} ms reached: forcing now, remaining hooks skipped`,
+        : `deadline of ${deadline} ms reached: forcing now, remaining hooks skipped`,
     );
     this.#runner.force(by);
   }
 
   async #run(trigger: Trigger): Promise<ShutdownReport> {
-    const { clock, logger, deadlineMs, development } = this.config;
+    const { clock, logger, deadline, development } = this.config;
     const started = clock.now();
     // Ref'd on purpose: every lastcall timer is unref'd, so a hook awaiting a promise nothing
     // will settle would let the event loop empty and Node exit 0 in the middle of the shutdown.
     const keepAlive = setInterval(() => undefined, 2 ** 30);
-    const deadline = Number.isFinite(deadlineMs)
-      ? clock.setTimeout(() => this.#force('deadline'), deadlineMs)
+    const deadlineTimer = Number.isFinite(deadline)
+      ? clock.setTimeout(() => this.#force('deadline'), deadline)
       : undefined;
     const names = new Map<Terminator, string>();
     for (const step of this.#steps) if (step.kind === 'terminator') names.set(step.terminator, step.name);
     const unwatch = watchTerminators(names, logger);
     logger.info(
-      { event: 'start', reason: trigger.reason, signal: trigger.signal, deadlineMs, development },
-      `shutdown started by ${trigger.signal ?? trigger.reason}: ${this.#describePlan()}; deadline ${deadlineMs} ms${development ? '; development mode: no grace' : ''}`,
+      { event: 'start', reason: trigger.reason, signal: trigger.signal, deadline, development },
+      `shutdown started by ${trigger.signal ?? trigger.reason}: ${this.#describePlan()}; deadline ${deadline} ms${development ? '; development mode: no grace' : ''}`,
     );
 
     const context = { reason: trigger.reason, signal: trigger.signal, error: trigger.error };
@@ -231,7 +231,7 @@ export class ShutdownCoordinator {
     try {
       for (const phase of PHASES) phases.push(await this.#runner.runPhase(phase, this.#steps, context, started));
     } finally {
-      if (deadline !== undefined) clock.clearTimeout(deadline);
+      if (deadlineTimer !== undefined) clock.clearTimeout(deadlineTimer);
       unwatch();
     }
 
@@ -241,8 +241,8 @@ export class ShutdownCoordinator {
       reason: trigger.reason,
       ...(trigger.signal === undefined ? {} : { signal: trigger.signal }),
       ...(trigger.error === undefined ? {} : { error: trigger.error }),
-      durationMs: clock.now() - started,
-      deadlineMs,
+      duration: clock.now() - started,
+      deadline,
       ...(forcedBy === undefined ? {} : { forcedBy }),
       development,
       phases,
@@ -259,8 +259,8 @@ export class ShutdownCoordinator {
     // One line: the whole report would be dozens of lines on every deploy. It goes to `debug`
     // (printed by consoleLogger({ level: 'debug' }), by pino at level debug).
     logger[level](
-      { event: 'end', exitCode: report.exitCode, durationMs: report.durationMs, forcedBy, steps: steps.counts },
-      `${ending} in ${Math.round(report.durationMs)} ms: exit code ${report.exitCode}${exit ? '' : ' (no exit: set as process.exitCode)'}; ${steps.text}`,
+      { event: 'end', exitCode: report.exitCode, duration: report.duration, forcedBy, steps: steps.counts },
+      `${ending} in ${Math.round(report.duration)} ms: exit code ${report.exitCode}${exit ? '' : ' (no exit: set as process.exitCode)'}; ${steps.text}`,
     );
     logger.debug?.({ event: 'report', report }, 'shutdown report');
     this.#state = 'done';

@@ -37,9 +37,9 @@ export class StepTimeoutError extends Error {
     /** The phase the step ran in. */
     readonly phase: Phase,
     /** The timeout that ran out, in milliseconds. */
-    readonly timeoutMs: number,
+    readonly timeout: number,
   ) {
-    super(`lastcall: ${phase} step "${step}" did not finish within ${timeoutMs} ms`);
+    super(`lastcall: ${phase} step "${step}" did not finish within ${timeout} ms`);
   }
 }
 

@@ -21,31 +21,20 @@ export {
 export {
   type ConsoleLoggerOptions,
   consoleLogger,
-  DEFAULT_CONSOLE_PREFIX,
-  FLUSH_TIMEOUT_MS,
   type LogFn,
   type Logger,
   silentLogger,
 } from './logger.js';
-export {
-  type CoordinatorConfig,
-  type CoordinatorOptions,
-  DEFAULT_DEADLINE_MS,
-  DEFAULT_FAILURE_EXIT_CODE,
-  DEFAULT_FORCE_EXIT_CODE,
-  DEFAULT_HOOK_TIMEOUT_MS,
-  DEFAULT_SIGNALS,
-  type Hook,
-  type HookConfig,
-  type HookDefinition,
+export type {
+  CoordinatorConfig,
+  CoordinatorOptions,
+  Hook,
+  HookConfig,
+  HookDefinition,
 } from './options.js';
 export type { ProcessLike, ProcessListener } from './ProcessLike.js';
-export { PHASES, type Phase } from './phases.js';
+export type { Phase } from './phases.js';
 export {
-  PM2_DEFAULT_KILL_SIGNAL,
-  PM2_DEFAULT_KILL_TIMEOUT_MS,
-  PM2_DEFAULT_LISTEN_TIMEOUT_MS,
-  PM2_DISCONNECT_TIMEOUT_MS,
   PM2_WARNING_CODES,
   type Pm2ClusterWorker,
   type Pm2Integration,

@@ -89,8 +89,8 @@ export interface HookConfig {
   readonly name: string | undefined;
   /** The hook itself. */
   readonly run: StepFunction;
-  /** The hook's own timeout in milliseconds; `undefined` for the coordinator's `hookTimeoutMs`. */
-  readonly timeoutMs: number | undefined;
+  /** The hook's own timeout in milliseconds; `undefined` for the coordinator's `hookTimeout`. */
+  readonly timeout: number | undefined;
   /** Position within its phase (ascending; equal orders run concurrently). */
   readonly order: number;
 }
@@ -100,11 +100,11 @@ export interface CoordinatorConfig {
   /** Signals that start the shutdown (`signals` option). */
   readonly signals: readonly NodeJS.Signals[];
   /** Overall deadline of a shutdown, in milliseconds (`deadline` option, default `DEFAULT_DEADLINE_MS`). */
-  readonly deadlineMs: number;
+  readonly deadline: number;
   /** Default timeout of a hook or task, in milliseconds (`hookTimeout` option, default `DEFAULT_HOOK_TIMEOUT_MS`). */
-  readonly hookTimeoutMs: number;
+  readonly hookTimeout: number;
   /** Graceful period passed to every terminator, in milliseconds; `undefined` for each terminator's own. */
-  readonly gracefulTimeoutMs: number | undefined;
+  readonly gracefulTimeout: number | undefined;
   /** Hooks of the `beforeShutdown` phase. */
   readonly beforeShutdown: readonly HookConfig[];
   /** Hooks of the `onShutdown` phase. */
@@ -163,19 +163,19 @@ export function resolveConfig(options: CoordinatorOptions = {}): CoordinatorConf
   return {
     signals: resolveSignals(options.signals),
     // `=== undefined`, not `??`: an explicit null is bad input, not "use the default" (as in core).
-    deadlineMs: assertDurationMs(
+    deadline: assertDurationMs(
       WHERE,
       'deadline',
       options.deadline === undefined ? DEFAULT_DEADLINE_MS : options.deadline,
       true,
     ),
-    hookTimeoutMs: assertDurationMs(
+    hookTimeout: assertDurationMs(
       WHERE,
       'hookTimeout',
       options.hookTimeout === undefined ? DEFAULT_HOOK_TIMEOUT_MS : options.hookTimeout,
       true,
     ),
-    gracefulTimeoutMs:
+    gracefulTimeout:
       options.gracefulTimeout === undefined
         ? undefined
         : assertDurationMs(WHERE, 'gracefulTimeout', options.gracefulTimeout, true),
@@ -215,7 +215,7 @@ function resolveSignals(value: unknown): readonly NodeJS.Signals[] {
 /** Validates a hook (function or definition) and names it. Shared with `task()`. */
 export function resolveHook(where: string, option: string, hook: unknown): HookConfig {
   if (typeof hook === 'function')
-    return { name: hook.name || undefined, run: hook as StepFunction, timeoutMs: undefined, order: 0 };
+    return { name: hook.name || undefined, run: hook as StepFunction, timeout: undefined, order: 0 };
   const definition = hook as Partial<HookDefinition> | null;
   if (typeof definition !== 'object' || definition === null || typeof definition.run !== 'function') {
     throw new InvalidOptionTypeError(where, option, 'a function or { run, name?, timeout?, order? }', hook);
@@ -226,7 +226,7 @@ export function resolveHook(where: string, option: string, hook: unknown): HookC
   return {
     name: definition.name ?? (definition.run.name || undefined),
     run: definition.run,
-    timeoutMs:
+    timeout:
       definition.timeout === undefined
         ? undefined
         : assertDurationMs(where, `${option}.timeout`, definition.timeout, true),

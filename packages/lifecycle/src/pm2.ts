@@ -49,8 +49,8 @@ export interface Pm2Settings {
   /** `cluster_mode` or `fork_mode`. */
   readonly execMode: string | undefined;
   /** Time PM2 waits after the stop signal before SIGKILL, in milliseconds. */
-  readonly killTimeoutMs: number;
-  /** Where `killTimeoutMs` came from: the app's `kill_timeout`, the `PM2_KILL_TIMEOUT` variable, or PM2's default. */
+  readonly killTimeout: number;
+  /** Where `killTimeout` came from: the app's `kill_timeout`, the `PM2_KILL_TIMEOUT` variable, or PM2's default. */
   readonly killTimeoutFrom: 'kill_timeout' | 'PM2_KILL_TIMEOUT' | 'default';
   /** The signal PM2 stops the process with (not sent when `shutdownWithMessage`). */
   readonly killSignal: NodeJS.Signals;
@@ -59,7 +59,7 @@ export interface Pm2Settings {
   /** `wait_ready`: on start and reload, PM2 waits for `process.send('ready')`. */
   readonly waitReady: boolean;
   /** How long PM2 waits for `ready` (or `listening`) before it goes on anyway, in milliseconds. */
-  readonly listenTimeoutMs: number;
+  readonly listenTimeout: number;
 }
 
 /** The slice of `process` `underPm2` uses, so a test can hand it an emitter with an `env`. */
@@ -101,7 +101,7 @@ export interface Pm2Integration {
   /** What PM2 told the process, or `undefined` outside PM2. */
   readonly settings: Pm2Settings | undefined;
   /** Longest time from the stop signal to `process.exit`, in milliseconds: the deadline, the forced drain's wait, the logger's flush. */
-  readonly budgetMs: number;
+  readonly budget: number;
   /** The warnings logged at start-up (and by a late `ready()`). */
   readonly warnings: readonly Pm2Warning[];
   /**
@@ -147,8 +147,8 @@ export function underPm2(coordinator: ShutdownCoordinator, options: UnderPm2Opti
   assertKnownOptions(WHERE, options, ['process', 'worker']);
   const proc = resolveProcess(options.process);
   const worker = resolveWorker(options.worker);
-  const { logger, deadlineMs, signals } = coordinator.config;
-  const budgetMs = deadlineMs + FORCED_WAIT_MS + FLUSH_TIMEOUT_MS;
+  const { logger, deadline, signals } = coordinator.config;
+  const budget = deadline + FORCED_WAIT_MS + FLUSH_TIMEOUT_MS;
   const settings = readPm2Settings(proc.env);
   const warnings: Pm2Warning[] = [];
   const warn = (code: Pm2WarningCode, message: string, fields: Record<string, unknown> = {}): void => {
@@ -157,20 +157,20 @@ export function underPm2(coordinator: ShutdownCoordinator, options: UnderPm2Opti
   };
 
   if (settings === undefined) {
-    return { detected: false, settings, budgetMs, warnings, ready: () => false, dispose: () => undefined };
+    return { detected: false, settings, budget, warnings, ready: () => false, dispose: () => undefined };
   }
 
-  if (budgetMs > settings.killTimeoutMs) {
-    const maxDeadlineMs = settings.killTimeoutMs - FORCED_WAIT_MS - FLUSH_TIMEOUT_MS;
-    const fix = !Number.isFinite(budgetMs)
+  if (budget > settings.killTimeout) {
+    const maxDeadlineMs = settings.killTimeout - FORCED_WAIT_MS - FLUSH_TIMEOUT_MS;
+    const fix = !Number.isFinite(budget)
       ? 'give the coordinator a finite deadline'
       : maxDeadlineMs > 0
-        ? `set kill_timeout to at least ${budgetMs} ms, or the deadline to at most ${maxDeadlineMs} ms`
-        : `set kill_timeout to at least ${budgetMs} ms`;
+        ? `set kill_timeout to at least ${budget} ms, or the deadline to at most ${maxDeadlineMs} ms`
+        : `set kill_timeout to at least ${budget} ms`;
     warn(
       PM2_WARNING_CODES.killTimeout,
-      `PM2 sends SIGKILL ${settings.killTimeoutMs} ms after asking this process to stop (${settings.killTimeoutFrom}), but its shutdown may take ${budgetMs} ms (deadline ${deadlineMs} ms + ${FORCED_WAIT_MS} ms to force + ${FLUSH_TIMEOUT_MS} ms to flush the logger): ${fix}`,
-      { killTimeoutMs: settings.killTimeoutMs, budgetMs },
+      `PM2 sends SIGKILL ${settings.killTimeout} ms after asking this process to stop (${settings.killTimeoutFrom}), but its shutdown may take ${budget} ms (deadline ${deadline} ms + ${FORCED_WAIT_MS} ms to force + ${FLUSH_TIMEOUT_MS} ms to flush the logger): ${fix}`,
+      { killTimeout: settings.killTimeout, budget },
     );
   }
   if (!settings.shutdownWithMessage && !signals.includes(settings.killSignal)) {
@@ -212,18 +212,18 @@ export function underPm2(coordinator: ShutdownCoordinator, options: UnderPm2Opti
   return {
     detected: true,
     settings,
-    budgetMs,
+    budget,
     warnings,
     ready: () => {
       if (sent || typeof proc.send !== 'function' || coordinator.state !== 'idle') return false;
       sent = true;
       proc.send('ready');
       const uptimeMs = Math.round(proc.uptime() * 1000);
-      if (settings.waitReady && uptimeMs > settings.listenTimeoutMs) {
+      if (settings.waitReady && uptimeMs > settings.listenTimeout) {
         warn(
           PM2_WARNING_CODES.lateReady,
-          `ready() came ${uptimeMs} ms after start, after PM2's listen_timeout of ${settings.listenTimeoutMs} ms: PM2 had already moved on (on reload, stopped the old process): raise listen_timeout`,
-          { uptimeMs, listenTimeoutMs: settings.listenTimeoutMs },
+          `ready() came ${uptimeMs} ms after start, after PM2's listen_timeout of ${settings.listenTimeout} ms: PM2 had already moved on (on reload, stopped the old process): raise listen_timeout`,
+          { uptimeMs, listenTimeout: settings.listenTimeout },
         );
       }
       return true;
@@ -243,12 +243,12 @@ export function readPm2Settings(env: Readonly<Record<string, string | undefined>
   return {
     id: env.pm_id,
     execMode: env.exec_mode,
-    killTimeoutMs: own ?? daemon ?? PM2_DEFAULT_KILL_TIMEOUT_MS,
+    killTimeout: own ?? daemon ?? PM2_DEFAULT_KILL_TIMEOUT_MS,
     killTimeoutFrom: own !== undefined ? 'kill_timeout' : daemon !== undefined ? 'PM2_KILL_TIMEOUT' : 'default',
     killSignal: signal?.startsWith('SIG') ? (signal as NodeJS.Signals) : PM2_DEFAULT_KILL_SIGNAL,
     shutdownWithMessage: env.shutdown_with_message === 'true',
     waitReady: env.wait_ready === 'true',
-    listenTimeoutMs:
+    listenTimeout:
       positiveMs(env.listen_timeout) ?? positiveMs(env.PM2_GRACEFUL_LISTEN_TIMEOUT) ?? PM2_DEFAULT_LISTEN_TIMEOUT_MS,
   };
 }

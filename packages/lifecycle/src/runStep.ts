@@ -67,7 +67,7 @@ export function runStep(
   run: StepFunction,
   context: Omit<HookContext, 'abortSignal'>,
   controller: AbortController,
-  timeoutMs: number,
+  timeout: number,
   clock: Clock,
 ): Promise<StepResult> {
   let finish: (result: StepResult) => void = () => undefined;
@@ -75,7 +75,7 @@ export function runStep(
     finish = resolve;
   });
   // The wait, and its timer, start before `run` is called: time spent in its synchronous part counts.
-  const result = withTimeout(finished, timeoutMs, clock, (): StepResult => {
+  const result = withTimeout(finished, timeout, clock, (): StepResult => {
     controller.abort();
     return { outcome: 'timed-out' };
   });

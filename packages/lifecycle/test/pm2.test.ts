@@ -5,12 +5,12 @@ import { isInvalidOptionError } from '@lastcall/core';
 import {
   createCoordinator,
   type Logger,
-  PM2_DEFAULT_KILL_TIMEOUT_MS,
   PM2_WARNING_CODES,
   type Pm2ClusterWorker,
   type ShutdownCoordinator,
   underPm2,
 } from '../src/index.js';
+import { PM2_DEFAULT_KILL_TIMEOUT_MS } from '../src/pm2.js';
 
 class FakeProcess extends EventEmitter {
   readonly sent: unknown[] = [];
@@ -85,13 +85,13 @@ test('the settings of a well-configured cluster app give no warning', () => {
   expect(pm2.settings).toMatchObject({
     id: '0',
     execMode: 'cluster_mode',
-    killTimeoutMs: 30_000,
+    killTimeout: 30_000,
     killTimeoutFrom: 'kill_timeout',
     killSignal: 'SIGINT',
     waitReady: true,
   });
   // 25 s deadline + 1.5 s for forced terminators to report + 1 s logger flush.
-  expect(pm2.budgetMs).toBe(27_500);
+  expect(pm2.budget).toBe(27_500);
   expect(pm2.warnings).toEqual([]);
   expect(logger.warnings).toEqual([]);
 });
@@ -99,11 +99,11 @@ test('the settings of a well-configured cluster app give no warning', () => {
 test("PM2's default kill_timeout (1600 ms) under the default deadline is warned about, with the fix", () => {
   const { proc, logger, coordinator } = setup({ pm_id: '3', wait_ready: 'true' });
   const pm2 = underPm2(coordinator, { process: proc, worker: null });
-  expect(pm2.settings?.killTimeoutMs).toBe(PM2_DEFAULT_KILL_TIMEOUT_MS);
+  expect(pm2.settings?.killTimeout).toBe(PM2_DEFAULT_KILL_TIMEOUT_MS);
   expect(pm2.settings?.killTimeoutFrom).toBe('default');
   expect(pm2.warnings.map((w) => w.code)).toEqual([PM2_WARNING_CODES.killTimeout]);
   expect(pm2.warnings[0]?.message).toContain('set kill_timeout to at least 27500 ms');
-  expect(logger.warnings[0]).toMatchObject({ event: 'pm2', code: 'LASTCALL_PM2_KILL_TIMEOUT', budgetMs: 27_500 });
+  expect(logger.warnings[0]).toMatchObject({ event: 'pm2', code: 'LASTCALL_PM2_KILL_TIMEOUT', budget: 27_500 });
 });
 
 test('PM2_KILL_TIMEOUT is used when the app sets no kill_timeout; a deadline that fits gives no warning', () => {
@@ -112,7 +112,7 @@ test('PM2_KILL_TIMEOUT is used when the app sets no kill_timeout; a deadline tha
     { deadline: 9_000 },
   );
   const pm2 = underPm2(coordinator, { process: proc, worker: null });
-  expect(pm2.settings).toMatchObject({ killTimeoutMs: 12_000, killTimeoutFrom: 'PM2_KILL_TIMEOUT' });
+  expect(pm2.settings).toMatchObject({ killTimeout: 12_000, killTimeoutFrom: 'PM2_KILL_TIMEOUT' });
   expect(pm2.warnings).toEqual([]);
 });
 

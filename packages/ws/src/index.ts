@@ -6,9 +6,6 @@
  * @module @lastcall/ws
  */
 export {
-  DEFAULT_CLOSE_CODE,
-  DEFAULT_CLOSE_REASON,
-  MAX_CLOSE_REASON_BYTES,
   WebSocketDrain,
   type WebSocketDrainOptions,
   type WebSocketLike,

@@ -10,8 +10,9 @@ import {
   type Terminator,
 } from '@lastcall/core';
 import { sleep, within } from '@lastcall/test-kit';
-import { DEFAULT_CLOSE_CODE, DEFAULT_CLOSE_REASON, WebSocketDrain } from '@lastcall/ws';
+import { WebSocketDrain } from '@lastcall/ws';
 import { WebSocket, WebSocketServer } from 'ws';
+import { DEFAULT_CLOSE_CODE, DEFAULT_CLOSE_REASON } from '../src/WebSocketDrain.js';
 
 interface Closed {
   code: number;

@@ -4,8 +4,9 @@ import * as http from 'node:http';
 import type * as net from 'node:net';
 import { createTerminator, isInvalidOptionError, KeepAliveDrain } from '@lastcall/core';
 import { within } from '@lastcall/test-kit';
-import { DEFAULT_CLOSE_REASON, WebSocketDrain } from '@lastcall/ws';
+import { WebSocketDrain } from '@lastcall/ws';
 import { WebSocket, WebSocketServer } from 'ws';
+import { DEFAULT_CLOSE_REASON } from '../../src/WebSocketDrain.js';
 
 const wss = new WebSocketServer({ noServer: true });
 afterAll(() => wss.close());
