@@ -87,7 +87,7 @@ const smoke = (kind) => `
       res.on('end', async () => {
         const report = await terminator.terminate();
         if (report.timedOut || report.connections.closedGracefully !== 1) throw new Error(JSON.stringify(report));
-        console.log('${kind}: terminated, ' + report.connections.closedGracefully + ' connection closed gracefully in ' + report.durationMs.toFixed(1) + ' ms');
+        console.log('${kind}: terminated, ' + report.connections.closedGracefully + ' connection closed gracefully in ' + report.duration.toFixed(1) + ' ms');
       });
     });
   });`;

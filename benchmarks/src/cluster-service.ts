@@ -187,7 +187,7 @@ const workerModes: Record<ClusterMode, (server: http.Server) => Promise<void>> =
       createTerminator({
         server,
         gracefulTimeout: CLUSTER_GRACEFUL_MS,
-        drain: new KeepAliveDrain({ idleGraceMs: CLUSTER_IDLE_GRACE_MS }),
+        drain: new KeepAliveDrain({ idleGrace: CLUSTER_IDLE_GRACE_MS }),
       }),
     );
     const worker = clusterWorker(coordinator);

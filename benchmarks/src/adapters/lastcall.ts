@@ -4,16 +4,16 @@ import { createTerminator, KeepAliveDrain } from '@lastcall/core';
 import { WebSocketDrain } from '@lastcall/ws';
 import type { Adapter } from './types.js';
 
-/** lastcall as a user gets it; `idleGraceMs` set only where a scenario compares the grace. */
-export function lastcallAdapter(idleGraceMs?: number): Adapter {
-  const custom = idleGraceMs !== undefined;
+/** lastcall as a user gets it; `idleGrace` set only where a scenario compares the grace. */
+export function lastcallAdapter(idleGrace?: number): Adapter {
+  const custom = idleGrace !== undefined;
   return {
-    id: custom ? `lastcall-grace${idleGraceMs}` : 'lastcall',
-    label: custom ? `lastcall (idleGraceMs ${idleGraceMs})` : 'lastcall',
+    id: custom ? `lastcall-grace${idleGrace}` : 'lastcall',
+    label: custom ? `lastcall (idleGrace ${idleGrace})` : 'lastcall',
     pkg: '@lastcall/core',
     lastcall: true,
     attach(server, { gracefulTimeoutMs, webSocketServer }) {
-      const grace = custom ? { idleGraceMs } : {};
+      const grace = custom ? { idleGrace } : {};
       const http = custom ? new KeepAliveDrain(grace) : undefined;
       const drain = webSocketServer
         ? [http ?? new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: webSocketServer })]

@@ -6,7 +6,7 @@ import type { Clock } from './clock.js';
 import type { ShutdownContext } from './context.js';
 import { publishDrain, publishEnd, publishForce, publishStart } from './diagnostics.js';
 import type { DrainStrategy } from './drain/DrainStrategy.js';
-import { assertDurationMs, StrategyError } from './errors.js';
+import { assertDuration, StrategyError } from './errors.js';
 import { DestroyForce } from './force/DestroyForce.js';
 import type { ForceStrategy } from './force/ForceStrategy.js';
 import { FORCE_SETTLE_TIMEOUT_MS, type TerminatorConfig } from './options.js';
@@ -56,8 +56,8 @@ export class TerminatorImpl implements Terminator {
   }
 
   /** The graceful period `terminate()` uses when it is given none, in milliseconds. */
-  get gracefulTimeoutMs(): number {
-    return this.#config.gracefulTimeoutMs;
+  get gracefulTimeout(): number {
+    return this.#config.gracefulTimeout;
   }
 
   /** What is open now, read-only: the same view the strategies are handed. */
@@ -85,8 +85,8 @@ export class TerminatorImpl implements Terminator {
     if (this.#result) return this.#result;
     const timeoutMs =
       gracefulTimeout === undefined
-        ? this.#config.gracefulTimeoutMs
-        : assertDurationMs('terminate', 'gracefulTimeout', gracefulTimeout, true);
+        ? this.#config.gracefulTimeout
+        : assertDuration('terminate', 'gracefulTimeout', gracefulTimeout, true);
     this.#state = 'draining';
     publishStart(this, timeoutMs);
     this.#result = this.#run(timeoutMs).then((report) => publishEnd(this, report));
@@ -253,8 +253,8 @@ export class TerminatorImpl implements Terminator {
     this.#state = 'closed';
 
     return buildReport({
-      durationMs: clock.now() - started,
-      gracefulTimeoutMs: timeoutMs,
+      duration: clock.now() - started,
+      gracefulTimeout: timeoutMs,
       timedOut,
       openAtStart: atStart,
       openAtForce: forced,

@@ -27,7 +27,7 @@ export interface TerminateStartMessage {
   /** The terminator that is shutting down. */
   readonly terminator: Terminator;
   /** The graceful period that applies, in milliseconds. */
-  readonly gracefulTimeoutMs: number;
+  readonly gracefulTimeout: number;
 }
 
 /** Published on `CHANNELS.drain` once the drain has begun. */
@@ -39,7 +39,7 @@ export interface TerminateDrainMessage {
   /** Requests (HTTP/1 responses, HTTP/2 streams) in flight when the drain began. */
   readonly inFlight: number;
   /** The graceful period that applies, in milliseconds. */
-  readonly gracefulTimeoutMs: number;
+  readonly gracefulTimeout: number;
 }
 
 /** Published on `CHANNELS.force` when the graceful period ran out, before the force strategy runs. */
@@ -49,7 +49,7 @@ export interface TerminateForceMessage {
   /** Connections still open, about to be forced. */
   readonly connections: number;
   /** Time since `terminate()` was called, in milliseconds. */
-  readonly elapsedMs: number;
+  readonly elapsed: number;
 }
 
 /** Published on `CHANNELS.end` just before `terminate()` resolves. */
@@ -66,18 +66,18 @@ const drain = diagnosticsChannel.channel(CHANNELS.drain);
 const force = diagnosticsChannel.channel(CHANNELS.force);
 const end = diagnosticsChannel.channel(CHANNELS.end);
 
-export function publishStart(terminator: Terminator, gracefulTimeoutMs: number): void {
-  if (start.hasSubscribers) start.publish({ terminator, gracefulTimeoutMs } satisfies TerminateStartMessage);
+export function publishStart(terminator: Terminator, gracefulTimeout: number): void {
+  if (start.hasSubscribers) start.publish({ terminator, gracefulTimeout } satisfies TerminateStartMessage);
 }
 
 export function publishDrain(terminator: Terminator, connections: number, inFlight: number, graceMs: number): void {
   if (drain.hasSubscribers) {
-    drain.publish({ terminator, connections, inFlight, gracefulTimeoutMs: graceMs } satisfies TerminateDrainMessage);
+    drain.publish({ terminator, connections, inFlight, gracefulTimeout: graceMs } satisfies TerminateDrainMessage);
   }
 }
 
-export function publishForce(terminator: Terminator, connections: number, elapsedMs: number): void {
-  if (force.hasSubscribers) force.publish({ terminator, connections, elapsedMs } satisfies TerminateForceMessage);
+export function publishForce(terminator: Terminator, connections: number, elapsed: number): void {
+  if (force.hasSubscribers) force.publish({ terminator, connections, elapsed } satisfies TerminateForceMessage);
 }
 
 /** Publishes the end and hands the report back, so it chains onto the terminate promise. */

@@ -33,6 +33,9 @@ export {
 } from './drain/KeepAliveDrain.js';
 export { ListenerDelayDrain } from './drain/ListenerDelayDrain.js';
 export {
+  assertDuration,
+  assertKnownOptions,
+  describeValue,
   InvalidOptionRangeError,
   InvalidOptionTypeError,
   isInvalidOptionError,
@@ -59,3 +62,4 @@ export type {
   Terminator,
   TerminatorState,
 } from './types.js';
+export { withTimeout } from './wait.js';

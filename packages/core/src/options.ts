@@ -2,7 +2,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import type { Clock } from './clock.js';
 import type { DrainStrategy } from './drain/DrainStrategy.js';
-import { assertDurationMs, assertKnownOptions, InvalidOptionRangeError, InvalidOptionTypeError } from './errors.js';
+import { assertDuration, assertKnownOptions, InvalidOptionRangeError, InvalidOptionTypeError } from './errors.js';
 import type { ForceStrategy } from './force/ForceStrategy.js';
 import { isServerLike } from './servers.js';
 import type { ServerLike } from './types.js';
@@ -55,7 +55,7 @@ export interface CreateTerminatorOptions {
 /** What the terminator runs with, after validation. */
 export interface TerminatorConfig {
   readonly servers: readonly ServerLike[];
-  readonly gracefulTimeoutMs: number;
+  readonly gracefulTimeout: number;
 }
 
 const WHERE = 'createTerminator';
@@ -83,7 +83,7 @@ export function resolveConfig(options: CreateTerminatorOptions): TerminatorConfi
       throw new InvalidOptionTypeError(WHERE, name, 'an http, https or http2 server', candidate);
     }
   });
-  const gracefulTimeoutMs = assertDurationMs(
+  const gracefulTimeout = assertDuration(
     WHERE,
     'gracefulTimeout',
     // `=== undefined`, not `??`: an explicit null is bad input, not "use the default".
@@ -109,7 +109,7 @@ export function resolveConfig(options: CreateTerminatorOptions): TerminatorConfi
   ) {
     throw new InvalidOptionTypeError(WHERE, 'clock', 'a Clock (now, setTimeout, clearTimeout)', clock);
   }
-  return { servers: [...new Set(list as ServerLike[])], gracefulTimeoutMs };
+  return { servers: [...new Set(list as ServerLike[])], gracefulTimeout };
 }
 
 function assertStrategy(option: string, value: unknown, method: string): void {

@@ -53,8 +53,8 @@ export function countAtStart(connections: Iterable<TrackedConnection>): {
 
 /** What the terminator observed; `buildReport` derives the rest. */
 export interface Observed {
-  readonly durationMs: number;
-  readonly gracefulTimeoutMs: number;
+  readonly duration: number;
+  readonly gracefulTimeout: number;
   readonly timedOut: boolean;
   /** The servers' own count of open connections at the start and at the force (0 if none). */
   readonly openAtStart: number;
@@ -77,8 +77,8 @@ export function buildReport(o: Observed): TerminationReport {
   const sessionsDuringDrain = after.sessions - before.sessions;
   const upgradedDuringDrain = after.upgraded - before.upgraded;
   return {
-    durationMs: o.durationMs,
-    gracefulTimeoutMs: o.gracefulTimeoutMs,
+    duration: o.duration,
+    gracefulTimeout: o.gracefulTimeout,
     timedOut: o.timedOut,
     connections: {
       atStart: o.openAtStart,

@@ -35,9 +35,9 @@ export interface TerminationFailure {
 /** What `terminate()` resolves with: what happened, for a log line or a test. */
 export interface TerminationReport {
   /** Time from `terminate()` to the promise resolving, in milliseconds. */
-  readonly durationMs: number;
+  readonly duration: number;
   /** The graceful period that applied, in milliseconds. */
-  readonly gracefulTimeoutMs: number;
+  readonly gracefulTimeout: number;
   /** True when the graceful period ran out and the force strategy was called. */
   readonly timedOut: boolean;
   /** Connection counts: at the start, accepted while draining, closed gracefully, forced. */
@@ -118,7 +118,7 @@ export interface Terminator {
   /** The servers it terminates. */
   readonly servers: readonly ServerLike[];
   /** The graceful period `terminate()` uses when it is given none, in milliseconds. */
-  readonly gracefulTimeoutMs: number;
+  readonly gracefulTimeout: number;
   /** What is open now, read-only: the same view the strategies are handed. */
   readonly registry: RegistryView;
   /** The drain it runs (the composed one, when drains were combined or wrapped). */
@@ -131,7 +131,7 @@ export interface Terminator {
    * Stops the servers gracefully and resolves with what happened. Idempotent: a second call
    * returns the first call's promise (its argument is then ignored). Never rejects because of
    * a strategy: failures are recorded in the report.
-   * @param gracefulTimeout milliseconds to wait before forcing; defaults to `gracefulTimeoutMs`.
+   * @param gracefulTimeout milliseconds to wait before forcing; defaults to `gracefulTimeout`.
    * @throws TypeError / RangeError at the call when `gracefulTimeout` is not a non-negative number.
    */
   terminate(gracefulTimeout?: number): Promise<TerminationReport>;

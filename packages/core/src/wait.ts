@@ -13,6 +13,11 @@ const ABORTED: unique symbol = Symbol('aborted');
  * `onTimeout()`'s value (the promise is left to settle on its own). `Infinity` waits without a
  * timer; 0 or less times out on the next timer turn. A rejection of `promise` rejects. An
  * `AbortSignal` in options ends the wait early with `onTimeout()` too.
+ *
+ * For lastcall's sibling packages and other package authors: the bounded wait core uses, on
+ * the terminator's clock (so a test clock drives it). Covered by semver.
+ *
+ * @throws TypeError / RangeError when `ms` is not a number or is NaN, or `onTimeout` is not a function.
  */
 export function withTimeout<T, F = undefined>(
   promise: PromiseLike<T>,

@@ -1,6 +1,8 @@
 // Bad input is a clear error at the call: the right class, the option's name, the value received.
 import * as http from 'node:http';
 import {
+  assertDuration,
+  assertKnownOptions,
   createTerminator,
   DelayedCloseDrain,
   InvalidOptionRangeError,
@@ -112,24 +114,24 @@ const cases: Case[] = [
     ['"clock"', 'clearTimeout'],
   ],
   [
-    'a negative idleGraceMs',
-    () => new KeepAliveDrain({ idleGraceMs: -5 }),
+    'a negative idleGrace',
+    () => new KeepAliveDrain({ idleGrace: -5 }),
     RangeError,
-    ['KeepAliveDrain', '"idleGraceMs"', '-5'],
+    ['KeepAliveDrain', '"idleGrace"', '-5'],
   ],
   [
-    'an infinite idleGraceMs',
-    () => new KeepAliveDrain({ idleGraceMs: Number.POSITIVE_INFINITY }),
+    'an infinite idleGrace',
+    () => new KeepAliveDrain({ idleGrace: Number.POSITIVE_INFINITY }),
     RangeError,
-    ['"idleGraceMs"', 'Infinity'],
+    ['"idleGrace"', 'Infinity'],
   ],
   [
-    'a NaN delayMs',
-    () => new DelayedCloseDrain({ delayMs: Number.NaN }),
+    'a NaN delay',
+    () => new DelayedCloseDrain({ delay: Number.NaN }),
     RangeError,
-    ['DelayedCloseDrain', '"delayMs"', 'NaN'],
+    ['DelayedCloseDrain', '"delay"', 'NaN'],
   ],
-  ['a string delayMs', () => new DelayedCloseDrain({ delayMs: '5s' as never }), TypeError, ['"delayMs"', '"5s"']],
+  ['a string delay', () => new DelayedCloseDrain({ delay: '5s' as never }), TypeError, ['"delay"', '"5s"']],
 ];
 
 test.each(cases)('%s: throws at the call, naming the option and the value', (_label, call, errorClass, fragments) => {
@@ -165,4 +167,38 @@ test('the brand guard tells our errors from any other TypeError', () => {
   expect(isInvalidOptionError(new TypeError('x'))).toBe(false);
   expect(isInvalidOptionError(undefined)).toBe(false);
   expect(isInvalidOptionError({ isLastcallInvalidOptionError: true })).toBe(true);
+});
+
+describe('an unknown option: the nearest known name, when one is close', () => {
+  test.each([
+    // A typo, a 0.2 name (unit suffix dropped in 1.0), a case slip.
+    ['gracefulTimout', () => createTerminator({ server, gracefulTimout: 1_000 } as never), 'gracefulTimeout'],
+    ['gracefulTimeoutMs', () => createTerminator({ server, gracefulTimeoutMs: 1_000 } as never), 'gracefulTimeout'],
+    ['idleGraceMs', () => new KeepAliveDrain({ idleGraceMs: 0 } as never), 'idleGrace'],
+    ['delayMs', () => new DelayedCloseDrain({ delayMs: 0 } as never), 'delay'],
+    ['Server', () => createTerminator({ Server: server } as never), 'server'],
+  ])('%s: did you mean "%s"?', (key, call, near) => {
+    expect(call).toThrow(InvalidOptionTypeError);
+    expect(call).toThrow(`option "${key}" must be a known option (one of `);
+    expect(call).toThrow(new RegExp(`; did you mean "${near}"\\?$`));
+  });
+
+  test.each([
+    ['timeout', () => createTerminator({ server, timeout: 1_000 } as never)],
+    ['grace', () => new KeepAliveDrain({ grace: 0 } as never)],
+    ['x', () => assertKnownOptions('where', { x: 1 }, ['y'])],
+  ])('%s: nothing close, no suggestion (the known names are listed)', (_key, call) => {
+    expect(call).toThrow(/must be a known option \(one of [^)]+\), received [^;]+$/);
+  });
+});
+
+describe('assertDuration, for package authors', () => {
+  test('returns a valid duration and rejects the rest by name', () => {
+    expect(assertDuration('Mine', 'wait', 25)).toBe(25);
+    expect(assertDuration('Mine', 'wait', Number.POSITIVE_INFINITY, true)).toBe(Number.POSITIVE_INFINITY);
+    expect(() => assertDuration('Mine', 'wait', Number.POSITIVE_INFINITY)).toThrow(InvalidOptionRangeError);
+    expect(() => assertDuration('Mine', 'wait', '25')).toThrow(
+      'Mine: option "wait" must be a non-negative number of milliseconds, received "25" (string)',
+    );
+  });
 });

@@ -67,7 +67,7 @@ const LISTEN_DELAY_MS = 1_000;
 
 class ShortDelayDrain extends DelayedCloseDrain {
   constructor() {
-    super({ delayMs: LISTEN_DELAY_MS });
+    super({ delay: LISTEN_DELAY_MS });
   }
 }
 
@@ -85,12 +85,12 @@ describe('swapping the drain strategy', () => {
     expect(await connectOutcome(port)).toBe('ECONNREFUSED');
     const report = await within(done, 5_000, 'terminate');
     expect(report.connections.acceptedDuringDrain).toBeGreaterThanOrEqual(1);
-    expect(report.durationMs).toBeGreaterThanOrEqual(LISTEN_DELAY_MS - 5);
+    expect(report.duration).toBeGreaterThanOrEqual(LISTEN_DELAY_MS - 5);
   });
 
   test('by option, as an instance: the default drain refuses at once', async () => {
     const { server, port } = await listen((_req, res) => res.end('ok'));
-    const drain = new KeepAliveDrain({ idleGraceMs: 0 });
+    const drain = new KeepAliveDrain({ idleGrace: 0 });
     const terminator = createTerminator({ server, drain });
     expect(terminator.drain).toBe(drain);
     const done = terminator.terminate();
@@ -118,13 +118,13 @@ describe('swapping the drain strategy', () => {
     const platform = container.createChildContainer();
     platform.register(TOKENS.drain, { useClass: ShortDelayDrain });
     const { server, port } = await listen((_req, res) => res.end('ok'));
-    const service = new KeepAliveDrain({ idleGraceMs: 0 });
+    const service = new KeepAliveDrain({ idleGrace: 0 });
     const warnings = captureWarnings();
     const terminator = createTerminator({ server, container: platform, drain: service });
     await warnings.settled();
     expect(warnings.codes).toEqual([]);
     expect(terminator.drain).toBeInstanceOf(DelayedCloseDrain);
-    expect((terminator.drain as DelayedCloseDrain).delayMs).toBe(LISTEN_DELAY_MS);
+    expect((terminator.drain as DelayedCloseDrain).delay).toBe(LISTEN_DELAY_MS);
     expect((terminator.drain as DelayedCloseDrain).drain).toBe(service);
     expect(container.isRegistered(TOKENS.drain, true)).toBe(false);
     const started = performance.now();
@@ -141,7 +141,7 @@ describe('swapping the drain strategy', () => {
     const platform = container.createChildContainer();
     platform.register(TOKENS.drain, { useClass: KeepAliveDrain });
     const { server } = await listen((_req, res) => res.end('ok'));
-    const service = new KeepAliveDrain({ idleGraceMs: 0 });
+    const service = new KeepAliveDrain({ idleGrace: 0 });
     const warnings = captureWarnings();
     const terminator = createTerminator({ server, container: platform, drain: service });
     await warnings.settled();
@@ -268,7 +268,7 @@ describe('an injected clock', () => {
     clock.advance(1_000);
     const report = await within(done, 2_000, 'terminate after the clock passed the deadline');
     expect(report.timedOut).toBe(true);
-    expect(report.durationMs).toBe(60_000);
+    expect(report.duration).toBe(60_000);
     expect(await outcome).toBe('socket hang up');
   });
 });
@@ -335,7 +335,7 @@ describe('forceNow()', () => {
     const idle = await listen(() => undefined);
     const early = createTerminator({ server: idle.server });
     const report = await within(early.forceNow(), 2_000, 'forceNow before terminate');
-    expect(report.gracefulTimeoutMs).toBe(0);
+    expect(report.gracefulTimeout).toBe(0);
   });
 });
 
@@ -371,7 +371,7 @@ describe('drains that compose', () => {
       const terminator = createTerminator({
         server,
         gracefulTimeout: 5_000,
-        drain: [new Exploding(), new Recording(), new KeepAliveDrain({ idleGraceMs: 2_000 })],
+        drain: [new Exploding(), new Recording(), new KeepAliveDrain({ idleGrace: 2_000 })],
       });
       await get('http', port, '/', agent);
       const done = terminator.terminate();
@@ -419,7 +419,7 @@ describe('what a strategy can reach', () => {
             kindWrite = error;
           }
         }
-        new KeepAliveDrain({ idleGraceMs: 0 }).begin(context);
+        new KeepAliveDrain({ idleGrace: 0 }).begin(context);
       },
     };
     const { server, port } = await listen((_req, res) => res.end('ok'));

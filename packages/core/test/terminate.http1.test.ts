@@ -99,14 +99,14 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     expect(elapsed).toBeLessThan(2_000);
   });
 
-  test('with idleGraceMs 0 an idle keep-alive connection is closed at once', async () => {
+  test('with idleGrace 0 an idle keep-alive connection is closed at once', async () => {
     let serverSide: net.Socket | undefined;
     const { port, terminator } = await serve(
       (req, res) => {
         serverSide = req.socket;
         res.end('ok');
       },
-      { drain: new KeepAliveDrain({ idleGraceMs: 0 }) },
+      { drain: new KeepAliveDrain({ idleGrace: 0 }) },
     );
     await get(kind, port, '/', agent());
     if (serverSide === undefined) throw new Error('the request never reached the handler');
@@ -119,7 +119,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     expect(report.timedOut).toBe(false);
     expect(report.connections.closedGracefully).toBe(1);
     // Far from the 5 s deadline, with room for a loaded machine.
-    expect(report.durationMs).toBeLessThan(1_000);
+    expect(report.duration).toBeLessThan(1_000);
   });
 
   test('with the default drain, a connection idle for longer than the grace closes at once; one idle just now gets the rest of its grace and its next request Connection: close', async () => {
@@ -182,7 +182,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     await within(closed, 1_000, 'the unused connection to close');
     expect(report.timedOut).toBe(false);
     expect(report.connections).toMatchObject({ atStart: 1, closedGracefully: 1, forced: 0 });
-    expect(report.durationMs).toBeLessThan(1_000);
+    expect(report.duration).toBeLessThan(1_000);
   });
 
   test('an in-flight response gets Connection: close and its full body', async () => {
@@ -238,7 +238,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     const report = await within(terminator.terminate(200), 3_000, 'terminate() to resolve');
     const elapsed = performance.now() - started;
     expect(report.timedOut).toBe(true);
-    expect(report.gracefulTimeoutMs).toBe(200);
+    expect(report.gracefulTimeout).toBe(200);
     expect(report.connections).toMatchObject({ atStart: 1, forced: 1, closedGracefully: 0 });
     expect(report.requests).toMatchObject({ inFlightAtStart: 1, completed: 0, aborted: 1 });
     expect(elapsed).toBeGreaterThanOrEqual(195);
@@ -273,7 +273,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
 
   test('a connection with a partly received request head is spared, then answered with Connection: close', async () => {
     const { server, port, terminator } = await serve((_req, res) => res.end('late but whole'), {
-      drain: new KeepAliveDrain({ idleGraceMs: 20 }),
+      drain: new KeepAliveDrain({ idleGrace: 20 }),
     });
     // The socket the http parser reads: the TLS one for https.
     const serverSide = new Promise<net.Socket>((resolve) =>
@@ -305,7 +305,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     // A grace far longer than the request takes on a loaded machine: the test is about the
     // answer, not a race with the idle close (a request within any grace gets this answer).
     const { port, terminator } = await serve((_req, res) => res.end('ok'), {
-      drain: new KeepAliveDrain({ idleGraceMs: 2_000 }),
+      drain: new KeepAliveDrain({ idleGrace: 2_000 }),
     });
     const client = agent();
     const first = await get(kind, port, '/', client);
@@ -325,7 +325,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     // before it polls for I/O, so a close in the grace timer itself would destroy a connection
     // whose request Node has not read yet, and the client would see a reset.
     const { port, terminator } = await serve((_req, res) => res.end('ok'), {
-      drain: new KeepAliveDrain({ idleGraceMs: 50 }),
+      drain: new KeepAliveDrain({ idleGrace: 50 }),
     });
     const socket = await connectRaw(kind, port);
     cleanups.push(() => socket.destroy());
@@ -358,7 +358,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     // machine); the server is told to stop before it polled for that request. The bytes are in
     // the server's socket already: closing the connection as long idle would reset the request.
     const { port, terminator } = await serve((_req, res) => res.end('ok'), {
-      drain: new KeepAliveDrain({ idleGraceMs: 50 }),
+      drain: new KeepAliveDrain({ idleGrace: 50 }),
     });
     const socket = await connectRaw(kind, port);
     cleanups.push(() => socket.destroy());
@@ -395,7 +395,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     // draining. A 2 s grace so that request is not raced by the idle close on a loaded
     // machine; still well before the 10 s deadline that `forced: 0` below rules out.
     const terminator = track(
-      createTerminator({ server, gracefulTimeout: 10_000, drain: new KeepAliveDrain({ idleGraceMs: 2_000 }) }),
+      createTerminator({ server, gracefulTimeout: 10_000, drain: new KeepAliveDrain({ idleGrace: 2_000 }) }),
     );
     const done = terminator.terminate();
     const during = await get(kind, port, '/', busy);
@@ -424,7 +424,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
           if (served.size === 32) allServed.resolve();
           setTimeout(() => res.end('ok'), Math.floor(Math.random() * 5));
         },
-        { drain: new KeepAliveDrain({ idleGraceMs: 1_000 }) },
+        { drain: new KeepAliveDrain({ idleGrace: 1_000 }) },
       );
       // Each client stops at its first refused connection, after terminate(); the time limit
       // is only a backstop.
@@ -481,7 +481,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     await reply;
     const report = await finished(first);
     expect(terminator.state).toBe('closed');
-    expect(report.gracefulTimeoutMs).toBe(5_000);
+    expect(report.gracefulTimeout).toBe(5_000);
     expect(await terminator.terminate()).toBe(report);
   });
 
@@ -506,7 +506,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
     const report = await finished(done);
     expect(report).toMatchObject({
       timedOut: false,
-      gracefulTimeoutMs: 5_000,
+      gracefulTimeout: 5_000,
       connections: { atStart: 3, acceptedDuringDrain: 0, closedGracefully: 3, forced: 0 },
       requests: { inFlightAtStart: 1, receivedDuringDrain: 0, completed: 1, aborted: 0 },
       failures: [],
@@ -528,7 +528,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
         });
         void release.promise.then(() => res.end('last'));
       },
-      { gracefulTimeout: 10_000, drain: new KeepAliveDrain({ idleGraceMs: 5_000 }) },
+      { gracefulTimeout: 10_000, drain: new KeepAliveDrain({ idleGrace: 5_000 }) },
     );
     const reply = get(kind, port, '/', agent());
     await within(arrived.promise, 5_000, 'the request to arrive');

@@ -33,12 +33,12 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
     terminator: Terminator;
   }
   /**
-   * A listening server and its terminator. `idleGraceMs` (default: the drain's own) for tests
+   * A listening server and its terminator. `idleGrace` (default: the drain's own) for tests
    * whose "promptly" must stand apart from the grace as well as from the deadline.
    */
   async function serve(
     handler: CompatHandler,
-    { gracefulTimeout = 5_000, idleGraceMs }: { gracefulTimeout?: number; idleGraceMs?: number } = {},
+    { gracefulTimeout = 5_000, idleGrace }: { gracefulTimeout?: number; idleGrace?: number } = {},
   ): Promise<Served> {
     const started = await startHttp2(kind, handler);
     const sessions = new Set<http2.ServerHttp2Session>();
@@ -47,7 +47,7 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
     const terminator = createTerminator({
       server: started.server,
       gracefulTimeout,
-      ...(idleGraceMs !== undefined && { drain: new KeepAliveDrain({ idleGraceMs }) }),
+      ...(idleGrace !== undefined && { drain: new KeepAliveDrain({ idleGrace }) }),
     });
     cleanups.push(() => (terminator.state === 'running' ? terminator.dispose() : undefined));
     return { ...started, terminator };
@@ -76,7 +76,7 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
   test('an in-flight stream completes with its full body, the client gets GOAWAY, terminate() resolves right after', async () => {
     const { handler, arrived, responses } = held();
     // A 3 s idle grace and a 5 s deadline: "right after" below is told apart from both.
-    const { url, terminator } = await serve(handler, { idleGraceMs: 3_000 });
+    const { url, terminator } = await serve(handler, { idleGrace: 3_000 });
     const c = await client(url);
     const reply = h2Get(c.session, '/');
     await within(arrived.promise, 2_000, 'the request to arrive');
@@ -108,7 +108,7 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
 
   test('an idle session gets GOAWAY and is closed promptly, long before the deadline', async () => {
     // A 3 s idle grace: an idle session must not wait for it (nor for the 5 s deadline).
-    const { url, terminator } = await serve((_req, res) => res.end('ok'), { idleGraceMs: 3_000 });
+    const { url, terminator } = await serve((_req, res) => res.end('ok'), { idleGrace: 3_000 });
     const c = await client(url);
     expect((await h2Get(c.session, '/')).body).toBe('ok');
 
@@ -196,7 +196,7 @@ describe.each<Http2Kind>(['h2c', 'h2', 'h2+http1'])('%s: terminate()', (kind) =>
       const terminator = createTerminator({
         server: started.server,
         gracefulTimeout: 10_000,
-        drain: new KeepAliveDrain({ idleGraceMs: 5_000 }),
+        drain: new KeepAliveDrain({ idleGrace: 5_000 }),
       });
       cleanups.push(() => (terminator.state === 'running' ? terminator.dispose() : undefined));
       const raw = net.connect(started.port, '127.0.0.1');

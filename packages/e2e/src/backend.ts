@@ -49,7 +49,7 @@ const server = http.createServer((req, res) =>
 // balancer (`http-reuse`, an nginx keepalive pool) `Connection: close` only churns them.
 const drains: Record<string, () => DrainStrategy> = {
   ack: () => new AcknowledgedDelayDrain({ health, fall, maxDelayMs, balancer: 'l7' }),
-  fixed: () => new DelayedCloseDrain({ delayMs: maxDelayMs, closeConnections: false, drain: new KeepAliveDrain() }),
+  fixed: () => new DelayedCloseDrain({ delay: maxDelayMs, closeConnections: false, drain: new KeepAliveDrain() }),
   off: () => new KeepAliveDrain(),
 };
 const makeDrain = drains[delayMode];

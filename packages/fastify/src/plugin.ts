@@ -32,7 +32,7 @@ const KNOWN_OPTIONS = ['gracefulTimeout', 'drain', 'force', 'container', 'clock'
 export function describeReport(report: TerminationReport): string {
   const { connections, requests } = report;
   return (
-    `lastcall: server drained in ${Math.round(report.durationMs)} ms: ` +
+    `lastcall: server drained in ${Math.round(report.duration)} ms: ` +
     `${connections.closedGracefully} connections closed gracefully, ${connections.forced} forced; ` +
     `${requests.completed} requests completed, ${requests.aborted} aborted`
   );

@@ -29,7 +29,7 @@ async function start(release: Promise<void>, slowStarted: () => void, onClose?: 
   app.addHook('preClose', async () => closing.resolve());
   // A patient idle grace: the request sent on the idle connection after close() began must reach
   // the server before the grace ends, even on a loaded machine.
-  await app.register(lastcall, { drain: new KeepAliveDrain({ idleGraceMs: PATIENT_GRACE_MS }) });
+  await app.register(lastcall, { drain: new KeepAliveDrain({ idleGrace: PATIENT_GRACE_MS }) });
   app.get('/', async () => 'ok');
   app.get('/slow', async () => {
     slowStarted();

@@ -74,7 +74,7 @@ describe('AcknowledgedDelayDrain', () => {
     await within(new Promise((resolve) => socket.on('close', resolve)), 5_000, 'agent answer');
     const report = await within(done, 5_000, 'terminate()');
     expect(drain.outcome).toBe('acknowledged');
-    expect(report.durationMs).toBeLessThan(3_000);
+    expect(report.duration).toBeLessThan(3_000);
   });
 
   it('is bounded by maxDelayMs when no checker comes', async () => {
@@ -137,7 +137,7 @@ describe('AcknowledgedDelayDrain', () => {
     flooding = false;
     await Promise.all(flooders);
     expect(drain.outcome).toBe('acknowledged');
-    expect(report.durationMs).toBeLessThan(1_500);
+    expect(report.duration).toBeLessThan(1_500);
     expect(sent).toBeGreaterThan(2);
   });
 

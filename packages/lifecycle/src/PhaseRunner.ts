@@ -181,7 +181,7 @@ export class PhaseRunner {
     const { terminator } = step;
     const forced = this.#forcedBy !== undefined;
     const remainingMs = deadline - (clock.now() - started);
-    const ownMs = gracefulTimeout ?? terminator.gracefulTimeoutMs;
+    const ownMs = gracefulTimeout ?? terminator.gracefulTimeout;
     // The terminator forces by itself early enough for its sockets to settle before the deadline.
     const graceMs = forced || development ? 0 : Math.max(0, Math.min(ownMs, remainingMs - FORCE_SETTLE_TIMEOUT_MS));
     if (graceMs > 0 && terminator.state === 'running') this.#graceful.add(terminator);

@@ -24,7 +24,7 @@ export function watchTerminators(names: ReadonlyMap<Terminator, string>, logger:
     if (!names.has(message.terminator)) return;
     logger.info(
       { event: 'drain', terminator: names.get(message.terminator), ...counts(message) },
-      `${label(message.terminator)}draining ${plural(message.connections, 'connection')}, ${plural(message.inFlight, 'request')} in flight (grace ${ms(message.gracefulTimeoutMs)})`,
+      `${label(message.terminator)}draining ${plural(message.connections, 'connection')}, ${plural(message.inFlight, 'request')} in flight (grace ${ms(message.gracefulTimeout)})`,
     );
   };
   const onForce = (raw: unknown): void => {
@@ -32,7 +32,7 @@ export function watchTerminators(names: ReadonlyMap<Terminator, string>, logger:
     if (!names.has(message.terminator)) return;
     logger.warn(
       { event: 'force', terminator: names.get(message.terminator), connections: message.connections },
-      `${label(message.terminator)}grace ran out after ${ms(message.elapsedMs)}: forcing ${plural(message.connections, 'connection')}`,
+      `${label(message.terminator)}grace ran out after ${ms(message.elapsed)}: forcing ${plural(message.connections, 'connection')}`,
     );
   };
   const onEnd = (raw: unknown): void => {
@@ -41,7 +41,7 @@ export function watchTerminators(names: ReadonlyMap<Terminator, string>, logger:
     const { connections: c, requests: r } = report;
     logger.info(
       { event: 'closed', terminator: names.get(terminator), termination: report },
-      `${label(terminator)}servers closed in ${ms(report.durationMs)}: ${plural(c.closedGracefully, 'connection')} closed gracefully, ${c.forced} forced; ${plural(r.completed, 'request')} completed, ${r.aborted} aborted`,
+      `${label(terminator)}servers closed in ${ms(report.duration)}: ${plural(c.closedGracefully, 'connection')} closed gracefully, ${c.forced} forced; ${plural(r.completed, 'request')} completed, ${r.aborted} aborted`,
     );
   };
   diagnosticsChannel.subscribe(CHANNELS.drain, onDrain);
@@ -55,5 +55,5 @@ export function watchTerminators(names: ReadonlyMap<Terminator, string>, logger:
 }
 
 function counts(message: TerminateDrainMessage): Record<string, number> {
-  return { connections: message.connections, inFlight: message.inFlight, gracefulTimeoutMs: message.gracefulTimeoutMs };
+  return { connections: message.connections, inFlight: message.inFlight, gracefulTimeoutMs: message.gracefulTimeout };
 }

@@ -33,10 +33,10 @@ test('start, drain, force and end are published in order, with the counts and th
     const report = await within(terminator.terminate(), 5_000, 'terminate() to resolve');
     expect(seen.map((s) => s.channel)).toEqual([CHANNELS.start, CHANNELS.drain, CHANNELS.force, CHANNELS.end]);
     for (const { message } of seen) expect(message.terminator).toBe(terminator);
-    expect(seen[0]?.message).toMatchObject({ gracefulTimeoutMs: 100 });
-    expect(seen[1]?.message).toMatchObject({ connections: 1, inFlight: 1, gracefulTimeoutMs: 100 });
+    expect(seen[0]?.message).toMatchObject({ gracefulTimeout: 100 });
+    expect(seen[1]?.message).toMatchObject({ connections: 1, inFlight: 1, gracefulTimeout: 100 });
     expect(seen[2]?.message).toMatchObject({ connections: 1 });
-    expect(seen[2]?.message.elapsedMs).toBeGreaterThanOrEqual(90);
+    expect(seen[2]?.message.elapsed).toBeGreaterThanOrEqual(90);
     expect(seen[3]?.message.report as TerminationReport).toBe(report);
   } finally {
     stop();

@@ -18,7 +18,7 @@ test('terminate(0) forces an in-flight request at once and resolves with timedOu
     // Bounded well under the 60 s graceful timeout: resolving at all proves the force.
     const report = await within(terminator.terminate(0), 5_000, 'terminate(0) to resolve');
     expect(performance.now() - started).toBeLessThan(1_000);
-    expect(report).toMatchObject({ timedOut: true, gracefulTimeoutMs: 0, connections: { forced: 1 } });
+    expect(report).toMatchObject({ timedOut: true, gracefulTimeout: 0, connections: { forced: 1 } });
     await within(failed, 5_000, 'the client to see its request fail');
   } finally {
     if (terminator.state === 'running') terminator.dispose();

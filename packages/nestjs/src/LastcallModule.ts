@@ -51,7 +51,7 @@ export function isLastcallNotReadyError(error: unknown): error is LastcallNotRea
 function describeReport(report: TerminationReport): string {
   const { connections, requests } = report;
   return (
-    `server drained in ${Math.round(report.durationMs)} ms: ${connections.closedGracefully} connections closed ` +
+    `server drained in ${Math.round(report.duration)} ms: ${connections.closedGracefully} connections closed ` +
     `gracefully, ${connections.forced} forced; ${requests.completed} requests completed, ${requests.aborted} aborted`
   );
 }

@@ -325,11 +325,11 @@ describe('WebSocketDrain', () => {
     expect(drain.closeReason).toBe(DEFAULT_CLOSE_REASON);
   });
 
-  test('combined with KeepAliveDrain({ idleGraceMs: 0 }): an idle keep-alive connection on the same server closes inside terminate() itself', async () => {
+  test('combined with KeepAliveDrain({ idleGrace: 0 }): an idle keep-alive connection on the same server closes inside terminate() itself', async () => {
     const { server, wss, port } = await start('server');
     const terminator = terminatorFor(server, {
       gracefulTimeout: 5_000,
-      drain: [new KeepAliveDrain({ idleGraceMs: 0 }), new WebSocketDrain({ webSocketServers: wss })],
+      drain: [new KeepAliveDrain({ idleGrace: 0 }), new WebSocketDrain({ webSocketServers: wss })],
     });
     const { closed: wsClosed } = await client(port);
     const idle = await idleKeepAlive(server, port);
@@ -345,11 +345,11 @@ describe('WebSocketDrain', () => {
     expect(report.timedOut).toBe(false);
   });
 
-  test('combined with KeepAliveDrain({ idleGraceMs: 2000 }): a grace longer than the default keeps an idle keep-alive connection open, and a request on it is served with Connection: close', async () => {
+  test('combined with KeepAliveDrain({ idleGrace: 2000 }): a grace longer than the default keeps an idle keep-alive connection open, and a request on it is served with Connection: close', async () => {
     const { server, wss, port } = await start('server');
     const terminator = terminatorFor(server, {
       gracefulTimeout: 8_000,
-      drain: [new KeepAliveDrain({ idleGraceMs: 2_000 }), new WebSocketDrain({ webSocketServers: wss })],
+      drain: [new KeepAliveDrain({ idleGrace: 2_000 }), new WebSocketDrain({ webSocketServers: wss })],
     });
     const { closed: wsClosed } = await client(port);
     const idle = await idleKeepAlive(server, port);

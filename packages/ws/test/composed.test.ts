@@ -136,7 +136,7 @@ test('one line: a listener delay around the HTTP drain and the WebSocket drain',
     server,
     gracefulTimeout: 8_000,
     drain: new DelayedCloseDrain({
-      delayMs: DELAY_MS,
+      delay: DELAY_MS,
       drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss })],
     }),
   });
@@ -146,7 +146,7 @@ test('one line: a listener delay around the HTTP drain and the WebSocket drain',
 test('the platform registers the delay on the container, the service passes its drains: both apply', async () => {
   const { server, wss, port, slowArrived } = await start();
   const platform = createContainer();
-  platform.register(TOKENS.drain, { useValue: new DelayedCloseDrain({ delayMs: DELAY_MS }) });
+  platform.register(TOKENS.drain, { useValue: new DelayedCloseDrain({ delay: DELAY_MS }) });
   const terminator = createTerminator({
     server,
     gracefulTimeout: 8_000,

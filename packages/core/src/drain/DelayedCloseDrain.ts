@@ -1,7 +1,7 @@
 // A listener delay for load balancers that learn late: keep accepting for a while, then run
 // the drain it wraps.
 import type { ShutdownContext } from '../context.js';
-import { assertDurationMs, assertKnownOptions, InvalidOptionTypeError } from '../errors.js';
+import { assertDuration, assertKnownOptions, InvalidOptionTypeError } from '../errors.js';
 import type { DrainStrategy } from './DrainStrategy.js';
 import { ListenerDelayDrain } from './ListenerDelayDrain.js';
 
@@ -14,7 +14,7 @@ export interface DelayedCloseDrainOptions {
    * How long the listener stays open after `terminate()`, in milliseconds, before the inner
    * drain begins. Cut short by the graceful deadline. Defaults to 5000 ms.
    */
-  delayMs?: number;
+  delay?: number;
   /**
    * The drain that runs once the delay is over: a drain, or several (combined in order).
    * Defaults to a `KeepAliveDrain` with its defaults.
@@ -31,11 +31,11 @@ export interface DelayedCloseDrainOptions {
 }
 
 const WHERE = 'DelayedCloseDrain';
-const KNOWN_OPTIONS = ['delayMs', 'drain', 'closeConnections'] as const;
+const KNOWN_OPTIONS = ['delay', 'drain', 'closeConnections'] as const;
 
 /**
  * For Kubernetes and other load balancers that keep routing to an instance for a few seconds
- * after it is told to stop: the listener stays open for `delayMs` (refusing connections then
+ * after it is told to stop: the listener stays open for `delay` (refusing connections then
  * would fail requests the balancer already sent), then the inner drain (`drain`) begins.
  * During the delay idle connections are left open, and, with `closeConnections`, every
  * response says `Connection: close`. Nothing reaches the inner drain before it begins.
@@ -45,7 +45,7 @@ const KNOWN_OPTIONS = ['delayMs', 'drain', 'closeConnections'] as const;
  */
 export class DelayedCloseDrain extends ListenerDelayDrain {
   /** The listener delay, in milliseconds (cut short by the graceful deadline). */
-  readonly delayMs: number;
+  readonly delay: number;
   #timer: unknown = undefined;
   #clock: ShutdownContext['clock'] | undefined;
 
@@ -55,16 +55,12 @@ export class DelayedCloseDrain extends ListenerDelayDrain {
     if (typeof close !== 'boolean') throw new InvalidOptionTypeError(WHERE, 'closeConnections', 'a boolean', close);
     super(WHERE, options.drain, close);
     // `=== undefined`, not `??`: an explicit null is bad input, not "use the default".
-    this.delayMs = assertDurationMs(
-      WHERE,
-      'delayMs',
-      options.delayMs === undefined ? DEFAULT_LISTEN_DELAY_MS : options.delayMs,
-    );
+    this.delay = assertDuration(WHERE, 'delay', options.delay === undefined ? DEFAULT_LISTEN_DELAY_MS : options.delay);
   }
 
   protected startDelay(context: ShutdownContext): void {
     this.#clock = context.clock;
-    const delay = Math.max(0, Math.min(this.delayMs, context.deadline - context.clock.now()));
+    const delay = Math.max(0, Math.min(this.delay, context.deadline - context.clock.now()));
     this.#timer = context.clock.setTimeout(() => {
       this.#timer = undefined;
       this.endDelay();
@@ -78,6 +74,6 @@ export class DelayedCloseDrain extends ListenerDelayDrain {
 
   /** The same delay around another drain. */
   wrap(inner: DrainStrategy): DelayedCloseDrain {
-    return new DelayedCloseDrain({ delayMs: this.delayMs, closeConnections: this.closeConnections, drain: inner });
+    return new DelayedCloseDrain({ delay: this.delay, closeConnections: this.closeConnections, drain: inner });
   }
 }

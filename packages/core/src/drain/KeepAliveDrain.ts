@@ -2,7 +2,7 @@
 // grace, answer everything in flight or arriving with `Connection: close`, GOAWAY to HTTP/2.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ShutdownContext } from '../context.js';
-import { assertDurationMs, assertKnownOptions } from '../errors.js';
+import { assertDuration, assertKnownOptions } from '../errors.js';
 import type { Connection } from '../registry/Connection.js';
 import type { ServerLike } from '../types.js';
 import type { DrainStrategy } from './DrainStrategy.js';
@@ -31,10 +31,10 @@ export interface KeepAliveDrainOptions {
    * handshake and connections opened before tracking get the whole grace).
    * `0` closes them at once, as Node's own `server.close()` does. Defaults to 100 ms.
    */
-  idleGraceMs?: number;
+  idleGrace?: number;
 }
 
-const KNOWN_OPTIONS = ['idleGraceMs'] as const;
+const KNOWN_OPTIONS = ['idleGrace'] as const;
 
 /**
  * Contract points 1 to 6 (HTTP/1.1, HTTPS, HTTP/2): the listener closes at once; the last
@@ -46,8 +46,8 @@ const KNOWN_OPTIONS = ['idleGraceMs'] as const;
  * deadline: combine a protocol drain (`@lastcall/ws`) for those.
  */
 export class KeepAliveDrain implements DrainStrategy {
-  /** The idle grace in use, in milliseconds (`idleGraceMs` option, default `DEFAULT_IDLE_GRACE_MS`). */
-  readonly idleGraceMs: number;
+  /** The idle grace in use, in milliseconds (`idleGrace` option, default `DEFAULT_IDLE_GRACE_MS`). */
+  readonly idleGrace: number;
   /** Servers whose idle connections the next pass closes. */
   readonly #due = new Set<ServerLike>();
   #timer: unknown = undefined;
@@ -60,8 +60,8 @@ export class KeepAliveDrain implements DrainStrategy {
   constructor(options: KeepAliveDrainOptions = {}) {
     assertKnownOptions('KeepAliveDrain', options, KNOWN_OPTIONS);
     // `=== undefined`, not `??`: an explicit null is bad input, not "use the default".
-    const idleGraceMs = options.idleGraceMs === undefined ? DEFAULT_IDLE_GRACE_MS : options.idleGraceMs;
-    this.idleGraceMs = assertDurationMs('KeepAliveDrain', 'idleGraceMs', idleGraceMs);
+    const idleGrace = options.idleGrace === undefined ? DEFAULT_IDLE_GRACE_MS : options.idleGrace;
+    this.idleGrace = assertDuration('KeepAliveDrain', 'idleGrace', idleGrace);
   }
 
   begin(context: ShutdownContext): void {
@@ -112,7 +112,7 @@ export class KeepAliveDrain implements DrainStrategy {
    * full `close()`; the others keep those connections for what is left of it.
    */
   protected closeListeners(context: ShutdownContext): void {
-    if (this.idleGraceMs === 0) {
+    if (this.idleGrace === 0) {
       for (const server of context.servers) this.closeIdle(server, context);
       return;
     }
@@ -144,7 +144,7 @@ export class KeepAliveDrain implements DrainStrategy {
   #closeLongIdle(server: ServerLike, context: ShutdownContext): number | undefined {
     const { registry, clock } = context;
     // Connections opened before tracking: how long they were idle is unknown.
-    let restMs = registry.mayHaveUntracked(server) ? this.idleGraceMs : -1;
+    let restMs = registry.mayHaveUntracked(server) ? this.idleGrace : -1;
     const now = clock.now();
     const longIdle: Connection[] = [];
     for (const connection of registry.connections(server)) {
@@ -152,8 +152,8 @@ export class KeepAliveDrain implements DrainStrategy {
       // Bytes since it went idle (a request partly received) or a TLS handshake still
       // running: not known to be long idle, so it keeps its whole grace.
       const idleFor = connection.idleFor(now);
-      if (idleFor === undefined) restMs = this.idleGraceMs;
-      else if (idleFor < this.idleGraceMs) restMs = Math.max(restMs, this.idleGraceMs - idleFor);
+      if (idleFor === undefined) restMs = this.idleGrace;
+      else if (idleFor < this.idleGrace) restMs = Math.max(restMs, this.idleGrace - idleFor);
       else longIdle.push(connection);
     }
     if (restMs < 0) return undefined;
@@ -173,7 +173,7 @@ export class KeepAliveDrain implements DrainStrategy {
       // whose current response has called end(), even while its bytes are still queued for
       // a slow reader, and the pipelined responses behind it: the client gets a cut body.
       context.registry.stopAccepting(server);
-      this.scheduleIdleClose(server, context, Math.max(this.idleGraceMs, FLUSH_RECHECK_MS));
+      this.scheduleIdleClose(server, context, Math.max(this.idleGrace, FLUSH_RECHECK_MS));
       return;
     }
     context.registry.closeIdle(server);
@@ -183,7 +183,7 @@ export class KeepAliveDrain implements DrainStrategy {
    * Closes the server's idle connections once no connection has become idle for a whole
    * grace: each idle connection gets at least the grace, and one timer serves them all.
    */
-  protected scheduleIdleClose(server: ServerLike, context: ShutdownContext, delayMs = this.idleGraceMs): void {
+  protected scheduleIdleClose(server: ServerLike, context: ShutdownContext, delay = this.idleGrace): void {
     this.#due.add(server);
     this.#clock = context.clock;
     if (this.#timer !== undefined) context.clock.clearTimeout(this.#timer);
@@ -198,7 +198,7 @@ export class KeepAliveDrain implements DrainStrategy {
         this.#due.clear();
         for (const dueServer of due) this.closeIdle(dueServer, context);
       }, 0);
-    }, delayMs);
+    }, delay);
   }
 
   /** A connection of the server whose current response has ended but may still be flushing. */

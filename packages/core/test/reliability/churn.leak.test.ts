@@ -116,7 +116,7 @@ suite('leaks and churn (--expose-gc)', () => {
     const resourcesBefore = countResources();
     const timers = new TimerWatch();
     timers.start();
-    const drain = (i: number): KeepAliveDrain => new KeepAliveDrain({ idleGraceMs: i % 50 === 0 ? 20 : 0 });
+    const drain = (i: number): KeepAliveDrain => new KeepAliveDrain({ idleGrace: i % 50 === 0 ? 20 : 0 });
     let withConnections = 0;
     let timersLeft = 0;
     for (let i = 0; i < CYCLES; i++) {

@@ -169,7 +169,7 @@ describe.each<Http1Kind>(['http', 'https'])('%s: faults', (kind) => {
     // A long grace: the request must reach the server before the idle close, however loaded
     // the machine is (this test is about the count, not the grace).
     const { port, terminator } = await serveHttp1(cleanups, kind, (_req, res) => res.end('ok'), {
-      drain: new KeepAliveDrain({ idleGraceMs: PATIENT_GRACE_MS }),
+      drain: new KeepAliveDrain({ idleGrace: PATIENT_GRACE_MS }),
     });
     const socket = await rawClient(cleanups, kind, port);
     // One request first, so the connection is an idle keep-alive one when the drain begins.

@@ -207,7 +207,7 @@ describe('strategies that throw, reject or hang (beyond strategies.test.ts)', ()
     // The second request comes on a connection idle when the drain begins: a long grace, so it
     // reaches the server before the idle close however loaded the machine is.
     const { port, terminator } = await serveHttp1(cleanups, 'http', (_req, res) => res.end('served'), {
-      drain: new ThrowingOnRequest({ idleGraceMs: PATIENT_GRACE_MS }),
+      drain: new ThrowingOnRequest({ idleGrace: PATIENT_GRACE_MS }),
     });
     const agent = keepAliveAgent('http');
     cleanups.add(() => agent.destroy());
@@ -290,7 +290,7 @@ describe('strategies that throw, reject or hang (beyond strategies.test.ts)', ()
 
   test('a drain whose dispose() never settles does not hold terminate()', async () => {
     const stuck: DrainStrategy = {
-      begin: (context: ShutdownContext) => new KeepAliveDrain({ idleGraceMs: 0 }).begin(context),
+      begin: (context: ShutdownContext) => new KeepAliveDrain({ idleGrace: 0 }).begin(context),
       dispose: () => new Promise<void>(() => undefined) as unknown as undefined,
     };
     const { terminator } = await serveHttp1(cleanups, 'http', (_req, res) => res.end('ok'), { drain: stuck });

@@ -80,7 +80,7 @@ export async function timedTerminate(
   gracefulTimeout?: number,
 ): Promise<{ report: Awaited<ReturnType<Terminator['terminate']>>; elapsed: number }> {
   const started = performance.now();
-  const limit = (gracefulTimeout ?? terminator.gracefulTimeoutMs) + 5_000;
+  const limit = (gracefulTimeout ?? terminator.gracefulTimeout) + 5_000;
   const report = await within(terminator.terminate(gracefulTimeout), limit, 'terminate() to settle');
   return { report, elapsed: performance.now() - started };
 }

@@ -13,18 +13,8 @@ const cases: Array<[label: string, call: () => unknown, where: string, option: s
     'createTerminator',
     'gracefulTimeout',
   ],
-  [
-    'KeepAliveDrain idleGraceMs',
-    () => new KeepAliveDrain({ idleGraceMs: null as never }),
-    'KeepAliveDrain',
-    'idleGraceMs',
-  ],
-  [
-    'DelayedCloseDrain delayMs',
-    () => new DelayedCloseDrain({ delayMs: null as never }),
-    'DelayedCloseDrain',
-    'delayMs',
-  ],
+  ['KeepAliveDrain idleGrace', () => new KeepAliveDrain({ idleGrace: null as never }), 'KeepAliveDrain', 'idleGrace'],
+  ['DelayedCloseDrain delay', () => new DelayedCloseDrain({ delay: null as never }), 'DelayedCloseDrain', 'delay'],
   [
     'DelayedCloseDrain closeConnections',
     () => new DelayedCloseDrain({ closeConnections: null as never }),
@@ -50,7 +40,7 @@ test.each(cases)(
 );
 
 test('undefined still means the default', () => {
-  expect(new KeepAliveDrain({ idleGraceMs: undefined }).idleGraceMs).toBe(100);
-  expect(new DelayedCloseDrain({ delayMs: undefined }).delayMs).toBe(5_000);
+  expect(new KeepAliveDrain({ idleGrace: undefined }).idleGrace).toBe(100);
+  expect(new DelayedCloseDrain({ delay: undefined }).delay).toBe(5_000);
   createTerminator({ server, gracefulTimeout: undefined }).dispose();
 });

@@ -93,10 +93,10 @@ const cases: Case[] = [
     'it has 124',
   ],
   [
-    'idleGraceMs, an option of the HTTP drain since 0.2 (WebSocketDrain is a participant)',
-    () => new WebSocketDrain({ webSocketServers: wss, idleGraceMs: 100 } as never),
+    'idleGrace, an option of the HTTP drain since 0.2 (WebSocketDrain is a participant)',
+    () => new WebSocketDrain({ webSocketServers: wss, idleGrace: 100 } as never),
     TypeError,
-    'idleGraceMs',
+    'idleGrace',
     'one of webSocketServers, closeCode, closeReason',
   ],
 ];
@@ -122,7 +122,7 @@ test.each(cases)('WebSocketDrain, %s: throws naming the option and the value', (
 async function closeSeenByClient(options: {
   closeCode?: number;
   closeReason?: string;
-  idleGraceMs?: number;
+  idleGrace?: number;
 }): Promise<{ code: number; reason: string; timedOut: boolean }> {
   const server = http.createServer((_req, res) => res.end());
   const ws = new WebSocketServer({ server });
@@ -132,7 +132,7 @@ async function closeSeenByClient(options: {
     server,
     gracefulTimeout: 5_000,
     drain: [
-      new KeepAliveDrain(options.idleGraceMs === undefined ? {} : { idleGraceMs: options.idleGraceMs }),
+      new KeepAliveDrain(options.idleGrace === undefined ? {} : { idleGrace: options.idleGrace }),
       new WebSocketDrain({
         webSocketServers: ws,
         ...(options.closeCode !== undefined && { closeCode: options.closeCode }),
@@ -179,7 +179,7 @@ test('a reason of exactly 123 bytes (multi-byte UTF-8) is accepted and a real cl
   // 61 two-byte characters and one ASCII: 123 bytes but 62 characters, so the limit is in bytes.
   const closeReason = `${'é'.repeat(61)}x`;
   expect(Buffer.byteLength(closeReason)).toBe(123);
-  expect(await closeSeenByClient({ closeReason, idleGraceMs: 0 })).toEqual({
+  expect(await closeSeenByClient({ closeReason, idleGrace: 0 })).toEqual({
     code: 1001,
     reason: closeReason,
     timedOut: false,
