@@ -150,16 +150,7 @@ const EXTERNAL_KEYS = new Set(['terminationGracePeriodSeconds', 'periodSeconds']
  * acknowledged delay). Each entry goes when its rename lands; nothing may be added here.
  */
 const PENDING: Readonly<Record<string, readonly string[]>> = {
-  core: [
-    'gracefulTimeoutMs',
-    'idleGraceMs',
-    'delayMs',
-    'durationMs',
-    'elapsedMs',
-    'DEFAULT_GRACEFUL_TIMEOUT_MS',
-    'DEFAULT_IDLE_GRACE_MS',
-    'DEFAULT_LISTEN_DELAY_MS',
-  ],
+  core: ['DEFAULT_GRACEFUL_TIMEOUT_MS', 'DEFAULT_IDLE_GRACE_MS', 'DEFAULT_LISTEN_DELAY_MS'],
   health: ['delayMs', 'maxDelayMs', 'settleMs'],
 };
 

@@ -1,7 +1,8 @@
 // The cluster primary: forks the workers, keeps them up, replaces them one batch at a time on a
 // rolling restart, and shuts them all down through their own lastcall coordinators.
+
 import cluster, { type Worker } from 'node:cluster';
-import { describeValue } from '@lastcall/core/internal';
+import { describeValue } from '@lastcall/core';
 import { publish } from './diagnostics.js';
 import { PrimaryStoppingError } from './errors.js';
 import { parseWorkerMessage, shutdownMessage } from './messages.js';

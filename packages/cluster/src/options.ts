@@ -1,7 +1,6 @@
 // createPrimary's options: validation and defaults, each default defined here once with its unit.
 import { availableParallelism, constants } from 'node:os';
-import { InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+import { assertDuration, assertKnownOptions, InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
 import { consoleLogger, type Logger, silentLogger } from '@lastcall/lifecycle';
 
 /** The signal that starts a rolling restart when `restartSignal` is not given. */
@@ -149,7 +148,7 @@ export function resolvePrimaryConfig(options: PrimaryOptions = {}): PrimaryConfi
 
 // A restart that may wait forever is the hang this package exists to prevent: Infinity is refused.
 function finiteMs(option: string, value: unknown, fallback: number): number {
-  return assertDurationMs(WHERE, option, value === undefined ? fallback : value, false);
+  return assertDuration(WHERE, option, value === undefined ? fallback : value, false);
 }
 
 function assertCount(option: string, value: unknown, fallback: number): number {

@@ -1,7 +1,6 @@
 // The worker side: one call turns a service written with @lastcall/lifecycle into a cluster worker.
 import cluster from 'node:cluster';
-import { InvalidOptionTypeError, systemClock } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions, withTimeout } from '@lastcall/core/internal';
+import { assertDuration, assertKnownOptions, InvalidOptionTypeError, systemClock, withTimeout } from '@lastcall/core';
 import type { ShutdownCoordinator } from '@lastcall/lifecycle';
 import { isShutdownMessage, readyMessage } from './messages.js';
 
@@ -50,7 +49,7 @@ export function clusterWorker(coordinator: ShutdownCoordinator, options: Cluster
   if (typeof candidate !== 'object' || candidate === null || typeof candidate.task !== 'function') {
     throw new InvalidOptionTypeError(WHERE, 'coordinator', 'a coordinator from createCoordinator()', coordinator);
   }
-  const disconnectTimeoutMs = assertDurationMs(
+  const disconnectTimeoutMs = assertDuration(
     WHERE,
     'disconnectTimeout',
     options.disconnectTimeout === undefined ? DEFAULT_DISCONNECT_TIMEOUT_MS : options.disconnectTimeout,

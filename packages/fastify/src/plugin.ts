@@ -1,12 +1,12 @@
 // The fastify plugin: one lastcall terminator for the instance's server, run by fastify's own
 // close() in its preClose hook, so every way a fastify app is closed drains the same way.
 import {
+  assertKnownOptions,
   type CreateTerminatorOptions,
   createTerminator,
   type TerminationReport,
   type Terminator,
 } from '@lastcall/core';
-import { assertKnownOptions } from '@lastcall/core/internal';
 import type { FastifyInstance } from 'fastify';
 
 /** Options of the plugin: createTerminator's, except `server` (the plugin passes the instance's own). */

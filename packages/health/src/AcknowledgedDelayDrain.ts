@@ -1,13 +1,14 @@
 // The acknowledged delay: the listener stays open until the health checkers have been told
 // "not ready" as often as their fall threshold, then the drain it wraps begins.
 import {
+  assertDuration,
+  assertKnownOptions,
   type DrainStrategy,
   InvalidOptionRangeError,
   InvalidOptionTypeError,
   ListenerDelayDrain,
   type ShutdownContext,
 } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
 import type { Health, NotReadyAnswers } from './Health.js';
 
 /**
@@ -143,12 +144,12 @@ export class AcknowledgedDelayDrain extends ListenerDelayDrain {
     this.fall = count(WHERE, 'fall', options.fall, DEFAULT_FALL);
     this.agentFall = count(WHERE, 'agentFall', options.agentFall, DEFAULT_AGENT_FALL);
     this.checkers = count(WHERE, 'checkers', options.checkers, 1);
-    this.maxDelayMs = assertDurationMs(
+    this.maxDelayMs = assertDuration(
       WHERE,
       'maxDelayMs',
       options.maxDelayMs === undefined ? DEFAULT_MAX_DELAY_MS : options.maxDelayMs,
     );
-    this.settleMs = assertDurationMs(
+    this.settleMs = assertDuration(
       WHERE,
       'settleMs',
       options.settleMs === undefined ? DEFAULT_SETTLE_MS : options.settleMs,

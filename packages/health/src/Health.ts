@@ -1,7 +1,8 @@
 // The health state shared by readiness, liveness, startup and the agent-check: one object per
 // process, flipped to "draining" at the first instant of shutdown.
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { withTimeout } from '@lastcall/core/internal';
+import { withTimeout } from '@lastcall/core';
 import { type AgentCheckOptions, type AgentCheckServer, startAgentCheck } from './agentCheck.js';
 import { attachTo, type CoordinatorLike } from './attach.js';
 import { type HealthConfig, type HealthOptions, resolveHealthOptions } from './options.js';

@@ -1,8 +1,7 @@
 // The HAProxy agent-check responder: a TCP server that writes one status line per connection
 // (`up ready`, `drain`, `down`) and closes it, whatever the client sends or does not send.
 import * as net from 'node:net';
-import { InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+import { assertDuration, assertKnownOptions, InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
 import { listenOn, resolveAddress } from './listen.js';
 
 /** Options of `health.listenAgentCheck()`; `port` is required. */
@@ -48,7 +47,7 @@ export async function startAgentCheck(
 ): Promise<AgentCheckServer> {
   assertKnownOptions(WHERE, options, KNOWN);
   const address = resolveAddress(WHERE, options.host, options.port);
-  const timeout = assertDurationMs(
+  const timeout = assertDuration(
     WHERE,
     'socketTimeout',
     options.socketTimeout === undefined ? DEFAULT_SOCKET_TIMEOUT : options.socketTimeout,

@@ -1,7 +1,6 @@
 // One shutdown budget: readiness delay + graceful timeout + hooks, checked against the
 // platform's grace period at start-up.
-import { InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+import { assertDuration, assertKnownOptions, InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
 import { assertBoolean } from './options.js';
 import { emit, HEALTH_WARNING_CODES, type HealthWarning } from './warnings.js';
 
@@ -92,7 +91,7 @@ export function readinessDelay(timing: ProbeTiming, where = 'readinessDelay', op
   if (!Number.isFinite(period) || period <= 0) {
     throw new InvalidOptionRangeError(where, `${option}.periodSeconds`, 'a positive number of seconds', period);
   }
-  const margin = assertDurationMs(
+  const margin = assertDuration(
     where,
     `${option}.margin`,
     timing.margin === undefined ? DEFAULT_READINESS_MARGIN : timing.margin,
@@ -102,7 +101,7 @@ export function readinessDelay(timing: ProbeTiming, where = 'readinessDelay', op
 
 /** The grace period in milliseconds. */
 function resolveGracePeriod(value: GracePeriod, where: string, option: string): number {
-  if (typeof value === 'number') return assertDurationMs(where, option, value);
+  if (typeof value === 'number') return assertDuration(where, option, value);
   if (typeof value !== 'object' || value === null) {
     throw new InvalidOptionTypeError(
       where,
@@ -114,11 +113,11 @@ function resolveGracePeriod(value: GracePeriod, where: string, option: string): 
   if ('terminationGracePeriodSeconds' in value) {
     assertKnownOptions(`${where} ${option}`, value, ['terminationGracePeriodSeconds']);
     const seconds = value.terminationGracePeriodSeconds;
-    return assertDurationMs(where, `${option}.terminationGracePeriodSeconds`, seconds) * 1_000;
+    return assertDuration(where, `${option}.terminationGracePeriodSeconds`, seconds) * 1_000;
   }
   if ('pm2KillTimeout' in value) {
     assertKnownOptions(`${where} ${option}`, value, ['pm2KillTimeout']);
-    return assertDurationMs(where, `${option}.pm2KillTimeout`, value.pm2KillTimeout);
+    return assertDuration(where, `${option}.pm2KillTimeout`, value.pm2KillTimeout);
   }
   throw new InvalidOptionTypeError(
     where,
@@ -140,12 +139,12 @@ export function checkShutdownBudget(options: ShutdownBudgetOptions): ShutdownBud
     delay === undefined
       ? 0
       : typeof delay === 'number'
-        ? assertDurationMs(WHERE, 'readinessDelay', delay)
+        ? assertDuration(WHERE, 'readinessDelay', delay)
         : readinessDelay(delay, WHERE, 'readinessDelay');
   const parts: BudgetPart[] = [
     { name: 'preStop', duration: optional('preStop', options.preStop) },
     { name: 'readiness delay', duration: readiness },
-    { name: 'graceful timeout', duration: assertDurationMs(WHERE, 'gracefulTimeout', options.gracefulTimeout) },
+    { name: 'graceful timeout', duration: assertDuration(WHERE, 'gracefulTimeout', options.gracefulTimeout) },
     { name: 'hooks', duration: optional('hooksTime', options.hooksTime) },
   ].filter((part) => part.duration > 0 || part.name === 'graceful timeout');
   if (options.gracePeriod === undefined) {
@@ -170,5 +169,5 @@ export function checkShutdownBudget(options: ShutdownBudgetOptions): ShutdownBud
 }
 
 function optional(option: string, value: unknown): number {
-  return value === undefined ? 0 : assertDurationMs(WHERE, option, value);
+  return value === undefined ? 0 : assertDuration(WHERE, option, value);
 }

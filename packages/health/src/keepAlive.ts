@@ -1,8 +1,7 @@
 // The keep-alive trap guard: a backend that closes idle connections before its balancer does
 // races the balancer's next request on them (502s, resets).
 import type * as http from 'node:http';
-import { InvalidOptionTypeError } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+import { assertDuration, assertKnownOptions, InvalidOptionTypeError } from '@lastcall/core';
 import { assertBoolean } from './options.js';
 import { emit, HEALTH_WARNING_CODES, type HealthWarning } from './warnings.js';
 
@@ -50,7 +49,7 @@ export function checkKeepAlive(server: KeepAliveServer, options: KeepAliveCheckO
     typeof given === 'string' && Object.hasOwn(UPSTREAM_IDLE_TIMEOUTS, given)
       ? UPSTREAM_IDLE_TIMEOUTS[given]
       : typeof given === 'number'
-        ? assertDurationMs(WHERE, 'upstreamIdleTimeout', given)
+        ? assertDuration(WHERE, 'upstreamIdleTimeout', given)
         : invalidUpstream(given);
   const shouldEmit = assertBoolean(WHERE, 'emitWarning', options.emitWarning, true);
   const warnings: HealthWarning[] = [];

@@ -1,6 +1,12 @@
 // Options of createHealth, their defaults (each defined once, here) and their validation.
-import { type Clock, InvalidOptionRangeError, InvalidOptionTypeError, systemClock } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+import {
+  assertDuration,
+  assertKnownOptions,
+  type Clock,
+  InvalidOptionRangeError,
+  InvalidOptionTypeError,
+  systemClock,
+} from '@lastcall/core';
 
 /**
  * A readiness check: resolves (or returns) anything but `false` when the dependency is fine;
@@ -78,7 +84,7 @@ const KNOWN = ['checks', 'checkTimeout', 'started', 'detail', 'paths', 'clock'] 
 
 export function resolveHealthOptions(options: HealthOptions): HealthConfig {
   assertKnownOptions(WHERE, options, KNOWN);
-  const checkTimeout = assertDurationMs(
+  const checkTimeout = assertDuration(
     WHERE,
     'checkTimeout',
     options.checkTimeout === undefined ? DEFAULT_CHECK_TIMEOUT : options.checkTimeout,
@@ -115,7 +121,7 @@ function resolveChecks(value: unknown, defaultTimeout: number): ResolvedCheck[] 
     return {
       name,
       run,
-      timeout: timeout === undefined ? defaultTimeout : assertDurationMs(WHERE, `${option}.timeout`, timeout, true),
+      timeout: timeout === undefined ? defaultTimeout : assertDuration(WHERE, `${option}.timeout`, timeout, true),
     };
   });
 }

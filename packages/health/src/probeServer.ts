@@ -1,7 +1,8 @@
 // A probe server of the health's own: an http server that answers the probe paths only.
+
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+import { assertDuration, assertKnownOptions } from '@lastcall/core';
 import { listenOn, resolveAddress } from './listen.js';
 
 /** Options of `health.listen()`; `port` is required. */
@@ -46,7 +47,7 @@ export async function startProbeServer(
 ): Promise<ProbeServer> {
   assertKnownOptions(WHERE, options, KNOWN);
   const address = resolveAddress(WHERE, options.host, options.port);
-  const timeout = assertDurationMs(
+  const timeout = assertDuration(
     WHERE,
     'requestTimeout',
     options.requestTimeout === undefined ? DEFAULT_REQUEST_TIMEOUT : options.requestTimeout,

@@ -1,11 +1,18 @@
 // Runs the steps of one shutdown's phases (hooks, tasks, terminators), each bounded, into the report.
-import type { TerminationReport, Terminator } from '@lastcall/core';
-import { describeValue, FORCE_SETTLE_TIMEOUT_MS, withTimeout } from '@lastcall/core/internal';
+import { describeValue, type TerminationReport, type Terminator, withTimeout } from '@lastcall/core';
 import { ShutdownForcedError, StepFailedError, StepTimeoutError } from './errors.js';
 import type { CoordinatorConfig, HookConfig } from './options.js';
 import type { Phase } from './phases.js';
 import type { PhaseReport, StepReport } from './report.js';
 import { type HookContext, runStep } from './runStep.js';
+
+/**
+ * How long core gives a force step to settle before it reports the step as failed, in
+ * milliseconds. Core keeps its constant private (it is not a promise of its API): this copy is
+ * what the coordinator plans around, and a terminator that takes longer is only waited for
+ * less, never wrongly. packages/lifecycle/test/force-settle.test.ts holds the two in step.
+ */
+export const FORCE_SETTLE_TIMEOUT_MS = 1_000;
 
 /**
  * Time to wait for forced terminators to report, in milliseconds: the core's own settle bound

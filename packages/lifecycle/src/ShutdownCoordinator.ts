@@ -1,6 +1,5 @@
 // The shutdown coordinator: one per process; signals in, ordered phases, one exit out.
-import { InvalidOptionTypeError, type Terminator } from '@lastcall/core';
-import { assertDurationMs, describeValue } from '@lastcall/core/internal';
+import { assertDuration, describeValue, InvalidOptionTypeError, type Terminator } from '@lastcall/core';
 import { CoordinatorActiveError, ShutdownStartedError, StepFailedError } from './errors.js';
 import { flushLogger } from './logger.js';
 import { assertOrder, type CoordinatorConfig, type HookConfig } from './options.js';
@@ -117,7 +116,7 @@ export class ShutdownCoordinator {
     const hook: HookConfig = {
       name: assertName(where, 'name', name),
       run,
-      timeout: options.timeout === undefined ? undefined : assertDurationMs(where, 'timeout', options.timeout, true),
+      timeout: options.timeout === undefined ? undefined : assertDuration(where, 'timeout', options.timeout, true),
       order: assertOrder(where, 'order', options.order),
     };
     return this.#addHook('task', phase, hook);

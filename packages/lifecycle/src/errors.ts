@@ -1,5 +1,5 @@
 // Lifecycle's error classes. Each has a brand field and a guard, so checks work across two copies.
-import { describeValue } from '@lastcall/core/internal';
+import { describeValue } from '@lastcall/core';
 import type { Phase } from './phases.js';
 
 const reason = (cause: unknown): string => (cause instanceof Error ? cause.message : describeValue(cause));

@@ -1,7 +1,12 @@
 // createCoordinator's options: validation and defaults, each default defined here once.
 import { constants } from 'node:os';
-import { type Clock, InvalidOptionRangeError, InvalidOptionTypeError, systemClock } from '@lastcall/core';
-import { assertDurationMs } from '@lastcall/core/internal';
+import {
+  assertDuration,
+  type Clock,
+  InvalidOptionRangeError,
+  InvalidOptionTypeError,
+  systemClock,
+} from '@lastcall/core';
 import { consoleLogger, type Logger, silentLogger } from './logger.js';
 import type { ProcessLike } from './ProcessLike.js';
 import { isProcessLike } from './ProcessLike.js';
@@ -163,13 +168,13 @@ export function resolveConfig(options: CoordinatorOptions = {}): CoordinatorConf
   return {
     signals: resolveSignals(options.signals),
     // `=== undefined`, not `??`: an explicit null is bad input, not "use the default" (as in core).
-    deadline: assertDurationMs(
+    deadline: assertDuration(
       WHERE,
       'deadline',
       options.deadline === undefined ? DEFAULT_DEADLINE_MS : options.deadline,
       true,
     ),
-    hookTimeout: assertDurationMs(
+    hookTimeout: assertDuration(
       WHERE,
       'hookTimeout',
       options.hookTimeout === undefined ? DEFAULT_HOOK_TIMEOUT_MS : options.hookTimeout,
@@ -178,7 +183,7 @@ export function resolveConfig(options: CoordinatorOptions = {}): CoordinatorConf
     gracefulTimeout:
       options.gracefulTimeout === undefined
         ? undefined
-        : assertDurationMs(WHERE, 'gracefulTimeout', options.gracefulTimeout, true),
+        : assertDuration(WHERE, 'gracefulTimeout', options.gracefulTimeout, true),
     beforeShutdown: resolveHooks('beforeShutdown', options.beforeShutdown),
     onShutdown: resolveHooks('onShutdown', options.onShutdown),
     finally: resolveFinally(options.finally),
@@ -229,7 +234,7 @@ export function resolveHook(where: string, option: string, hook: unknown): HookC
     timeout:
       definition.timeout === undefined
         ? undefined
-        : assertDurationMs(where, `${option}.timeout`, definition.timeout, true),
+        : assertDuration(where, `${option}.timeout`, definition.timeout, true),
     order: assertOrder(where, `${option}.order`, definition.order),
   };
 }

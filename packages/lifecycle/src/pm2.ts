@@ -1,8 +1,7 @@
 // Running under PM2: the `ready` handshake for `wait_ready`, PM2's `shutdown` message, leaving the
 // cluster before exit, and start-up warnings when PM2's settings cannot fit the coordinator's shutdown.
 import cluster from 'node:cluster';
-import { InvalidOptionTypeError } from '@lastcall/core';
-import { assertKnownOptions } from '@lastcall/core/internal';
+import { assertKnownOptions, InvalidOptionTypeError } from '@lastcall/core';
 import { FLUSH_TIMEOUT_MS } from './logger.js';
 import { FORCED_WAIT_MS } from './PhaseRunner.js';
 import type { ShutdownCoordinator } from './ShutdownCoordinator.js';

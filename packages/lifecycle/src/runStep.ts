@@ -1,6 +1,5 @@
 // Runs one hook or task: promise, sync or done-callback style, bounded by its own timeout.
-import type { Clock } from '@lastcall/core';
-import { withTimeout } from '@lastcall/core/internal';
+import { type Clock, withTimeout } from '@lastcall/core';
 import type { ShutdownReason } from './report.js';
 
 /** What every hook and task receives. */

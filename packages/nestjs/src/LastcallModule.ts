@@ -2,12 +2,12 @@
 // platform), drained in Nest's beforeApplicationShutdown hook, so app.close() and
 // enableShutdownHooks() drain through lastcall.
 import {
+  assertKnownOptions,
   type CreateTerminatorOptions,
   createTerminator,
   type TerminationReport,
   type Terminator,
 } from '@lastcall/core';
-import { assertKnownOptions } from '@lastcall/core/internal';
 import {
   type BeforeApplicationShutdown,
   type DynamicModule,

@@ -1,8 +1,12 @@
 // A drain for WebSockets: a close frame (1001 Going Away) to every client of the given `ws`
 // servers, and nothing else. Combined with the HTTP drain; built on @lastcall/core's public
 // exports only.
-import { type DrainStrategy, InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
-import { assertKnownOptions } from '@lastcall/core/internal';
+import {
+  assertKnownOptions,
+  type DrainStrategy,
+  InvalidOptionRangeError,
+  InvalidOptionTypeError,
+} from '@lastcall/core';
 
 /** Close code sent to every client: 1001 Going Away ("a server going down", RFC 6455 7.4.1). */
 export const DEFAULT_CLOSE_CODE = 1001;
