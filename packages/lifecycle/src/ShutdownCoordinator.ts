@@ -106,6 +106,13 @@ export class ShutdownCoordinator {
    */
   task(name: string, run: StepFunction, options: TaskOptions = {}): () => void {
     const where = 'task';
+    // task(fn) is the likely slip (hooks take a bare function): say so, rather than report the
+    // missing second argument as a bad `run`.
+    if (typeof name === 'function') {
+      throw new InvalidOptionTypeError(where, 'name', 'a non-empty string (the name comes first)', name, {
+        hint: `register it as task('${(name as { name?: string }).name || 'close the pool'}', fn)`,
+      });
+    }
     if (this.#state !== 'idle') throw new ShutdownStartedError(`task ${describeValue(name)}`);
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionTypeError(where, 'options', 'an object', options);
