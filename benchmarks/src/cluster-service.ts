@@ -6,7 +6,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as http from 'node:http';
-import { CLUSTER_CHANNELS, clusterWorker, createPrimary, type RestartEndMessage } from '@lastcall/cluster';
+import { CLUSTER_CHANNELS, type ClusterMessage, clusterWorker, createPrimary } from '@lastcall/cluster';
 import { createTerminator, KeepAliveDrain } from '@lastcall/core';
 import { createCoordinator } from '@lastcall/lifecycle';
 import { createHttpTerminator } from 'http-terminator';
@@ -48,7 +48,7 @@ const shutdownMessage = { tag: MESSAGE_TAG, type: 'shutdown' } as const;
 function lastcallPrimary(): void {
   cluster.on('fork', (worker) => print('FORK', { pid: worker.process.pid }));
   diagnosticsChannel.subscribe(CLUSTER_CHANNELS.restartEnd, (message) => {
-    const { report } = message as RestartEndMessage;
+    const { report } = message as Extract<ClusterMessage, { channel: 'restartEnd' }>;
     const line: ClusterRestartLine = {
       outcome: report.outcome,
       durationMs: report.duration,

@@ -7,14 +7,7 @@ import { publish } from './diagnostics.js';
 import { PrimaryStoppingError } from './errors.js';
 import { parseWorkerMessage, shutdownMessage } from './messages.js';
 import type { PrimaryConfig } from './options.js';
-import type {
-  PrimaryShutdownReport,
-  RestartOutcome,
-  RestartReport,
-  SlotRestartReport,
-  WorkerRef,
-  WorkerStopReport,
-} from './report.js';
+import type { PrimaryShutdownReport, RestartReport, SlotRestartReport, WorkerRef, WorkerStopReport } from './report.js';
 
 /** The environment variable a worker finds its slot in (0 to workers - 1): stable across restarts. */
 export const SLOT_ENV = 'LASTCALL_CLUSTER_SLOT';
@@ -51,20 +44,45 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** `idle` until `start()`, `running` with workers up, `stopping` once a shutdown began, `stopped` at its end. */
-export type PrimaryState = 'idle' | 'running' | 'stopping' | 'stopped';
+/**
+ * The primary of a node:cluster service, made by `createPrimary`. Forks `workers` workers,
+ * re-forks a crashed one after a back-off, runs rolling restarts (restart signal or
+ * `restart()`), coalescing a request made while one runs, and on a shutdown signal (or
+ * `shutdown()`) asks every worker to leave through its own coordinator, kills those that
+ * outlive `workerDeadline`, and exits with a code saying whether anything was forced.
+ */
+export interface ClusterPrimary {
+  /** `idle` until `start()`, `running` with workers up, `stopping` once a shutdown began, `stopped` at its end. */
+  readonly state: 'idle' | 'running' | 'stopping' | 'stopped';
+  /** The workers alive now (serving, starting or stopping), for a status line or a test. */
+  readonly workers: readonly WorkerRef[];
+  /**
+   * Listens to the signals and forks every worker. Resolves once each slot has a worker that
+   * sent ready (a slot whose worker keeps crashing keeps it waiting: the log says why), or
+   * once a shutdown began. A second call returns the first call's promise.
+   */
+  start(): Promise<void>;
+  /**
+   * Replaces every worker, `maxUnavailable` at a time: fork the replacement, wait for its ready
+   * message, then shut the old worker down. Called while a restart runs, it is coalesced: every
+   * such call shares one restart that starts when the running one ends, never more.
+   * @throws PrimaryStoppingError (rejects) once the primary is shutting down.
+   */
+  restart(): Promise<RestartReport>;
+  /**
+   * Shuts every worker down through its coordinator, as a shutdown signal would, then applies the
+   * exit policy. A second call returns the same promise.
+   */
+  shutdown(): Promise<PrimaryShutdownReport>;
+}
+
+type PrimaryState = ClusterPrimary['state'];
 
 const ms = (value: number): string => `${Math.round(value)} ms`;
 const who = (ref: WorkerRef): string => `worker ${ref.id} (pid ${ref.pid})`;
 
-/**
- * Made by `createPrimary`. Forks `workers` workers, re-forks a crashed one after a back-off,
- * runs rolling restarts (restart signal or `restart()`), coalescing a request made while one
- * runs, and on a shutdown signal (or `shutdown()`) asks every worker to leave through its own
- * coordinator, kills those that outlive `workerDeadline`, and exits with a code saying whether
- * anything was forced.
- */
-export class ClusterPrimary {
+/** The primary `createPrimary` makes (the class stays private: the interface is the API). */
+export class Primary implements ClusterPrimary {
   #state: PrimaryState = 'idle';
   readonly #slots: Slot[];
   readonly #live = new Set<Tracked>();
@@ -176,7 +194,7 @@ export class ClusterPrimary {
       `restart ${id} started${signal ? ` by ${signal}` : ''}: ${this.#slots.length} worker${this.#slots.length === 1 ? '' : 's'}, ${maxUnavailable} at a time`,
     );
     const slots: SlotRestartReport[] = [];
-    let outcome: RestartOutcome = 'ok';
+    let outcome: RestartReport['outcome'] = 'ok';
     for (let index = 0; index < this.#slots.length && outcome === 'ok'; index += maxUnavailable) {
       if (this.#state !== 'running') {
         outcome = 'aborted';

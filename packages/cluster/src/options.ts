@@ -1,7 +1,7 @@
 // createPrimary's options: validation and defaults, each default defined here once with its unit.
 import { availableParallelism, constants } from 'node:os';
 import { assertDuration, assertKnownOptions, InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
-import { consoleLogger, type Logger, silentLogger } from '@lastcall/lifecycle';
+import { type Logger, resolveLogger } from '@lastcall/lifecycle';
 
 /** The signal that starts a rolling restart when `restartSignal` is not given. */
 export const DEFAULT_RESTART_SIGNAL: NodeJS.Signals = 'SIGHUP';
@@ -142,7 +142,7 @@ export function resolvePrimaryConfig(options: PrimaryOptions = {}): PrimaryConfi
     exit: assertBoolean('exit', options.exit, true),
     failureExitCode: assertExitCode('failureExitCode', options.failureExitCode),
     env: resolveEnv(options.env),
-    logger: resolveLogger(options.logger),
+    logger: resolveLogger(WHERE, options.logger, '[lastcall cluster]'),
   };
 }
 
@@ -204,20 +204,4 @@ function resolveEnv(value: unknown): Readonly<Record<string, string>> {
     if (typeof entry !== 'string') throw new InvalidOptionTypeError(WHERE, `env.${key}`, 'a string', entry);
   }
   return { ...(value as Record<string, string>) };
-}
-
-function resolveLogger(value: unknown): Logger {
-  if (value === undefined) return consoleLogger('[lastcall cluster]');
-  if (value === false) return silentLogger;
-  const candidate = value as Partial<Record<keyof Logger, unknown>> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.info !== 'function' ||
-    typeof candidate.warn !== 'function' ||
-    typeof candidate.error !== 'function'
-  ) {
-    throw new InvalidOptionTypeError(WHERE, 'logger', 'a logger with info, warn and error methods, or false', value);
-  }
-  return value as Logger;
 }

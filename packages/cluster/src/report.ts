@@ -25,20 +25,17 @@ export interface WorkerStopReport {
   readonly signal: NodeJS.Signals | null;
 }
 
-/**
- * `replaced`: the replacement became ready and the old worker was stopped.
- * `not-ready`: the replacement did not send ready within `readyTimeout`; it was stopped, the old one kept.
- * `exited`: the replacement exited before it was ready; the old one kept.
- * `aborted`: the primary began shutting down during this slot's replacement.
- */
-export type SlotOutcome = 'replaced' | 'not-ready' | 'exited' | 'aborted';
-
 /** One worker slot of a rolling restart. */
 export interface SlotRestartReport {
   /** The slot, 0 to `workers - 1` (its workers' `LASTCALL_CLUSTER_SLOT`). */
   readonly slot: number;
-  /** How the slot's replacement went (see `SlotOutcome`). */
-  readonly outcome: SlotOutcome;
+  /**
+   * How the slot's replacement went. `replaced`: the replacement became ready and the old worker
+   * was stopped. `not-ready`: the replacement did not send ready within `readyTimeout`; it was
+   * stopped, the old one kept. `exited`: the replacement exited before it was ready; the old one
+   * kept. `aborted`: the primary began shutting down during this slot's replacement.
+   */
+  readonly outcome: 'replaced' | 'not-ready' | 'exited' | 'aborted';
   /** The worker being replaced; undefined when the slot was empty (its worker had crashed). */
   readonly old: WorkerRef | undefined;
   /** The worker forked to take the slot. */
@@ -51,20 +48,18 @@ export interface SlotRestartReport {
   readonly replacementStop: WorkerStopReport | undefined;
 }
 
-/**
- * `ok`: every slot replaced. `failed`: a replacement did not become ready; the restart stopped there and
- * the remaining old workers keep serving. `aborted`: the primary began shutting down.
- */
-export type RestartOutcome = 'ok' | 'failed' | 'aborted';
-
 /** A rolling restart: what asked for it, how it ended, and each slot; `restart()` resolves with it. */
 export interface RestartReport {
   /** Counts from 1 in this primary. */
   readonly id: number;
   /** The signal that asked for it, or undefined for `restart()`. */
   readonly signal: NodeJS.Signals | undefined;
-  /** How it ended (see `RestartOutcome`). */
-  readonly outcome: RestartOutcome;
+  /**
+   * How it ended. `ok`: every slot replaced. `failed`: a replacement did not become ready; the
+   * restart stopped there and the remaining old workers keep serving. `aborted`: the primary
+   * began shutting down.
+   */
+  readonly outcome: 'ok' | 'failed' | 'aborted';
   /** From its start to its end, in milliseconds. */
   readonly duration: number;
   /**

@@ -13,12 +13,6 @@ export const DEFAULT_DISCONNECT_TIMEOUT_MS = 5_000;
  */
 export const DISCONNECT_TASK = 'cluster: disconnect from the primary';
 
-/** Options of `clusterWorker`. */
-export interface ClusterWorkerOptions {
-  /** Bound of the disconnect from the primary, in milliseconds. Defaults to 5000 ms. */
-  disconnectTimeout?: number;
-}
-
 /** What `clusterWorker` returns: whether this process is a worker, `ready()` and `dispose()`. */
 export interface ClusterWorker {
   /** True in a cluster worker; false when the service runs on its own (then `ready()` does nothing). */
@@ -43,7 +37,13 @@ const WHERE = 'clusterWorker';
  * hears this worker refuse it and gives it to another worker. Outside a cluster worker it
  * registers nothing, so the same service also runs alone.
  */
-export function clusterWorker(coordinator: ShutdownCoordinator, options: ClusterWorkerOptions = {}): ClusterWorker {
+export function clusterWorker(
+  coordinator: ShutdownCoordinator,
+  options: {
+    /** Bound of the disconnect from the primary, in milliseconds. Defaults to 5000. */
+    disconnectTimeout?: number;
+  } = {},
+): ClusterWorker {
   assertKnownOptions(WHERE, options, ['disconnectTimeout']);
   const candidate = coordinator as Partial<ShutdownCoordinator> | null;
   if (typeof candidate !== 'object' || candidate === null || typeof candidate.task !== 'function') {

@@ -14,22 +14,6 @@ export interface ProbeTiming {
   margin?: number;
 }
 
-/**
- * The platform's grace period, from SIGTERM to SIGKILL: milliseconds, or Kubernetes'
- * `terminationGracePeriodSeconds` (in seconds: the key keeps Kubernetes' name and unit), or PM2's
- * `kill_timeout` (milliseconds).
- */
-export type GracePeriod =
-  | number
-  | {
-      /** Kubernetes' `terminationGracePeriodSeconds`, in seconds (Kubernetes' own default is 30). */
-      terminationGracePeriodSeconds: number;
-    }
-  | {
-      /** PM2's `kill_timeout`, in milliseconds (PM2's own default is 1600). */
-      pm2KillTimeout: number;
-    };
-
 /** Options of `checkShutdownBudget`; `gracefulTimeout` and `gracePeriod` are required. */
 export interface ShutdownBudgetOptions {
   /** How long readiness stays 503 with the listener open: milliseconds, or probe settings. Defaults to 0 (milliseconds). */
@@ -40,24 +24,25 @@ export interface ShutdownBudgetOptions {
   gracefulTimeout: number;
   /** The longest the shutdown hooks (beforeShutdown and onShutdown together) may take, in milliseconds. Defaults to 0. */
   hooksTime?: number;
-  /** What it must fit in. Required. */
-  gracePeriod: GracePeriod;
+  /**
+   * What it must fit in: the platform's grace period, from SIGTERM to SIGKILL. Milliseconds, or
+   * `{ terminationGracePeriodSeconds }` (in seconds: the key keeps Kubernetes' name and unit;
+   * Kubernetes' own default is 30), or `{ pm2KillTimeout }` (PM2's `kill_timeout`, in
+   * milliseconds; PM2's own default is 1600). Required.
+   */
+  gracePeriod: number | { terminationGracePeriodSeconds: number } | { pm2KillTimeout: number };
   /** Emit the warning through `process.emitWarning` when it does not fit. Defaults to true. */
   emitWarning?: boolean;
 }
 
-/** One part of the budget, named as in the warning. */
-export interface BudgetPart {
-  /** The part, named as in the warning: `preStop`, `readiness delay`, `graceful timeout` or `hooks`. */
-  readonly name: string;
-  /** Its length, in milliseconds. */
-  readonly duration: number;
-}
-
 /** What `checkShutdownBudget` found: the parts, their sum, the grace period and whether they fit. */
 export interface ShutdownBudget {
-  /** The parts added up, in shutdown order; a part of 0 ms is left out, except the graceful timeout. */
-  readonly parts: readonly BudgetPart[];
+  /**
+   * The parts added up, in shutdown order; a part of 0 ms is left out, except the graceful
+   * timeout. `name` as in the warning (`preStop`, `readiness delay`, `graceful timeout`, `hooks`);
+   * `duration` in milliseconds.
+   */
+  readonly parts: readonly { readonly name: string; readonly duration: number }[];
   /** Sum of the parts, in milliseconds. */
   readonly total: number;
   /** The grace period, in milliseconds. */
@@ -100,7 +85,7 @@ export function readinessDelay(timing: ProbeTiming, where = 'readinessDelay', op
 }
 
 /** The grace period in milliseconds. */
-function resolveGracePeriod(value: GracePeriod, where: string, option: string): number {
+function resolveGracePeriod(value: ShutdownBudgetOptions['gracePeriod'], where: string, option: string): number {
   if (typeof value === 'number') return assertDuration(where, option, value);
   if (typeof value !== 'object' || value === null) {
     throw new InvalidOptionTypeError(
@@ -141,7 +126,7 @@ export function checkShutdownBudget(options: ShutdownBudgetOptions): ShutdownBud
       : typeof delay === 'number'
         ? assertDuration(WHERE, 'readinessDelay', delay)
         : readinessDelay(delay, WHERE, 'readinessDelay');
-  const parts: BudgetPart[] = [
+  const parts: ShutdownBudget['parts'][number][] = [
     { name: 'preStop', duration: optional('preStop', options.preStop) },
     { name: 'readiness delay', duration: readiness },
     { name: 'graceful timeout', duration: assertDuration(WHERE, 'gracefulTimeout', options.gracefulTimeout) },

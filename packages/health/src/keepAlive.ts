@@ -28,9 +28,6 @@ export interface KeepAliveCheckOptions {
   emitWarning?: boolean;
 }
 
-/** What `checkKeepAlive` reads of a server: an http or https server fits. */
-export type KeepAliveServer = Pick<http.Server, 'keepAliveTimeout' | 'headersTimeout'>;
-
 const WHERE = 'checkKeepAlive';
 
 /**
@@ -39,7 +36,11 @@ const WHERE = 'checkKeepAlive';
  * above `keepAliveTimeout`; each warning says which value to set. Call it at start-up, after
  * setting the server's timeouts. Returns the warnings (empty when all is well).
  */
-export function checkKeepAlive(server: KeepAliveServer, options: KeepAliveCheckOptions): HealthWarning[] {
+export function checkKeepAlive(
+  /** What it reads of the server: an http or https server fits. */
+  server: Pick<http.Server, 'keepAliveTimeout' | 'headersTimeout'>,
+  options: KeepAliveCheckOptions,
+): HealthWarning[] {
   if (typeof server !== 'object' || server === null || typeof server.keepAliveTimeout !== 'number') {
     throw new InvalidOptionTypeError(WHERE, 'server', 'an http or https server', server);
   }

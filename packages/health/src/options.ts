@@ -8,16 +8,15 @@ import {
   systemClock,
 } from '@lastcall/core';
 
-/**
- * A readiness check: resolves (or returns) anything but `false` when the dependency is fine;
- * `false`, a throw or a rejection means not ready. `signal` aborts when its timeout passes.
- */
-export type HealthCheck = (signal: AbortSignal) => unknown;
+type HealthCheck = HealthCheckDefinition['run'];
 
 /** A check with its own timeout. */
 export interface HealthCheckDefinition {
-  /** The check itself: not ready when it returns `false`, throws or rejects. */
-  run: HealthCheck;
+  /**
+   * The check itself: resolves (or returns) anything but `false` when the dependency is fine;
+   * `false`, a throw or a rejection means not ready. `signal` aborts when its timeout passes.
+   */
+  run: (signal: AbortSignal) => unknown;
   /** This check's timeout in milliseconds. Defaults to the `checkTimeout` option. */
   timeout?: number;
 }
@@ -39,7 +38,7 @@ export interface HealthOptions {
    * answer while serving; concurrent probes share one run. Not run once shutdown started:
    * readiness is then 503 at once. Defaults to none.
    */
-  checks?: Readonly<Record<string, HealthCheck | HealthCheckDefinition>>;
+  checks?: Readonly<Record<string, HealthCheckDefinition['run'] | HealthCheckDefinition>>;
   /** Timeout of each check that gives none, in milliseconds. Defaults to 1000. */
   checkTimeout?: number;
   /**

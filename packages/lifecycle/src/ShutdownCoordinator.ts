@@ -4,37 +4,10 @@ import { CoordinatorActiveError, ShutdownStartedError, StepFailedError } from '.
 import { flushLogger } from './logger.js';
 import { assertOrder, type CoordinatorConfig, type HookConfig } from './options.js';
 import { type FnStep, type ForcedBy, PhaseRunner, type Step, type TerminatorStep } from './PhaseRunner.js';
-import type { ProcessListener } from './ProcessLike.js';
 import { isPhase, PHASES, type Phase } from './phases.js';
 import { watchTerminators } from './progress.js';
 import { chooseExitCode, type PhaseReport, type ShutdownReason, type ShutdownReport } from './report.js';
 import type { StepFunction } from './runStep.js';
-
-/** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
-export type CoordinatorState = 'idle' | 'shutting-down' | 'done';
-
-/** Options of `coordinator.add(terminator, options)`. */
-export interface AddTerminatorOptions {
-  /** Shown in progress lines and the report. Defaults to `terminator N`. */
-  name?: string;
-  /** Position within the `servers` phase: ascending; equal orders drain together. Defaults to 0. */
-  order?: number;
-}
-
-/** Options of `coordinator.task(name, fn, options)`. */
-export interface TaskOptions {
-  /** The phase the task runs in. Defaults to `onShutdown`. */
-  phase?: Phase;
-  /** Position within its phase: ascending; equal orders run concurrently. Defaults to 0. */
-  order?: number;
-  /** The task's timeout in milliseconds. Defaults to the coordinator's `hookTimeout`. */
-  timeout?: number;
-}
-
-type Trigger = { reason: ShutdownReason; signal?: NodeJS.Signals; error?: unknown };
-
-// One coordinator per process object: two would both answer SIGTERM and both exit.
-const active = new WeakMap<object, ShutdownCoordinator>();
 
 /**
  * Owns the process's shutdown. Made by `createCoordinator`; terminators and cleanup tasks
@@ -43,7 +16,51 @@ const active = new WeakMap<object, ShutdownCoordinator>();
  * A second signal forces: running hooks are abandoned, terminators force their connections
  * now, later phases are skipped, `finally` still runs, the exit code is `forceExitCode`.
  */
-export class ShutdownCoordinator {
+export interface ShutdownCoordinator {
+  /** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
+  readonly state: 'idle' | 'shutting-down' | 'done';
+  /**
+   * Registers a terminator: it drains in the `servers` phase. Returns a function that
+   * unregisters it (before the shutdown starts). Registering the same terminator twice is a no-op.
+   * `name` is shown in progress lines and the report (defaults to `terminator N`); `order` is its
+   * position within the `servers` phase, ascending, equal orders draining together (defaults to 0).
+   * @throws ShutdownStartedError once the shutdown has started.
+   */
+  add(terminator: Terminator, options?: { name?: string; order?: number }): () => void;
+  /**
+   * Registers a cleanup task (close a pool, flush a logger), `onShutdown` unless `phase` says
+   * otherwise. `run` may return a promise, return nothing, or take `(context, done)` and call
+   * `done()`. `order`: position within its phase, ascending, equal orders run concurrently
+   * (defaults to 0); `timeout`: the task's own, in milliseconds (defaults to the coordinator's
+   * `hookTimeout`). Returns a function that unregisters it (before the shutdown starts).
+   * @throws ShutdownStartedError once the shutdown has started.
+   */
+  task(name: string, run: StepFunction, options?: { phase?: Phase; order?: number; timeout?: number }): () => void;
+  /**
+   * Starts the shutdown now, as a signal would (reason `manual`), and resolves with the report
+   * after the exit policy ran (with `exit: true` the process exits first). A second call
+   * returns the same promise.
+   */
+  shutdown(): Promise<ShutdownReport>;
+  /**
+   * Removes every process listener this coordinator added and frees the process for another
+   * coordinator. A shutdown already running goes on (a later signal no longer forces it).
+   * Called by the coordinator itself when the shutdown is done. Idempotent.
+   */
+  dispose(): void;
+}
+
+type CoordinatorState = ShutdownCoordinator['state'];
+type AddTerminatorOptions = NonNullable<Parameters<ShutdownCoordinator['add']>[1]>;
+type TaskOptions = NonNullable<Parameters<ShutdownCoordinator['task']>[2]>;
+
+type Trigger = { reason: ShutdownReason; signal?: NodeJS.Signals; error?: unknown };
+
+// One coordinator per process object: two would both answer SIGTERM and both exit.
+const active = new WeakMap<object, ShutdownCoordinator>();
+
+/** The coordinator `createCoordinator` makes (the class stays private: the interface is the API). */
+export class Coordinator implements ShutdownCoordinator {
   #state: CoordinatorState = 'idle';
   #steps: Step[] = [];
   #counter = 0;
@@ -162,7 +179,7 @@ export class ShutdownCoordinator {
 
   #listen(): void {
     const { process, signals, shutdownOnUncaught } = this.config;
-    const on = (event: string, listener: ProcessListener): void => {
+    const on = (event: string, listener: (value: unknown) => void): void => {
       process.on(event, listener);
       this.#subscriptions.push(() => process.removeListener(event, listener));
     };

@@ -18,39 +18,11 @@ export {
   StepFailedError,
   StepTimeoutError,
 } from './errors.js';
-export {
-  type ConsoleLoggerOptions,
-  consoleLogger,
-  type LogFn,
-  type Logger,
-  silentLogger,
-} from './logger.js';
-export type {
-  CoordinatorConfig,
-  CoordinatorOptions,
-  Hook,
-  HookConfig,
-  HookDefinition,
-} from './options.js';
-export type { ProcessLike, ProcessListener } from './ProcessLike.js';
+export { type ConsoleLoggerOptions, consoleLogger, type LogFn, type Logger } from './logger.js';
+export { type CoordinatorOptions, type HookDefinition, resolveLogger } from './options.js';
+export type { ProcessLike } from './ProcessLike.js';
 export type { Phase } from './phases.js';
-export {
-  PM2_WARNING_CODES,
-  type Pm2ClusterWorker,
-  type Pm2Integration,
-  type Pm2ProcessLike,
-  type Pm2Settings,
-  type Pm2Warning,
-  type Pm2WarningCode,
-  readPm2Settings,
-  type UnderPm2Options,
-  underPm2,
-} from './pm2.js';
+export { PM2_WARNING_CODES, type Pm2Integration, type Pm2Settings, underPm2 } from './pm2.js';
 export type { PhaseReport, ShutdownReason, ShutdownReport, StepOutcome, StepReport } from './report.js';
 export type { HookContext, StepFunction } from './runStep.js';
-export {
-  type AddTerminatorOptions,
-  type CoordinatorState,
-  ShutdownCoordinator,
-  type TaskOptions,
-} from './ShutdownCoordinator.js';
+export type { ShutdownCoordinator } from './ShutdownCoordinator.js';

@@ -24,9 +24,6 @@ export const DEFAULT_FAILURE_EXIT_CODE = 1;
 /** Exit code after a second signal forced the shutdown. */
 export const DEFAULT_FORCE_EXIT_CODE = 1;
 
-/** A hook: a function, or a function with its own name, timeout and order. */
-export type Hook = StepFunction | HookDefinition;
-
 /** A hook with its own name, timeout and order. */
 export interface HookDefinition {
   /** Shown in the log and the report. Defaults to the function's name, or `hook N`. */
@@ -58,9 +55,9 @@ export interface CoordinatorOptions {
    */
   gracefulTimeout?: number;
   /** Run before the servers are touched: readiness flip, load-balancer delay. Phase `beforeShutdown`. */
-  beforeShutdown?: Hook | readonly Hook[];
+  beforeShutdown?: StepFunction | HookDefinition | readonly (StepFunction | HookDefinition)[];
   /** Run after every server drained: close pools, flush queues. Phase `onShutdown`. */
-  onShutdown?: Hook | readonly Hook[];
+  onShutdown?: StepFunction | HookDefinition | readonly (StepFunction | HookDefinition)[];
   /**
    * Synchronous, last, always (also after a forced shutdown): the final log line, a metric.
    * Receives the report. A promise it returns is not awaited.
@@ -191,7 +188,7 @@ export function resolveConfig(options: CoordinatorOptions = {}): CoordinatorConf
     failureExitCode: assertExitCode('failureExitCode', options.failureExitCode, DEFAULT_FAILURE_EXIT_CODE),
     forceExitCode: assertExitCode('forceExitCode', options.forceExitCode, DEFAULT_FORCE_EXIT_CODE),
     shutdownOnUncaught: assertBoolean('shutdownOnUncaught', options.shutdownOnUncaught, false),
-    logger: resolveLogger(options.logger),
+    logger: resolveLogger(WHERE, options.logger),
     development: assertBoolean('development', options.development, false),
     process: resolveProcess(options.process),
     clock: resolveClock(options.clock),
@@ -273,8 +270,15 @@ function assertExitCode(option: string, value: unknown, fallback: number): numbe
   return value;
 }
 
-function resolveLogger(value: unknown): Logger {
-  if (value === undefined) return consoleLogger();
+/**
+ * A `logger` option as lifecycle reads it, for packages that take one too (`@lastcall/cluster`):
+ * `undefined` gives `consoleLogger(prefix)` (`[lastcall]` unless `prefix` says otherwise), `false`
+ * a logger that drops everything, and anything else must have `info`, `warn` and `error`
+ * functions (and `debug`, when present, a function).
+ * @throws InvalidOptionTypeError naming `where` and the option `logger` otherwise.
+ */
+export function resolveLogger(where: string, value: Logger | false | undefined, prefix?: string): Logger {
+  if (value === undefined) return prefix === undefined ? consoleLogger() : consoleLogger(prefix);
   if (value === false) return silentLogger;
   const candidate = value as Partial<Record<keyof Logger, unknown>> | null;
   if (
@@ -284,12 +288,12 @@ function resolveLogger(value: unknown): Logger {
     typeof candidate.warn !== 'function' ||
     typeof candidate.error !== 'function'
   ) {
-    throw new InvalidOptionTypeError(WHERE, 'logger', 'a logger with info, warn and error methods, or false', value);
+    throw new InvalidOptionTypeError(where, 'logger', 'a logger with info, warn and error methods, or false', value);
   }
   if (candidate.debug !== undefined && typeof candidate.debug !== 'function') {
-    throw new InvalidOptionTypeError(WHERE, 'logger.debug', 'a function when present', candidate.debug);
+    throw new InvalidOptionTypeError(where, 'logger.debug', 'a function when present', candidate.debug);
   }
-  return value as Logger;
+  return value;
 }
 
 function resolveProcess(value: unknown): ProcessLike {

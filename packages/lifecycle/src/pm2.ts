@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import { assertKnownOptions, InvalidOptionTypeError } from '@lastcall/core';
 import { FLUSH_TIMEOUT_MS } from './logger.js';
 import { FORCED_WAIT_MS } from './PhaseRunner.js';
-import type { ShutdownCoordinator } from './ShutdownCoordinator.js';
+import { Coordinator, type ShutdownCoordinator } from './ShutdownCoordinator.js';
 
 /** PM2's own `kill_timeout` when neither the app nor `PM2_KILL_TIMEOUT` sets one, in milliseconds (PM2 7). */
 export const PM2_DEFAULT_KILL_TIMEOUT_MS = 1_600;
@@ -30,16 +30,8 @@ export const PM2_WARNING_CODES = {
   lateReady: 'LASTCALL_PM2_LATE_READY',
 } as const;
 
-/** One of `PM2_WARNING_CODES`. */
-export type Pm2WarningCode = (typeof PM2_WARNING_CODES)[keyof typeof PM2_WARNING_CODES];
-
-/** A warning `underPm2` logged: its code and the line it wrote. */
-export interface Pm2Warning {
-  /** Which check it is (`PM2_WARNING_CODES`). */
-  readonly code: Pm2WarningCode;
-  /** The line written to the coordinator's logger, naming the values to change. */
-  readonly message: string;
-}
+type Pm2WarningCode = (typeof PM2_WARNING_CODES)[keyof typeof PM2_WARNING_CODES];
+type Pm2Warning = Pm2Integration['warnings'][number];
 
 /** What PM2 tells the process through its environment (every app option is copied into `process.env`). */
 export interface Pm2Settings {
@@ -85,7 +77,7 @@ export interface Pm2ClusterWorker {
   once(event: 'disconnect', listener: () => void): unknown;
 }
 
-/** Options of `underPm2`; both exist for tests, the defaults are the real process and worker. */
+/** What `attachPm2` runs against; both exist for tests, the defaults are the real process and worker. */
 export interface UnderPm2Options {
   /** The process (tests). Defaults to `globalThis.process`. */
   process?: Pm2ProcessLike;
@@ -101,8 +93,15 @@ export interface Pm2Integration {
   readonly settings: Pm2Settings | undefined;
   /** Longest time from the stop signal to `process.exit`, in milliseconds: the deadline, the forced drain's wait, the logger's flush. */
   readonly budget: number;
-  /** The warnings logged at start-up (and by a late `ready()`). */
-  readonly warnings: readonly Pm2Warning[];
+  /**
+   * The warnings logged at start-up (and by a late `ready()`): `code` says which check (one of
+   * `PM2_WARNING_CODES`), `message` is the line written to the coordinator's logger, naming the
+   * values to change.
+   */
+  readonly warnings: readonly {
+    readonly code: (typeof PM2_WARNING_CODES)[keyof typeof PM2_WARNING_CODES];
+    readonly message: string;
+  }[];
   /**
    * Tells PM2 the process is ready (`process.send('ready')`), for `wait_ready`: call it once every
    * server listens and warm-up is done. Sent once; returns whether it was sent.
@@ -132,15 +131,14 @@ const WHERE = 'underPm2';
  * @throws TypeError naming the argument or option when it is not what is expected.
  * @throws ShutdownStartedError under PM2 cluster mode when the coordinator's shutdown has started.
  */
-export function underPm2(coordinator: ShutdownCoordinator, options: UnderPm2Options = {}): Pm2Integration {
-  const candidate = coordinator as Partial<ShutdownCoordinator> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.task !== 'function' ||
-    typeof candidate.shutdown !== 'function' ||
-    typeof candidate.config !== 'object'
-  ) {
+export function underPm2(coordinator: ShutdownCoordinator): Pm2Integration {
+  return attachPm2(coordinator, {});
+}
+
+/** `underPm2` with the process and the cluster worker given (tests hand it fakes). */
+export function attachPm2(coordinator: ShutdownCoordinator, options: UnderPm2Options): Pm2Integration {
+  // The coordinator's validated config (deadline, signals, logger) is read, so it must be ours.
+  if (!(coordinator instanceof Coordinator)) {
     throw new InvalidOptionTypeError(WHERE, 'coordinator', 'a coordinator from createCoordinator()', coordinator);
   }
   assertKnownOptions(WHERE, options, ['process', 'worker']);
@@ -217,12 +215,12 @@ export function underPm2(coordinator: ShutdownCoordinator, options: UnderPm2Opti
       if (sent || typeof proc.send !== 'function' || coordinator.state !== 'idle') return false;
       sent = true;
       proc.send('ready');
-      const uptimeMs = Math.round(proc.uptime() * 1000);
-      if (settings.waitReady && uptimeMs > settings.listenTimeout) {
+      const uptime = Math.round(proc.uptime() * 1000);
+      if (settings.waitReady && uptime > settings.listenTimeout) {
         warn(
           PM2_WARNING_CODES.lateReady,
-          `ready() came ${uptimeMs} ms after start, after PM2's listen_timeout of ${settings.listenTimeout} ms: PM2 had already moved on (on reload, stopped the old process): raise listen_timeout`,
-          { uptimeMs, listenTimeout: settings.listenTimeout },
+          `ready() came ${uptime} ms after start, after PM2's listen_timeout of ${settings.listenTimeout} ms: PM2 had already moved on (on reload, stopped the old process): raise listen_timeout`,
+          { uptime, listenTimeout: settings.listenTimeout },
         );
       }
       return true;
