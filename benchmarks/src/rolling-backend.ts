@@ -71,7 +71,7 @@ const modes: Record<RollingMode, (server: http.Server) => Promise<void> | void> 
   lastcall(server) {
     const health = createHealth({ paths: { readiness: READINESS_PATH } });
     server.on('request', (req, res) => health.handler(req, res, () => serve(req, res)));
-    const drain = new AcknowledgedDelayDrain({ health, fall, maxDelayMs: FIXED_DELAY_MS, balancer: 'l7' });
+    const drain = new AcknowledgedDelayDrain({ health, fall, maxDelay: FIXED_DELAY_MS, balancer: 'l7' });
     const shutdown = createCoordinator({ deadline: 10_000, logger: false, finally: printExit });
     shutdown.add(createTerminator({ server, gracefulTimeout: ROLLING_GRACEFUL_MS, drain }), { name: 'api' });
     health.attach(shutdown);

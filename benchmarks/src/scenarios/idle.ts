@@ -120,7 +120,7 @@ export const idle = defineScenario<IdleParams, IdlePair, IdleRow>({
     if (rows.length === 0 || p === undefined) return undefined;
     return `## Idle close
 
-N idle keep-alive connections (each served one request) are held open by a helper process; the time is from \`terminate()\` to resolved. The floor is a bare loop of \`socket.destroy()\` over the server's sockets followed by its \`close\` event, measured in the same child process, in alternating order with the library, on a fresh server each time (${setting(tools.run, 'idle', 'reps')} pairs per N${repsAtNote(tools.run, 'idle')}). "x floor" is the median of the per-pair ratios. lastcall is shown with its idle grace set to 0 (the target's configuration) and with its default (${'`DEFAULT_IDLE_GRACE_MS`'}), which waits the grace on purpose before closing idle connections.${openFilesNote(p.counts, tools.run)}
+N idle keep-alive connections (each served one request) are held open by a helper process; the time is from \`terminate()\` to resolved. The floor is a bare loop of \`socket.destroy()\` over the server's sockets followed by its \`close\` event, measured in the same child process, in alternating order with the library, on a fresh server each time (${setting(tools.run, 'idle', 'reps')} pairs per N${repsAtNote(tools.run, 'idle')}). "x floor" is the median of the per-pair ratios. lastcall is shown with its idle grace set to 0 (the target's configuration) and with its default (\`idleGrace\` 100 ms), which waits the grace on purpose before closing idle connections.${openFilesNote(p.counts, tools.run)}
 
 ${idleTables(rows, p.counts, tools, 'idle')}`;
   },

@@ -14,6 +14,7 @@ import type { Connection, RegistryView } from './registry/Connection.js';
 import { connectionCount } from './registry/ServerTracker.js';
 import type { SocketRegistry } from './registry/SocketRegistry.js';
 import { buildReport, countAtStart, countOpen, NOTHING_OPEN } from './report.js';
+import { runtimeLimitsOf } from './runtime/limits.js';
 import { INTERNAL_TOKENS, TOKENS } from './tokens.js';
 import type {
   ServerLike,
@@ -24,6 +25,7 @@ import type {
   TerminatorState,
 } from './types.js';
 import { withTimeout } from './wait.js';
+import { WARNING_CODES, warn } from './warnings.js';
 
 /**
  * The `Terminator` that `createTerminator` resolves: every collaborator comes in through the
@@ -88,6 +90,14 @@ export class TerminatorImpl implements Terminator {
         ? this.#config.gracefulTimeout
         : assertDuration('terminate', 'gracefulTimeout', gracefulTimeout, true);
     this.#state = 'draining';
+    for (const server of this.servers) {
+      if (this.#registry.neverListened(server)) {
+        warn(
+          WARNING_CODES.notListening,
+          'terminate() on a server that never listened: there is nothing to drain (call listen() on the server given to createTerminator, or pass the server that app.listen() returned)',
+        );
+      }
+    }
     publishStart(this, timeoutMs);
     this.#result = this.#run(timeoutMs).then((report) => publishEnd(this, report));
     return this.#result;
@@ -249,6 +259,8 @@ export class TerminatorImpl implements Terminator {
       fail('drain', error);
     }
     if (isPromiseLike(disposing)) await bounded('drain', 'dispose()', () => disposing);
+    // Before dispose(): it asks the registry what the servers had when tracking began.
+    const runtimeLimits = runtimeLimitsOf(this.servers, registry);
     registry.dispose();
     this.#state = 'closed';
 
@@ -265,6 +277,7 @@ export class TerminatorImpl implements Terminator {
       before,
       after: registry.counters(),
       failures,
+      runtimeLimits,
     });
   }
 }

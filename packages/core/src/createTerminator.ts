@@ -14,14 +14,7 @@ import { SocketRegistry } from './registry/SocketRegistry.js';
 import { TerminatorImpl } from './Terminator.js';
 import { INTERNAL_TOKENS, TOKENS, type Token } from './tokens.js';
 import type { Terminator } from './types.js';
-
-/** `process.emitWarning` codes, so a platform can route or silence them. */
-export const WARNING_CODES = {
-  /** A service's `drain` replaced a drain registered on the container that cannot wrap it. */
-  drainReplaced: 'LASTCALL_DRAIN_REPLACED',
-  /** The container's drain and the service's `drain` are both wrappers: their delays add up. */
-  drainWrappedTwice: 'LASTCALL_DRAIN_WRAPPED_TWICE',
-} as const;
+import { WARNING_CODES, warn } from './warnings.js';
 
 /**
  * Makes a terminator for one or more servers and starts tracking their connections.
@@ -147,7 +140,3 @@ function assertHas(option: string, kind: string, instance: object, method: strin
 }
 
 const nameOf = (value: object): string => value.constructor?.name || 'anonymous drain';
-
-function warn(code: string, message: string): void {
-  process.emitWarning(`lastcall: ${message}`, { type: 'LastcallWarning', code });
-}

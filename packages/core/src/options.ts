@@ -32,20 +32,23 @@ export interface CreateTerminatorOptions {
   /** Several servers terminated together under one graceful period. Or use `server`. */
   servers?: readonly ServerLike[];
   /**
-   * Graceful period in milliseconds: how long `terminate()` waits for connections to end
-   * before the force strategy ends the rest. `Infinity` waits for ever. Defaults to 10000 ms.
+   * Graceful period (milliseconds): how long `terminate()` waits for connections to end
+   * before the force strategy ends the rest. `Infinity` waits for ever. Defaults to 10000 (10 s).
    */
   gracefulTimeout?: number;
   /**
-   * How connections are asked to end: a drain (class or instance), or several, combined in
-   * order (`[new KeepAliveDrain(), new WebSocketDrain({ webSocketServers })]`). Defaults to
+   * How connections are asked to end: a drain (an instance, or a class tsyringe builds once
+   * per terminator), or several, combined in order (`[new KeepAliveDrain(), new WebSocketDrain({ webSocketServers })]`). Defaults to
    * the container's `TOKENS.drain`, else `KeepAliveDrain`. When the container's drain is a
    * wrapper (`DelayedCloseDrain`), this drain runs inside it; otherwise this one replaces it,
    * with a warning.
    */
-  drain?: DrainOption | readonly DrainOption[];
-  /** The force strategy: a class, an instance, or nothing for the container's or the default (`DestroyForce`). */
-  force?: ForceStrategy | StrategyClass<ForceStrategy>;
+  drain?: DrainStrategy | (new () => DrainStrategy) | readonly (DrainStrategy | (new () => DrainStrategy))[];
+  /**
+   * The force strategy: an instance, a class tsyringe builds once per terminator, or nothing
+   * for the container's `TOKENS.force` or the default (`DestroyForce`).
+   */
+  force?: ForceStrategy | (new () => ForceStrategy);
   /** A tsyringe container to resolve strategies from; a child of it is made per terminator. */
   container?: DependencyContainer;
   /** Time and timers (tests). Defaults to the system clock. */
@@ -80,7 +83,14 @@ export function resolveConfig(options: CreateTerminatorOptions): TerminatorConfi
   list.forEach((candidate, index) => {
     if (!isServerLike(candidate)) {
       const name = servers === undefined ? 'server' : `servers[${index}]`;
-      throw new InvalidOptionTypeError(WHERE, name, 'an http, https or http2 server', candidate);
+      const hint = notAServerHint(candidate);
+      throw new InvalidOptionTypeError(
+        WHERE,
+        name,
+        'an http, https or http2 server',
+        candidate,
+        hint === undefined ? undefined : { hint },
+      );
     }
   });
   const gracefulTimeout = assertDuration(
@@ -110,6 +120,20 @@ export function resolveConfig(options: CreateTerminatorOptions): TerminatorConfi
     throw new InvalidOptionTypeError(WHERE, 'clock', 'a Clock (now, setTimeout, clearTimeout)', clock);
   }
   return { servers: [...new Set(list as ServerLike[])], gracefulTimeout };
+}
+
+/**
+ * What to pass instead, when the value is an application rather than its server: an express,
+ * connect or koa app (a function, or an object, with `listen()`), or a fastify/hapi-style
+ * object whose `server` is the server.
+ */
+function notAServerHint(value: unknown): string | undefined {
+  if ((typeof value !== 'function' && typeof value !== 'object') || value === null) return undefined;
+  if (isServerLike((value as { server?: unknown }).server)) return 'pass its .server, the http server inside it';
+  if (typeof (value as { listen?: unknown }).listen === 'function') {
+    return 'this looks like an application (express, connect, koa): pass the server that app.listen() returns, or http.createServer(app)';
+  }
+  return undefined;
 }
 
 function assertStrategy(option: string, value: unknown, method: string): void {

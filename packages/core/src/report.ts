@@ -66,6 +66,7 @@ export interface Observed {
   readonly before: RegistryCounters;
   readonly after: RegistryCounters;
   readonly failures: readonly TerminationFailure[];
+  readonly runtimeLimits: readonly string[];
 }
 
 /** Everything is closed when the report is built: what was not forced ended gracefully. */
@@ -112,5 +113,6 @@ export function buildReport(o: Observed): TerminationReport {
     },
     kindsAtStart: o.kindsAtStart,
     failures: [...o.failures],
+    runtimeLimits: [...o.runtimeLimits],
   };
 }

@@ -3,11 +3,17 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import {
+  closesListenerAlone,
+  encryptsBeforeConnection,
+  isServerLike as isServerOfRuntime,
+  stopAcceptingWithClose,
+} from './runtime/runtime.js';
 import type { ServerLike } from './types.js';
 
-/** True for anything lastcall can drain: a `net.Server` that is http, https or http2. */
+/** True for anything lastcall can drain: an http, https or http2 server of the running runtime (see runtime/). */
 export function isServerLike(value: unknown): value is ServerLike {
-  return value instanceof net.Server;
+  return isServerOfRuntime(value);
 }
 
 /** The server speaks HTTP/1 through Node's http machinery (http, https, or http2 with allowHTTP1). */
@@ -18,6 +24,12 @@ export function speaksHttp1(server: ServerLike): server is http.Server | https.S
 /** The server terminates TLS itself: its `connection` event carries a raw socket in its handshake. */
 export function isTlsServer(server: ServerLike): boolean {
   return server instanceof tls.Server;
+}
+
+/** The kind of this server's connections: `tls` for https and http2 over TLS handed over before or after the handshake. */
+export function connectionKindOf(server: ServerLike): 'tls' | 'http2' | 'http1' {
+  if (isTlsServer(server) || encryptsBeforeConnection(server)) return 'tls';
+  return isHttp2Server(server) ? 'http2' : 'http1';
 }
 
 /** The server is an HTTP/2 server (h2c or TLS): neither an `http.Server` nor an `https.Server`. */
@@ -34,7 +46,10 @@ export function isHttp2Server(server: ServerLike): boolean {
  * calling it on the instance replaces nothing.
  */
 export function stopAccepting(server: ServerLike): void {
-  if (server.listening) net.Server.prototype.close.call(server);
+  if (!server.listening) return;
+  if (closesListenerAlone(server)) net.Server.prototype.close.call(server);
+  // Bun: no listener-only close (runtime/runtime.ts).
+  else stopAcceptingWithClose(server);
 }
 
 /**

@@ -13,8 +13,19 @@ export type Token<T> = symbol & {
 
 const token = <T>(name: string): Token<T> => Symbol.for(`lastcall.${name}`) as Token<T>;
 
-/** Register a class or an instance under these on a tsyringe container to swap a part. */
-export const TOKENS = {
+/**
+ * Register a class or an instance under these on a tsyringe container to swap a part
+ * (`container.register(TOKENS.drain, { useValue: new DelayedCloseDrain() })`). Each is a
+ * `Symbol.for` symbol that remembers the type registered under it.
+ */
+export const TOKENS: {
+  /** The drain strategy: how connections are asked to end. Default `KeepAliveDrain`. */
+  readonly drain: symbol & { readonly __lastcallTokenType?: DrainStrategy };
+  /** The force strategy: how what is left ends at the deadline. Default `DestroyForce`. */
+  readonly force: symbol & { readonly __lastcallTokenType?: ForceStrategy };
+  /** The clock used for every deadline and timer. Default `systemClock`. */
+  readonly clock: symbol & { readonly __lastcallTokenType?: Clock };
+} = {
   /** The drain strategy: how connections are asked to end. Default `KeepAliveDrain`. */
   drain: token<DrainStrategy>('DrainStrategy'),
   /** The force strategy: how what is left ends at the deadline. Default `DestroyForce`. */

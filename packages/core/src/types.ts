@@ -2,43 +2,39 @@
 import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as https from 'node:https';
-import type { Clock } from './clock.js';
-import type { DrainStrategy } from './drain/DrainStrategy.js';
 import type { StrategyError } from './errors.js';
-import type { ForceStrategy } from './force/ForceStrategy.js';
-import type { RegistryView } from './registry/Connection.js';
 
 /** A server lastcall can drain: http, https, or http2 (h2c or TLS, with or without allowHTTP1). */
 export type ServerLike = http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer;
 
 /** `running` until `terminate()` is called, `draining` until every server closed, then `closed`. */
-export type TerminatorState = 'running' | 'draining' | 'closed';
+export type TerminatorState = Terminator['state'];
 
 /**
- * What a tracked connection carries:
- * `http1` plain HTTP/1.x, `tls` HTTP/1.x over TLS (or a TLS socket still in its handshake),
- * `http2` an HTTP/2 session, `upgraded` a socket handed to an `upgrade`/`connect` listener.
+ * What a tracked connection carries (`Connection.kind`; internal name, spelt out in the
+ * public types): `http1` plain HTTP/1.x, `tls` HTTP/1.x over TLS (or a TLS socket still in its
+ * handshake), `http2` an HTTP/2 session, `upgraded` a socket handed to an `upgrade`/`connect` listener.
  */
 export type ConnectionKind = 'http1' | 'tls' | 'http2' | 'upgraded';
 
 /** Where a strategy failure happened, as recorded in the report. */
-export type TerminationPhase = 'drain' | 'force';
+export type TerminationPhase = TerminationFailure['phase'];
 
-/** A failure that the terminator caught and survived; the shutdown went on. */
-export interface TerminationFailure {
-  /** Whether the drain or the force strategy failed. */
-  readonly phase: TerminationPhase;
-  /** The strategy's throw or rejection is its `cause`. */
-  readonly error: StrategyError;
-}
+/** A failure that the terminator caught and survived (an entry of `report.failures`). */
+export type TerminationFailure = TerminationReport['failures'][number];
 
 /** What `terminate()` resolves with: what happened, for a log line or a test. */
 export interface TerminationReport {
-  /** Time from `terminate()` to the promise resolving, in milliseconds. */
+  /** Time from `terminate()` to the promise resolving (milliseconds). */
   readonly duration: number;
-  /** The graceful period that applied, in milliseconds. */
+  /** The graceful period that applied (milliseconds). */
   readonly gracefulTimeout: number;
-  /** True when the graceful period ran out and the force strategy was called. */
+  /**
+   * True when the force strategy ran: the graceful period ran out with connections still open,
+   * or `forceNow()` cut it short. A listener delay cut short by the deadline
+   * (`DelayedCloseDrain`) is not a time-out by itself: its inner drain begins then, and
+   * `timedOut` is true only if the force had to run after it.
+   */
   readonly timedOut: boolean;
   /** Connection counts: at the start, accepted while draining, closed gracefully, forced. */
   readonly connections: {
@@ -103,9 +99,19 @@ export interface TerminationReport {
     readonly forced: number;
   };
   /** Open connections by kind when `terminate()` was called (tracked connections only). */
-  readonly kindsAtStart: Readonly<Record<ConnectionKind, number>>;
-  /** Strategy failures the terminator survived. Empty on a clean shutdown. */
-  readonly failures: readonly TerminationFailure[];
+  readonly kindsAtStart: Readonly<Record<'http1' | 'tls' | 'http2' | 'upgraded', number>>;
+  /**
+   * Strategy failures the terminator survived, empty on a clean shutdown: `phase` says whether
+   * the drain or the force failed, `error` is a `StrategyError` whose `cause` is the throw or
+   * rejection and whose `strategy` names the failing class.
+   */
+  readonly failures: readonly { readonly phase: 'drain' | 'force'; readonly error: StrategyError }[];
+  /**
+   * What the runtime kept lastcall from doing as the contract says, one sentence each, naming
+   * the runtime (docs/runtimes.md). Empty on Node and Deno. On Bun, for example: its server
+   * cannot close its listener alone, so idle connections closed with it (no idle grace).
+   */
+  readonly runtimeLimits: readonly string[];
 }
 
 /**
@@ -114,19 +120,11 @@ export interface TerminationReport {
  */
 export interface Terminator {
   /** `running` until `terminate()`, `draining` while it runs, then `closed`. */
-  readonly state: TerminatorState;
+  readonly state: 'running' | 'draining' | 'closed';
   /** The servers it terminates. */
   readonly servers: readonly ServerLike[];
-  /** The graceful period `terminate()` uses when it is given none, in milliseconds. */
+  /** The graceful period `terminate()` uses when it is given none (milliseconds). */
   readonly gracefulTimeout: number;
-  /** What is open now, read-only: the same view the strategies are handed. */
-  readonly registry: RegistryView;
-  /** The drain it runs (the composed one, when drains were combined or wrapped). */
-  readonly drain: DrainStrategy;
-  /** The force it runs at the deadline. */
-  readonly force: ForceStrategy;
-  /** The clock of every deadline and timer. */
-  readonly clock: Clock;
   /**
    * Stops the servers gracefully and resolves with what happened. Idempotent: a second call
    * returns the first call's promise (its argument is then ignored). Never rejects because of

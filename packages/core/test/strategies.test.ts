@@ -12,12 +12,21 @@ import {
   ResetForce,
   type ShutdownContext,
   TOKENS,
-  WARNING_CODES,
 } from '@lastcall/core';
 import { FORCE_SETTLE_TIMEOUT_MS } from '@lastcall/core/internal';
-import { closeQuietly, type Deferred, type Handler, neverAnswers, sleep, startHttp1, within } from '@lastcall/test-kit';
+import {
+  closeQuietly,
+  type Deferred,
+  type Handler,
+  internals,
+  neverAnswers,
+  sleep,
+  startHttp1,
+  within,
+} from '@lastcall/test-kit';
 import request from 'supertest';
 import { container } from 'tsyringe';
+import { WARNING_CODES } from '../src/warnings.js';
 import { get, keepAliveAgent } from './helpers/clients';
 import { ManualClock } from './helpers/manualClock';
 
@@ -75,7 +84,7 @@ describe('swapping the drain strategy', () => {
   test('by option, as a class: DelayedCloseDrain keeps accepting for its delay, with Connection: close', async () => {
     const { server, port } = await listen((_req, res) => res.end('ok'));
     const terminator = createTerminator({ server, drain: ShortDelayDrain, gracefulTimeout: 5_000 });
-    expect(terminator.drain).toBeInstanceOf(ShortDelayDrain);
+    expect(internals(terminator).drain).toBeInstanceOf(ShortDelayDrain);
     const started = performance.now();
     const done = terminator.terminate();
     // During the delay a new connection is still served, and told to close.
@@ -92,7 +101,7 @@ describe('swapping the drain strategy', () => {
     const { server, port } = await listen((_req, res) => res.end('ok'));
     const drain = new KeepAliveDrain({ idleGrace: 0 });
     const terminator = createTerminator({ server, drain });
-    expect(terminator.drain).toBe(drain);
+    expect(internals(terminator).drain).toBe(drain);
     const done = terminator.terminate();
     expect(await connectOutcome(port)).toBe('ECONNREFUSED');
     await within(done, 5_000, 'terminate');
@@ -105,9 +114,9 @@ describe('swapping the drain strategy', () => {
     const other = await listen((_req, res) => res.end('ok'));
     const terminator = createTerminator({ server, container: platform });
     const second = createTerminator({ server: other.server, container: platform });
-    expect(terminator.drain).toBeInstanceOf(ShortDelayDrain);
+    expect(internals(terminator).drain).toBeInstanceOf(ShortDelayDrain);
     // A class registration gives each terminator its own instance: no state is shared.
-    expect(second.drain).not.toBe(terminator.drain);
+    expect(internals(second).drain).not.toBe(internals(terminator).drain);
     const done = terminator.terminate();
     expect(await connectOutcome(port)).toBe('connected');
     await within(done, 5_000, 'terminate');
@@ -123,9 +132,9 @@ describe('swapping the drain strategy', () => {
     const terminator = createTerminator({ server, container: platform, drain: service });
     await warnings.settled();
     expect(warnings.codes).toEqual([]);
-    expect(terminator.drain).toBeInstanceOf(DelayedCloseDrain);
-    expect((terminator.drain as DelayedCloseDrain).delay).toBe(LISTEN_DELAY_MS);
-    expect((terminator.drain as DelayedCloseDrain).drain).toBe(service);
+    expect(internals(terminator).drain).toBeInstanceOf(DelayedCloseDrain);
+    expect((internals(terminator).drain as DelayedCloseDrain).delay).toBe(LISTEN_DELAY_MS);
+    expect((internals(terminator).drain as DelayedCloseDrain).drain).toBe(service);
     expect(container.isRegistered(TOKENS.drain, true)).toBe(false);
     const started = performance.now();
     const done = terminator.terminate();
@@ -145,7 +154,7 @@ describe('swapping the drain strategy', () => {
     const warnings = captureWarnings();
     const terminator = createTerminator({ server, container: platform, drain: service });
     await warnings.settled();
-    expect(terminator.drain).toBe(service);
+    expect(internals(terminator).drain).toBe(service);
     expect(warnings.codes).toEqual([WARNING_CODES.drainReplaced]);
     expect(warnings.messages[0]).toMatch(
       /drain option \(KeepAliveDrain\) replaces the drain registered on the container \(KeepAliveDrain\)/,

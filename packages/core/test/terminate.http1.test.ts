@@ -5,7 +5,6 @@ import * as net from 'node:net';
 import {
   type CreateTerminatorOptions,
   createTerminator,
-  DEFAULT_IDLE_GRACE_MS,
   KeepAliveDrain,
   type TerminationReport,
   type Terminator,
@@ -26,6 +25,9 @@ import {
 } from '@lastcall/test-kit';
 import { get, keepAliveAgent, keepAliveLoad } from './helpers/clients';
 import { ManualClock } from './helpers/manualClock';
+
+/** KeepAliveDrain's default idle grace (milliseconds), read from a default drain. */
+const DEFAULT_IDLE_GRACE_MS = new KeepAliveDrain().idleGrace;
 
 describe.each<Http1Kind>(['http', 'https'])('%s: terminate()', (kind) => {
   const cleanups: Array<() => unknown> = [];

@@ -48,7 +48,7 @@ const server = http.createServer((req, res) =>
 // Idle connections the balancer keeps for reuse stay open during the delay: behind an L7
 // balancer (`http-reuse`, an nginx keepalive pool) `Connection: close` only churns them.
 const drains: Record<string, () => DrainStrategy> = {
-  ack: () => new AcknowledgedDelayDrain({ health, fall, maxDelayMs, balancer: 'l7' }),
+  ack: () => new AcknowledgedDelayDrain({ health, fall, maxDelay: maxDelayMs, balancer: 'l7' }),
   fixed: () => new DelayedCloseDrain({ delay: maxDelayMs, closeConnections: false, drain: new KeepAliveDrain() }),
   off: () => new KeepAliveDrain(),
 };

@@ -1,14 +1,18 @@
 // The acknowledged delay: the listener stays open until the health checkers have been told
 // "not ready" as often as their fall threshold, then the drain it wraps begins.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   assertDuration,
   assertKnownOptions,
+  type Connection,
   type DrainStrategy,
   InvalidOptionRangeError,
   InvalidOptionTypeError,
+  KeepAliveDrain,
   ListenerDelayDrain,
   type ShutdownContext,
 } from '@lastcall/core';
+
 import type { Health } from './Health.js';
 import type { NotReadyAnswers } from './state.js';
 
@@ -32,100 +36,133 @@ export interface AcknowledgedDelayDrainOptions {
   /**
    * Not-ready readiness answers (HTTP probes) that acknowledge the shutdown, per checker: the
    * balancer's fall threshold (HAProxy `fall`, Kubernetes `failureThreshold`). Defaults to 3
-   * (`DEFAULT_FALL`, the default of both).
+   * (the default of both).
    */
   fall?: number;
   /**
-   * Agent-check `drain` answers that acknowledge it, per checker. Defaults to 1
-   * (`DEFAULT_AGENT_FALL`): HAProxy applies `drain` on the first answer.
+   * Agent-check `drain` answers that acknowledge it, per checker. Defaults to 1:
+   * HAProxy applies `drain` on the first answer.
    */
   agentFall?: number;
   /**
    * How many checkers probe this process (balancer instances, kubelet); the counts above are
    * multiplied by it. Answers are not told apart by checker, so one fast checker can count for
-   * a slow one: `maxDelayMs` and `settleMs` cover the rest. Defaults to 1.
+   * a slow one: `maxDelay` and `settleTime` cover the rest. Defaults to 1.
    */
   checkers?: number;
   /**
    * Longest the listener stays open waiting for the acknowledgement, in milliseconds, for
    * balancers we cannot see (cloud load balancers, endpoint propagation). Cut short by the
-   * graceful deadline. Defaults to 5000 ms (`DEFAULT_MAX_DELAY_MS`).
+   * graceful deadline. Defaults to 5000.
    */
-  maxDelayMs?: number;
+  maxDelay?: number;
   /**
    * Time after the acknowledging answer before the inner drain begins, in milliseconds: the
    * balancer marks us down right after its last check, and requests it routed just before are
-   * still on their way. Defaults to 50 ms (`DEFAULT_SETTLE_MS`).
+   * still on their way. Defaults to 50.
    */
-  settleMs?: number;
+  settleTime?: number;
   /** What sits in front of this process; decides `Connection: close` during the delay. Defaults to `'none'`. */
   balancer?: BalancerKind;
   /**
-   * The drain that begins after the delay: a drain or several (combined in order). Defaults to
-   * a `KeepAliveDrain` with its defaults.
+   * With `balancer: 'l7'`: how long the balancer keeps an idle pooled connection to this
+   * process, in milliseconds (nginx's upstream `keepalive_timeout`, HAProxy's `timeout
+   * http-keep-alive`, an ALB's idle timeout). Once the listener has closed, a pooled connection
+   * is then closed only after it has been idle for this long plus 1000 ms, when the balancer has
+   * closed it or can no longer pick it, instead of after `KeepAliveDrain`'s 100 ms grace: a
+   * balancer with no active check (open-source nginx) keeps reusing its pool, and a POST it sends
+   * on a connection we close at that instant is a 502. A request that does arrive is answered
+   * with `Connection: close`. Bounded by the graceful deadline, where the force closes what is
+   * left: keep the balancer's timeout below the graceful timeout. Defaults to unset (the inner
+   * drain's own idle grace).
+   */
+  upstreamIdleTimeout?: number;
+  /**
+   * The drain that begins once the listener has closed: a drain or several (combined in
+   * order). Defaults to a `KeepAliveDrain` with its defaults (its `idleGrace` is
+   * `upstreamIdleTimeout` + 1000 ms when that is set).
    */
   drain?: DrainStrategy | readonly DrainStrategy[];
 }
 
 /** Readiness answers per checker that acknowledge a shutdown: HAProxy's and Kubernetes' default fall threshold. */
-export const DEFAULT_FALL = 3;
+const DEFAULT_FALL = 3;
 /** Agent-check `drain` answers per checker that acknowledge a shutdown. */
-export const DEFAULT_AGENT_FALL = 1;
+const DEFAULT_AGENT_FALL = 1;
 /** Bound of the acknowledged delay, in milliseconds. */
-export const DEFAULT_MAX_DELAY_MS = 5_000;
-/** Wait after the acknowledgement before the inner drain begins, in milliseconds. */
-export const DEFAULT_SETTLE_MS = 50;
-/** What is in front of the process when `balancer` is not given: nothing, clients connect directly. */
-export const DEFAULT_BALANCER: BalancerKind = 'none';
+const DEFAULT_MAX_DELAY = 5_000;
+/** Wait after the acknowledgement before the listener closes, in milliseconds. */
+const DEFAULT_SETTLE_TIME = 50;
 
-/** How the delay ended: acknowledged by the checkers, bounded by `maxDelayMs`, or cut by the graceful deadline. */
+/**
+ * How much longer than the balancer's upstream idle timeout a pooled connection stays open, in
+ * milliseconds: the balancer starts its idle clock when it has read our response, a little after
+ * ours, and its timer may run late. The same margin `checkKeepAlive` advises for `keepAliveTimeout`.
+ */
+const POOL_MARGIN = 1_000;
+
+/** How the delay ended: acknowledged by the checkers, bounded by `maxDelay`, or cut by the graceful deadline. */
 export type DelayOutcome = 'acknowledged' | 'maxDelay' | 'deadline';
 
 const WHERE = 'AcknowledgedDelayDrain';
-const KNOWN = ['health', 'fall', 'agentFall', 'checkers', 'maxDelayMs', 'settleMs', 'balancer', 'drain'] as const;
+const KNOWN = [
+  'health',
+  'fall',
+  'agentFall',
+  'checkers',
+  'maxDelay',
+  'settleTime',
+  'balancer',
+  'upstreamIdleTimeout',
+  'drain',
+] as const;
 const BALANCERS: readonly BalancerKind[] = ['l7', 'l4', 'none'];
 
 /**
- * A wrapper drain (like core's `DelayedCloseDrain`) whose delay ends when the balancers have
- * acknowledged the shutdown rather than after a fixed time: `begin()` flips the health to
- * draining (readiness 503, agent-check `drain`), the listener stays open and serves, and the
- * inner drain begins `settleMs` after the checkers were answered "not ready" `fall` times
- * (readiness) or `agentFall` times (agent-check), per checker; at the latest after `maxDelayMs`.
- * Answers sent before `begin()` (from the moment `health.beginShutdown()` was called) count.
+ * A listener delay (core's `ListenerDelayDrain`, like `DelayedCloseDrain`) whose end is the
+ * balancers' acknowledgement rather than a fixed time: `begin()` flips the health to draining
+ * (readiness 503, agent-check `drain`), the listener stays open and serves, and it closes
+ * `settleTime` after the checkers were answered "not ready" `fall` times (readiness) or
+ * `agentFall` times (agent-check), per checker; at the latest after `maxDelay`. The listener
+ * closes without resetting a client that is reconnecting (see `ListenerDelayDrain`), then the
+ * inner drain begins. Answers sent before `begin()` (from the moment `health.beginShutdown()`
+ * was called) count.
+ *
+ * `outcome` and `duration` are on this object however it was registered: passed as `drain`,
+ * or registered on a container, where it runs as a copy around the service's drain.
  */
-export class AcknowledgedDelayDrain extends ListenerDelayDrain {
+export class AcknowledgedDelayDrain implements DrainStrategy {
   /** The health whose not-ready answers are counted; `begin()` flips it to draining. */
   readonly health: Health;
-  /** Not-ready readiness answers per checker that acknowledge the shutdown. Defaults to 3 (`DEFAULT_FALL`). */
+  /** Not-ready readiness answers per checker that acknowledge the shutdown. Defaults to 3. */
   readonly fall: number;
-  /** Agent-check `drain` answers per checker that acknowledge the shutdown. Defaults to 1 (`DEFAULT_AGENT_FALL`). */
+  /** Agent-check `drain` answers per checker that acknowledge the shutdown. Defaults to 1. */
   readonly agentFall: number;
   /** How many checkers probe this process; `fall` and `agentFall` are multiplied by it. Defaults to 1. */
   readonly checkers: number;
   /**
-   * Longest the listener stays open waiting for the acknowledgement, in milliseconds (cut short by the graceful
-   * deadline). Defaults to 5000 (`DEFAULT_MAX_DELAY_MS`).
+   * Longest the listener stays open waiting for the acknowledgement, in milliseconds (cut short
+   * by the graceful deadline). Defaults to 5000.
    */
-  readonly maxDelayMs: number;
+  readonly maxDelay: number;
+  /** Wait after the acknowledging answer before the listener closes, in milliseconds. Defaults to 50. */
+  readonly settleTime: number;
   /**
-   * Wait after the acknowledging answer before the inner drain begins, in milliseconds. Defaults to 50
-   * (`DEFAULT_SETTLE_MS`).
-   */
-  readonly settleMs: number;
-  /**
-   * What sits in front of this process; responses during the delay say `Connection: close` unless it is `l7`. Defaults
-   * to `none`.
+   * What sits in front of this process; responses during the delay say `Connection: close`
+   * unless it is `l7`. Defaults to `none`.
    */
   readonly balancer: BalancerKind;
-  #timers: unknown[] = [];
-  #unsubscribe: (() => void) | undefined;
-  #context: ShutdownContext | undefined;
-  #outcome: DelayOutcome | undefined;
-  #delayMs: number | undefined;
+  /**
+   * How long the balancer keeps an idle pooled connection to this process, in milliseconds
+   * (`balancer: 'l7'` only); pooled connections close only after that much idle time plus
+   * 1000 ms. `undefined` when not set.
+   */
+  readonly upstreamIdleTimeout: number | undefined;
+  #delay: ListenerDelayDrain;
 
   constructor(options: AcknowledgedDelayDrainOptions) {
     assertKnownOptions(WHERE, options, KNOWN);
-    const balancer = options.balancer === undefined ? DEFAULT_BALANCER : options.balancer;
+    const balancer = options.balancer === undefined ? 'none' : options.balancer;
     if (!BALANCERS.includes(balancer)) {
       throw new InvalidOptionTypeError(
         WHERE,
@@ -134,8 +171,6 @@ export class AcknowledgedDelayDrain extends ListenerDelayDrain {
         balancer,
       );
     }
-    // `closeConnections` (from the base) is true unless `balancer` is `l7`.
-    super(WHERE, options.drain, balancer !== 'l7');
     this.balancer = balancer;
     const health = options.health as Partial<Health> | undefined;
     if (typeof health !== 'object' || health === null || typeof health.beginShutdown !== 'function') {
@@ -145,26 +180,58 @@ export class AcknowledgedDelayDrain extends ListenerDelayDrain {
     this.fall = count(WHERE, 'fall', options.fall, DEFAULT_FALL);
     this.agentFall = count(WHERE, 'agentFall', options.agentFall, DEFAULT_AGENT_FALL);
     this.checkers = count(WHERE, 'checkers', options.checkers, 1);
-    this.maxDelayMs = assertDuration(
+    this.maxDelay = assertDuration(
       WHERE,
-      'maxDelayMs',
-      options.maxDelayMs === undefined ? DEFAULT_MAX_DELAY_MS : options.maxDelayMs,
+      'maxDelay',
+      options.maxDelay === undefined ? DEFAULT_MAX_DELAY : options.maxDelay,
     );
-    this.settleMs = assertDuration(
+    this.settleTime = assertDuration(
       WHERE,
-      'settleMs',
-      options.settleMs === undefined ? DEFAULT_SETTLE_MS : options.settleMs,
+      'settleTime',
+      options.settleTime === undefined ? DEFAULT_SETTLE_TIME : options.settleTime,
     );
+    this.upstreamIdleTimeout =
+      options.upstreamIdleTimeout === undefined
+        ? undefined
+        : assertDuration(WHERE, 'upstreamIdleTimeout', options.upstreamIdleTimeout);
+    if (this.upstreamIdleTimeout !== undefined && balancer !== 'l7') {
+      throw new InvalidOptionRangeError(
+        WHERE,
+        'upstreamIdleTimeout',
+        "set only with balancer 'l7' (a balancer that pools connections to this process)",
+        this.upstreamIdleTimeout,
+      );
+    }
+    this.#delay = new ListenerDelayDrain({
+      until: (context, signal) => this.#acknowledgement(context, signal),
+      maxDelay: this.maxDelay,
+      // Not behind an L7 balancer: there it only makes the balancer open new connections to us.
+      closeConnections: balancer !== 'l7',
+      drain: this.#inner(options.drain),
+    });
+  }
+
+  /** The drain that begins once the listener has closed. */
+  get drain(): DrainStrategy {
+    return this.#delay.drain;
+  }
+
+  /** Whether responses during the delay carry `Connection: close` (unless `balancer` is `l7`). */
+  get closeConnections(): boolean {
+    return this.#delay.closeConnections;
   }
 
   /** How the last delay ended, once it has; `undefined` before. */
   get outcome(): DelayOutcome | undefined {
-    return this.#outcome;
+    return this.#delay.outcome as DelayOutcome | undefined;
   }
 
-  /** How long the last delay lasted, in milliseconds (settle included); `undefined` before it ended. */
-  get delayMs(): number | undefined {
-    return this.#delayMs;
+  /**
+   * How long the listener stayed open after `begin()`, in milliseconds (settle time and the
+   * wait for a quiet accept queue included); `undefined` until it closed.
+   */
+  get duration(): number | undefined {
+    return this.#delay.duration;
   }
 
   /** True once the not-ready answers counted reach the thresholds. */
@@ -172,65 +239,125 @@ export class AcknowledgedDelayDrain extends ListenerDelayDrain {
     return answers.readiness >= this.fall * this.checkers || answers.agentCheck >= this.agentFall * this.checkers;
   }
 
-  override begin(context: ShutdownContext): void {
-    // Readiness 503 and agent-check `drain` from the first instant, before anything else.
-    this.health.beginShutdown();
-    super.begin(context);
+  /** Starts the delay (see `ListenerDelayDrain`). */
+  begin(context: ShutdownContext): void {
+    this.#delay.begin(context);
   }
 
-  protected startDelay(context: ShutdownContext): void {
-    this.#context = context;
-    const { clock } = context;
-    const started = clock.now();
-    const end = (outcome: DelayOutcome): void => {
-      if (!this.delaying || this.#outcome !== undefined) return;
-      this.#outcome = outcome;
-      this.#stop();
-      const settle =
-        outcome === 'acknowledged' ? Math.min(this.settleMs, Math.max(0, context.deadline - clock.now())) : 0;
-      const go = (): void => {
-        this.#delayMs = clock.now() - started;
-        this.endDelay();
-      };
-      if (settle > 0) this.#timers.push(clock.setTimeout(go, settle));
-      else go();
-    };
-    const bound = Math.max(0, Math.min(this.maxDelayMs, context.deadline - clock.now()));
-    this.#timers.push(clock.setTimeout(() => end(bound < this.maxDelayMs ? 'deadline' : 'maxDelay'), bound));
-    if (this.acknowledged()) {
-      end('acknowledged');
-      return;
-    }
-    this.#unsubscribe = this.health.onNotReadyAnswer((_channel, answers) => {
-      if (this.acknowledged(answers)) end('acknowledged');
-    });
+  /** During the delay, asks the connection to close (with `closeConnections`); after it, the inner drain's. */
+  onRequest(
+    connection: Connection,
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: ShutdownContext,
+  ): void {
+    this.#delay.onRequest(connection, request, response, context);
   }
 
-  protected stopDelay(): void {
-    this.#stop();
-    this.#context = undefined;
+  /** Nothing during the delay (the connection stays open); after it, the inner drain's. */
+  onIdle(connection: Connection, context: ShutdownContext): void {
+    this.#delay.onIdle(connection, context);
   }
 
-  /** The same delay, on the same health, around another drain. */
+  /** During the delay, GOAWAY (with `closeConnections`); after it, the inner drain's. */
+  onSession(connection: Connection, context: ShutdownContext): void {
+    this.#delay.onSession(connection, context);
+  }
+
+  /** During the delay, counted (the listener closes once none arrive); after it, the inner drain's. */
+  onConnection(connection: Connection, context: ShutdownContext): void {
+    this.#delay.onConnection(connection, context);
+  }
+
+  /** Clears the delay's timers and disposes of the inner drain. */
+  dispose(): void {
+    this.#delay.dispose();
+  }
+
+  /** The same delay, on the same health, around another drain; `outcome` and `duration` are read here too. */
   wrap(inner: DrainStrategy): AcknowledgedDelayDrain {
-    return new AcknowledgedDelayDrain({
+    const copy = new AcknowledgedDelayDrain({
       health: this.health,
       fall: this.fall,
       agentFall: this.agentFall,
       checkers: this.checkers,
-      maxDelayMs: this.maxDelayMs,
-      settleMs: this.settleMs,
+      maxDelay: this.maxDelay,
+      settleTime: this.settleTime,
       balancer: this.balancer,
-      drain: inner,
+      ...(this.upstreamIdleTimeout === undefined ? {} : { upstreamIdleTimeout: this.upstreamIdleTimeout }),
     });
+    copy.#delay = this.#delay.wrap(copy.#inner(inner) as DrainStrategy);
+    return copy;
   }
 
-  #stop(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
-    const clock = this.#context?.clock;
-    if (clock) for (const timer of this.#timers.splice(0)) clock.clearTimeout(timer);
+  /**
+   * The inner drain: with `upstreamIdleTimeout`, the default `KeepAliveDrain` keeps pooled
+   * connections until the balancer is done with them, and a given one that would close them
+   * sooner is refused (it would race the balancer's pool, the 502s this option is for).
+   */
+  #inner(
+    drain: DrainStrategy | readonly DrainStrategy[] | undefined,
+  ): DrainStrategy | readonly DrainStrategy[] | undefined {
+    const upstream = this.upstreamIdleTimeout;
+    if (upstream === undefined) return drain;
+    if (drain === undefined) return new KeepAliveDrain({ idleGrace: upstream + POOL_MARGIN });
+    for (const keepAlive of keepAliveDrains(drain)) {
+      if (keepAlive.idleGrace > upstream) continue;
+      throw new InvalidOptionRangeError(
+        WHERE,
+        'drain',
+        `a KeepAliveDrain whose idleGrace is above upstreamIdleTimeout (${upstream} ms), or no drain (then idleGrace is ${upstream + POOL_MARGIN} ms)`,
+        `KeepAliveDrain { idleGrace: ${keepAlive.idleGrace} }`,
+      );
+    }
+    return drain;
   }
+
+  /**
+   * The delay's end: readiness 503 and agent-check `drain` from this instant (it runs first in
+   * `begin()`), then resolves `settleTime` after the acknowledging answer. `stop` aborts when
+   * the delay ended otherwise (`maxDelay`, the deadline): the subscription and timer go.
+   */
+  #acknowledgement(context: ShutdownContext, stop: AbortSignal): Promise<DelayOutcome> {
+    this.health.beginShutdown();
+    const { clock } = context;
+    return new Promise((resolve) => {
+      let timer: unknown;
+      let unsubscribe: (() => void) | undefined;
+      const settle = (): void => {
+        unsubscribe?.();
+        unsubscribe = undefined;
+        if (timer !== undefined) return;
+        const wait = Math.min(this.settleTime, Math.max(0, context.deadline - clock.now()));
+        if (wait === 0) resolve('acknowledged');
+        else timer = clock.setTimeout(() => resolve('acknowledged'), wait);
+      };
+      stop.addEventListener(
+        'abort',
+        () => {
+          unsubscribe?.();
+          if (timer !== undefined) clock.clearTimeout(timer);
+        },
+        { once: true },
+      );
+      if (this.acknowledged()) settle();
+      else {
+        unsubscribe = this.health.onNotReadyAnswer((_channel, answers) => {
+          if (this.acknowledged(answers)) settle();
+        });
+      }
+    });
+  }
+}
+
+/** The `KeepAliveDrain`s in a drain option: itself, an array's, a combination's. */
+function keepAliveDrains(drain: DrainStrategy | readonly DrainStrategy[]): KeepAliveDrain[] {
+  if (Array.isArray(drain)) return drain.flatMap((one: DrainStrategy) => keepAliveDrains(one));
+  if (drain instanceof KeepAliveDrain) return [drain];
+  // A combination (core's `combineDrains`): its drains are listed on it.
+  const combined = (drain as { drains?: unknown }).drains;
+  if (Array.isArray(combined)) return keepAliveDrains(combined as DrainStrategy[]);
+  return [];
 }
 
 function count(where: string, option: string, value: unknown, fallback: number): number {

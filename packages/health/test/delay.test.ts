@@ -3,9 +3,9 @@
 // delay, and a flood of probes does not delay the drain.
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { createTerminator } from '@lastcall/core';
+import { createContainer, createTerminator, KeepAliveDrain, TOKENS } from '@lastcall/core';
 import { AcknowledgedDelayDrain, createHealth } from '@lastcall/health';
-import { closeQuietly, startHttp1, within } from '@lastcall/test-kit';
+import { closeQuietly, internals, startHttp1, within } from '@lastcall/test-kit';
 import { get } from './helpers';
 
 /** Resolves when a new TCP connection to the port is refused: the listener closed. */
@@ -38,7 +38,7 @@ describe('AcknowledgedDelayDrain', () => {
     cleanups.push(() => probes.close());
     const app = await startHttp1('http', (_req, res) => res.end('ok'));
     cleanups.push(() => closeQuietly(app.server));
-    const drain = new AcknowledgedDelayDrain({ health, fall: 3, maxDelayMs: 10_000, settleMs: 0 });
+    const drain = new AcknowledgedDelayDrain({ health, fall: 3, maxDelay: 10_000, settleTime: 0 });
     const terminator = createTerminator({ server: app.server, drain, gracefulTimeout: 15_000 });
 
     const done = terminator.terminate();
@@ -67,7 +67,7 @@ describe('AcknowledgedDelayDrain', () => {
     cleanups.push(() => agent.close());
     const app = await startHttp1('http', (_req, res) => res.end('ok'));
     cleanups.push(() => closeQuietly(app.server));
-    const drain = new AcknowledgedDelayDrain({ health, maxDelayMs: 10_000 });
+    const drain = new AcknowledgedDelayDrain({ health, maxDelay: 10_000 });
     const done = createTerminator({ server: app.server, drain }).terminate();
     const socket = net.connect({ host: '127.0.0.1', port: agent.port });
     socket.on('data', () => undefined);
@@ -77,11 +77,11 @@ describe('AcknowledgedDelayDrain', () => {
     expect(report.duration).toBeLessThan(3_000);
   });
 
-  it('is bounded by maxDelayMs when no checker comes', async () => {
+  it('is bounded by maxDelay when no checker comes', async () => {
     const health = createHealth();
     const app = await startHttp1('http', (_req, res) => res.end('ok'));
     cleanups.push(() => closeQuietly(app.server));
-    const drain = new AcknowledgedDelayDrain({ health, maxDelayMs: 300 });
+    const drain = new AcknowledgedDelayDrain({ health, maxDelay: 300 });
     const started = performance.now();
     const done = createTerminator({ server: app.server, drain }).terminate();
     expect(health.state).toBe('draining');
@@ -92,6 +92,27 @@ describe('AcknowledgedDelayDrain', () => {
     expect(drain.outcome).toBe('maxDelay');
   });
 
+  it('registered on a container, its outcome and duration are on the object the platform holds', async () => {
+    // The platform registers the instance; the service passes its own drain, so the terminator
+    // runs a copy of the wrapper around it (wrap()). The platform's object still hears how it went.
+    const health = createHealth();
+    const app = await startHttp1('http', (_req, res) => res.end('ok'));
+    cleanups.push(() => closeQuietly(app.server));
+    const ack = new AcknowledgedDelayDrain({ health, maxDelay: 200 });
+    const platform = createContainer();
+    platform.register(TOKENS.drain, { useValue: ack });
+    const service = new KeepAliveDrain({ idleGrace: 0 });
+    const terminator = createTerminator({ server: app.server, container: platform, drain: service });
+    expect(internals(terminator).drain).not.toBe(ack);
+    expect((internals(terminator).drain as AcknowledgedDelayDrain).drain).toBe(service);
+    expect(ack.outcome).toBeUndefined();
+    await within(terminator.terminate(), 5_000, 'terminate()');
+    expect(ack.outcome).toBe('maxDelay');
+    expect(ack.duration).toBeGreaterThanOrEqual(190);
+    expect(ack.duration).toBeLessThan(1_500);
+    expect((internals(terminator).drain as AcknowledgedDelayDrain).outcome).toBe('maxDelay');
+  });
+
   it("balancer 'l7' keeps keep-alive during the delay, 'none' answers Connection: close", async () => {
     for (const [balancer, expected] of [
       ['l7', 'keep-alive'],
@@ -99,7 +120,7 @@ describe('AcknowledgedDelayDrain', () => {
     ] as const) {
       const health = createHealth();
       const app = await startHttp1('http', (_req, res) => res.end('ok'));
-      const drain = new AcknowledgedDelayDrain({ health, balancer, maxDelayMs: 1_000 });
+      const drain = new AcknowledgedDelayDrain({ health, balancer, maxDelay: 1_000 });
       expect(drain.closeConnections).toBe(balancer !== 'l7');
       const done = createTerminator({ server: app.server, drain }).terminate();
       const agent = new http.Agent({ keepAlive: true });
@@ -124,7 +145,7 @@ describe('AcknowledgedDelayDrain', () => {
     cleanups.push(() => probes.close());
     const app = await startHttp1('http', (_req, res) => res.end('ok'));
     cleanups.push(() => closeQuietly(app.server));
-    const drain = new AcknowledgedDelayDrain({ health, fall: 2, maxDelayMs: 10_000 });
+    const drain = new AcknowledgedDelayDrain({ health, fall: 2, maxDelay: 10_000 });
     let flooding = true;
     let sent = 0;
     const flooders = Array.from({ length: 16 }, async () => {
@@ -143,12 +164,12 @@ describe('AcknowledgedDelayDrain', () => {
 
   it('wrap() keeps its settings around another drain; bad options are named', () => {
     const health = createHealth();
-    const drain = new AcknowledgedDelayDrain({ health, fall: 2, balancer: 'l7', maxDelayMs: 700 });
+    const drain = new AcknowledgedDelayDrain({ health, fall: 2, balancer: 'l7', maxDelay: 700 });
     const wrapped = drain.wrap({ begin: () => undefined });
-    expect([wrapped.fall, wrapped.balancer, wrapped.maxDelayMs, wrapped.health]).toEqual([2, 'l7', 700, health]);
+    expect([wrapped.fall, wrapped.balancer, wrapped.maxDelay, wrapped.health]).toEqual([2, 'l7', 700, health]);
     expect(() => new AcknowledgedDelayDrain({ health, fall: 0 })).toThrow(/"fall".*0/);
     expect(() => new AcknowledgedDelayDrain({ health, balancer: 'alb' as never })).toThrow(/"balancer".*"alb"/);
-    expect(() => new AcknowledgedDelayDrain({ health, maxDelayMs: -5 })).toThrow(/"maxDelayMs".*-5/);
+    expect(() => new AcknowledgedDelayDrain({ health, maxDelay: -5 })).toThrow(/"maxDelay".*-5/);
     expect(() => new AcknowledgedDelayDrain({} as never)).toThrow(/"health"/);
     expect(() => new AcknowledgedDelayDrain({ health, delay: 1 } as never)).toThrow(/"delay" must be a known option/);
   });

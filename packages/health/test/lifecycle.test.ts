@@ -18,7 +18,7 @@ describe('health.attach(coordinator)', () => {
     app.server.on('close', () => events.push('app listener closed'));
     const shutdown = createCoordinator({ signals: [], exit: false, logger: false, deadline: 10_000 });
     try {
-      const drain = new AcknowledgedDelayDrain({ health, fall: 2, maxDelayMs: 5_000, settleMs: 0 });
+      const drain = new AcknowledgedDelayDrain({ health, fall: 2, maxDelay: 5_000, settleTime: 0 });
       shutdown.add(createTerminator({ server: app.server, drain }), { name: 'app' });
       shutdown.task('db', async () => {
         events.push('hook db');

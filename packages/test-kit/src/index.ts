@@ -4,6 +4,7 @@
 export { CLIENT_WAIT_MS, PATIENT_GRACE_MS, SETTLE_BOUND_MS } from './bounds';
 export { type ClockLike, countingClock } from './clock';
 export { neverAnswers } from './handlers';
+export { internals, type TerminatorInternals } from './internals';
 export { collect, connectRaw, parseResponse, type RawOutcome, readAll, readUntil, whenClosed } from './raw';
 export {
   closeQuietly,

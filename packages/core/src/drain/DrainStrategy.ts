@@ -32,17 +32,17 @@ export interface DrainStrategy {
   onConnection?(connection: Connection, context: ShutdownContext): void;
   /** The terminator left the draining state: clear timers, drop references. */
   dispose?(): void;
+  /**
+   * Only for a drain that runs around another one, such as `DelayedCloseDrain`: a drain like
+   * this one, around `inner`. A platform team that registers such a wrapper on the container
+   * (under `TOKENS.drain`) keeps it when a service passes its own `drain`: the service's drain
+   * becomes the wrapper's inner drain. A drain without `wrap` is replaced, with a warning.
+   */
+  wrap?(inner: DrainStrategy): DrainStrategy;
 }
 
-/**
- * A drain that runs around another one, such as `DelayedCloseDrain`. A platform team that
- * registers a wrapper on the container (under `TOKENS.drain`) keeps it when a service passes
- * its own `drain`: the service's drain becomes the wrapper's inner drain.
- */
-export interface WrappingDrain extends DrainStrategy {
-  /** A drain like this one, around `inner`. */
-  wrap(inner: DrainStrategy): DrainStrategy;
-}
+/** A drain that has `wrap()` (internal name; the public type is `DrainStrategy` with `wrap`). */
+export type WrappingDrain = DrainStrategy & { wrap(inner: DrainStrategy): DrainStrategy };
 
 /** True for a drain that can wrap another (it has a `wrap()` method). */
 export const isWrappingDrain = (drain: DrainStrategy): drain is WrappingDrain =>

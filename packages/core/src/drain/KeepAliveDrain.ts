@@ -15,24 +15,13 @@ import type { DrainStrategy } from './DrainStrategy.js';
  * when draining begins closes at once (after the next poll for I/O, which reads a request
  * already in its socket): its client is not about to send.
  */
-export const DEFAULT_IDLE_GRACE_MS = 100;
+const DEFAULT_IDLE_GRACE_MS = 100;
 
 /**
  * How often the idle pass looks again while a response that has ended is still flushing, in
  * milliseconds (at least the idle grace). Bounded by the deadline, where the force ends it.
  */
-export const FLUSH_RECHECK_MS = 25;
-
-/** Options of `KeepAliveDrain`. */
-export interface KeepAliveDrainOptions {
-  /**
-   * Idle grace, in milliseconds: how long a keep-alive connection stays open after it went
-   * idle (one idle for longer when draining begins closes at once, after the next poll for I/O; TLS sockets still in their
-   * handshake and connections opened before tracking get the whole grace).
-   * `0` closes them at once, as Node's own `server.close()` does. Defaults to 100 ms.
-   */
-  idleGrace?: number;
-}
+const FLUSH_RECHECK_MS = 25;
 
 const KNOWN_OPTIONS = ['idleGrace'] as const;
 
@@ -46,18 +35,25 @@ const KNOWN_OPTIONS = ['idleGrace'] as const;
  * deadline: combine a protocol drain (`@lastcall/ws`) for those.
  */
 export class KeepAliveDrain implements DrainStrategy {
-  /** The idle grace in use, in milliseconds (`idleGrace` option, default `DEFAULT_IDLE_GRACE_MS`). */
+  /** The idle grace in use (milliseconds; the `idleGrace` option, default 100). */
   readonly idleGrace: number;
   /** Servers whose idle connections the next pass closes. */
   readonly #due = new Set<ServerLike>();
   #timer: unknown = undefined;
-  /** The look at idle connections that `closeListeners` defers past the next poll for I/O. */
+  /** The look at idle connections that `#closeListeners` defers past the next poll for I/O. */
   #beginTimer: unknown = undefined;
   #clock: ShutdownContext['clock'] | undefined;
   /** GOAWAY was sent to every HTTP/2 session: a session established from now on gets it too. */
   #goingAway = false;
 
-  constructor(options: KeepAliveDrainOptions = {}) {
+  /**
+   * @param options `idleGrace` (milliseconds): how long a keep-alive connection stays open
+   * after it went idle, once draining has begun. One idle for longer when draining begins
+   * closes at once (after the next poll for I/O); TLS sockets still in their handshake and
+   * connections opened before tracking get the whole grace. `0` closes idle connections at
+   * once, as Node's own `server.close()` does. Defaults to 100.
+   */
+  constructor(options: { idleGrace?: number } = {}) {
     assertKnownOptions('KeepAliveDrain', options, KNOWN_OPTIONS);
     // `=== undefined`, not `??`: an explicit null is bad input, not "use the default".
     const idleGrace = options.idleGrace === undefined ? DEFAULT_IDLE_GRACE_MS : options.idleGrace;
@@ -69,7 +65,7 @@ export class KeepAliveDrain implements DrainStrategy {
     // Every busy HTTP/1 connection's last response gets `Connection: close`; every HTTP/2
     // session gets GOAWAY (contract points 3 and 6).
     for (const connection of context.registry.connections()) connection.requestClose();
-    this.closeListeners(context);
+    this.#closeListeners(context);
   }
 
   /** A session established while draining (a TLS handshake that finished late). */
@@ -95,7 +91,7 @@ export class KeepAliveDrain implements DrainStrategy {
       if (connection.kind === 'http1' && socket.writableLength === 0) connection.destroy();
       return;
     }
-    this.scheduleIdleClose(connection.server, context);
+    this.#scheduleIdleClose(connection.server, context);
   }
 
   dispose(): void {
@@ -111,9 +107,9 @@ export class KeepAliveDrain implements DrainStrategy {
    * next poll for I/O: a server with no idle connection that needs the grace then gets its
    * full `close()`; the others keep those connections for what is left of it.
    */
-  protected closeListeners(context: ShutdownContext): void {
+  #closeListeners(context: ShutdownContext): void {
     if (this.idleGrace === 0) {
-      for (const server of context.servers) this.closeIdle(server, context);
+      for (const server of context.servers) this.#closeIdle(server, context);
       return;
     }
     for (const server of context.servers) context.registry.stopAccepting(server);
@@ -128,8 +124,8 @@ export class KeepAliveDrain implements DrainStrategy {
         this.#beginTimer = undefined;
         for (const server of context.servers) {
           const restMs = this.#closeLongIdle(server, context);
-          if (restMs === undefined) this.closeIdle(server, context);
-          else this.scheduleIdleClose(server, context, restMs);
+          if (restMs === undefined) this.#closeIdle(server, context);
+          else this.#scheduleIdleClose(server, context, restMs);
         }
       }, 0);
     }, 0);
@@ -167,13 +163,13 @@ export class KeepAliveDrain implements DrainStrategy {
    * Closes the server's idle connections now (`RegistryView.closeIdle`), unless a response
    * that has ended may still be flushing: then only the listener, and a look again later.
    */
-  protected closeIdle(server: ServerLike, context: ShutdownContext): void {
+  #closeIdle(server: ServerLike, context: ShutdownContext): void {
     if (this.#flushing(server, context)) {
       // Node's closeIdleConnections() (http's close() runs it too) destroys a connection
       // whose current response has called end(), even while its bytes are still queued for
       // a slow reader, and the pipelined responses behind it: the client gets a cut body.
       context.registry.stopAccepting(server);
-      this.scheduleIdleClose(server, context, Math.max(this.idleGrace, FLUSH_RECHECK_MS));
+      this.#scheduleIdleClose(server, context, Math.max(this.idleGrace, FLUSH_RECHECK_MS));
       return;
     }
     context.registry.closeIdle(server);
@@ -183,7 +179,7 @@ export class KeepAliveDrain implements DrainStrategy {
    * Closes the server's idle connections once no connection has become idle for a whole
    * grace: each idle connection gets at least the grace, and one timer serves them all.
    */
-  protected scheduleIdleClose(server: ServerLike, context: ShutdownContext, delay = this.idleGrace): void {
+  #scheduleIdleClose(server: ServerLike, context: ShutdownContext, delay = this.idleGrace): void {
     this.#due.add(server);
     this.#clock = context.clock;
     if (this.#timer !== undefined) context.clock.clearTimeout(this.#timer);
@@ -196,7 +192,7 @@ export class KeepAliveDrain implements DrainStrategy {
         this.#timer = undefined;
         const due = [...this.#due];
         this.#due.clear();
-        for (const dueServer of due) this.closeIdle(dueServer, context);
+        for (const dueServer of due) this.#closeIdle(dueServer, context);
       }, 0);
     }, delay);
   }

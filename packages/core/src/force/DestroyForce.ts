@@ -7,18 +7,20 @@ import type { ForceStrategy } from './ForceStrategy.js';
 /**
  * Closes any listener a drain left open, destroys every tracked connection, then asks each
  * http server to close the connections lastcall never saw (`closeAllConnections()`).
- * Subclasses change how one connection ends by overriding `end`.
  */
 export class DestroyForce implements ForceStrategy {
   force(context: ShutdownContext): void {
-    for (const server of context.servers) context.registry.closeServer(server);
-    for (const connection of [...context.registry.connections()]) this.end(connection);
-    // An http2 secure server has `closeIdleConnections` (allowHTTP1) but no `closeAllConnections`.
-    for (const server of context.servers) if (speaksHttp1(server)) server.closeAllConnections?.();
+    forceEach(context, (connection) => connection.destroy());
   }
+}
 
-  /** Ends one connection now. */
-  protected end(connection: Connection): void {
-    connection.destroy();
-  }
+/**
+ * What both forces do, with how one tracked connection ends given: a force differs from
+ * another by that alone, so it is a function passed in, not a method to override.
+ */
+export function forceEach(context: ShutdownContext, end: (connection: Connection) => void): void {
+  for (const server of context.servers) context.registry.closeServer(server);
+  for (const connection of [...context.registry.connections()]) end(connection);
+  // An http2 secure server has `closeIdleConnections` (allowHTTP1) but no `closeAllConnections`.
+  for (const server of context.servers) if (speaksHttp1(server)) server.closeAllConnections?.();
 }

@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as net from 'node:net';
-import type { ConnectionKind, ServerLike } from '../types.js';
+import type { ServerLike } from '../types.js';
 
 /** One connection of a tracked server, as a drain or force strategy sees it. */
 export interface Connection {
@@ -11,8 +11,12 @@ export interface Connection {
   readonly id: number;
   /** The server that accepted it. */
   readonly server: ServerLike;
-  /** What it carries now (a TLS connection becomes `http2` once its session is up). */
-  readonly kind: ConnectionKind;
+  /**
+   * What it carries now: `http1` plain HTTP/1.x, `tls` HTTP/1.x over TLS (or a TLS socket still
+   * in its handshake), `http2` an HTTP/2 session (a TLS connection becomes `http2` once its
+   * session is up), `upgraded` a socket handed to an `upgrade`/`connect` listener.
+   */
+  readonly kind: 'http1' | 'tls' | 'http2' | 'upgraded';
   /** The TCP socket (for a TLS server, the raw socket under the TLS layer when it was seen). */
   readonly socket: net.Socket;
   /** The socket that carries HTTP: the TLS socket when there is one, else the TCP socket. */

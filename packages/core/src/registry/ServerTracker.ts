@@ -32,6 +32,8 @@ export class ServerTracker {
    * request). `undefined` until the server's own count arrives: then nothing is ruled out.
    */
   untrackedAtStart: number | undefined;
+  /** The server was listening when tracked, or emitted `listening` since. */
+  everListened: boolean;
   readonly #closeWaiters: Array<() => void> = [];
   readonly #onClosed: (tracker: ServerTracker) => void;
 
@@ -48,6 +50,7 @@ export class ServerTracker {
     this.#onClosed = onClosed;
     this.handshaking = tls ? new Map() : undefined;
     this.untrackedAtStart = server.listening ? undefined : 0;
+    this.everListened = server.listening;
   }
 
   /** Adds a listener to the server and records its undo. One closure per server, not per call. */
@@ -106,6 +109,7 @@ export class ServerTracker {
     });
     this.on('listening', () => {
       this.closed = false;
+      this.everListened = true;
       if (this.stopRequested) this.closeServer();
     });
   }

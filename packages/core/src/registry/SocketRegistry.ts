@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { type Clock, systemClock } from '../clock.js';
-import { isHttp2Server, isTlsServer, speaksHttp1, stopAccepting } from '../servers.js';
+import { connectionKindOf, isHttp2Server, isTlsServer, speaksHttp1, stopAccepting } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
 import type { Connection, RegistryView } from './Connection.js';
 import { onUnseenFinish, responsesInFlight } from './earlyRequests.js';
@@ -197,7 +197,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     }
     const { on } = tracker;
 
-    const kind: ConnectionKind = tlsServer ? 'tls' : isHttp2Server(server) ? 'http2' : 'http1';
+    const kind: ConnectionKind = connectionKindOf(server);
     // Prepended: an http2 server creates its session inside its own connection listener,
     // and the connection must be known before that.
     on(
@@ -317,6 +317,12 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       });
     }
     return this.#view;
+  }
+
+  /** True when the server never listened while tracked (nor before: it was not listening then). */
+  neverListened(server: ServerLike): boolean {
+    const tracker = this.#servers.get(server);
+    return tracker !== undefined && !tracker.everListened && !server.listening;
   }
 
   /** True once the server's listener is closed and it emitted `close` (or it never listened). */
@@ -445,7 +451,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
 
   /** A connection the server had before it was tracked, first seen through a request. */
   #adopt(tracker: ServerTracker, socket: net.Socket): TrackedConnection {
-    return this.#add(tracker, socket, isTlsServer(tracker.server) ? 'tls' : 'http1', false);
+    return this.#add(tracker, socket, connectionKindOf(tracker.server) === 'tls' ? 'tls' : 'http1', false);
   }
 
   #trackUpgrades(tracker: ServerTracker): void {

@@ -6,7 +6,7 @@ import { createHook } from 'node:async_hooks';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { type Clock, createTerminator, KeepAliveDrain, systemClock, type Terminator } from '@lastcall/core';
-import { listenerCounts, openConnections } from '@lastcall/test-kit';
+import { internals, listenerCounts, openConnections } from '@lastcall/test-kit';
 import { get, keepAliveAgent } from '../helpers/clients';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -98,13 +98,13 @@ suite('leaks and churn (--expose-gc)', () => {
           `heap ${(baseline / 1e6).toFixed(2)} MB -> ${(after / 1e6).toFixed(2)} MB (${growth >= 0 ? `grew ${(growth / 1024).toFixed(0)}` : `shrank ${(-growth / 1024).toFixed(0)}`} KiB, growth bound ${HEAP_BOUND_BYTES / 1024} KiB)`,
       );
       expect(answered).toBe(CONNECTIONS / 4 + (CONNECTIONS % 4 > 0 ? 1 : 0));
-      expect(terminator.registry.inFlight).toBe(0);
+      expect(internals(terminator).registry.inFlight).toBe(0);
       expect(await openConnections(server)).toBe(0);
       expect(growth).toBeLessThan(HEAP_BOUND_BYTES);
       // Records of closed connections may be swept lazily; after terminate() none is left.
       const report = await terminator.terminate(1_000);
       expect(report.timedOut).toBe(false);
-      expect(terminator.registry.size).toBe(0);
+      expect(internals(terminator).registry.size).toBe(0);
     } finally {
       if (terminator.state === 'running') await terminator.terminate(1_000);
       await close(server);
@@ -203,7 +203,11 @@ async function makeAndDrop(terminate: 'never' | 'at once' | 'after a tick'): Pro
   const server = http.createServer((_req, res) => res.end('ok'));
   await listen(server);
   const terminator = createTerminator({ server, gracefulTimeout: 1_000 });
-  const refs = [new WeakRef<object>(server), new WeakRef<object>(terminator), new WeakRef<object>(terminator.registry)];
+  const refs = [
+    new WeakRef<object>(server),
+    new WeakRef<object>(terminator),
+    new WeakRef<object>(internals(terminator).registry),
+  ];
   if (terminate === 'never') await close(server);
   else {
     // After a tick the terminator knows the server had no connection when it was made.

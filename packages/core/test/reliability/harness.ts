@@ -9,6 +9,7 @@ import {
   connectRaw,
   type Handler,
   type Http1Kind,
+  internals,
   openConnections,
   startHttp1,
   within,
@@ -67,7 +68,7 @@ export async function rawClient(cleanups: Cleanups, kind: Http1Kind, port: numbe
  */
 export async function expectAllClosed(terminator: Terminator): Promise<void> {
   expect(terminator.state).toBe('closed');
-  expect(terminator.registry.size).toBe(0);
+  expect(internals(terminator).registry.size).toBe(0);
   for (const server of terminator.servers) {
     expect(server.listening).toBe(false);
     expect(await openConnections(server)).toBe(0);

@@ -6,7 +6,9 @@ import { createTerminator, isInvalidOptionError, KeepAliveDrain } from '@lastcal
 import { within } from '@lastcall/test-kit';
 import { WebSocketDrain } from '@lastcall/ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import { DEFAULT_CLOSE_REASON } from '../../src/WebSocketDrain.js';
+
+/** The documented default reason (docs/websocket.md), no longer exported. */
+const DEFAULT_CLOSE_REASON = 'server shutting down';
 
 const wss = new WebSocketServer({ noServer: true });
 afterAll(() => wss.close());

@@ -9,17 +9,27 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import {
   createTerminator,
-  DEFAULT_IDLE_GRACE_MS,
   DestroyForce,
   KeepAliveDrain,
   type ServerLike,
   type ShutdownContext,
   type TerminationReport,
 } from '@lastcall/core';
-import { listenerCounts, openConnections, SETTLE_BOUND_MS, sleep, tlsMaterial, within } from '@lastcall/test-kit';
+import {
+  internals,
+  listenerCounts,
+  openConnections,
+  SETTLE_BOUND_MS,
+  sleep,
+  tlsMaterial,
+  within,
+} from '@lastcall/test-kit';
 import { WebSocketDrain } from '@lastcall/ws';
 import * as fc from 'fast-check';
 import { WebSocket, WebSocketServer } from 'ws';
+
+/** KeepAliveDrain's default idle grace (milliseconds), read from a default drain. */
+const DEFAULT_IDLE_GRACE_MS = new KeepAliveDrain().idleGrace;
 
 export type ServerKind = 'http' | 'https' | 'h2c' | 'h2+http1';
 
@@ -362,7 +372,7 @@ export async function runSchedule(schedule: Schedule): Promise<Run> {
     problems.push(String(error));
   }
   // Checked before our own clean-up touches anything.
-  const registrySize = terminator.registry.size;
+  const registrySize = internals(terminator).registry.size;
   // A failed count is reported as -1 with the other problems, not thrown: the run still cleans up.
   const open = await openConnections(server).catch(() => -1);
   const listening = server.listening;
