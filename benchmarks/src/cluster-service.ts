@@ -6,14 +6,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as http from 'node:http';
-import {
-  CLUSTER_CHANNELS,
-  clusterWorker,
-  createPrimary,
-  MESSAGE_TAG,
-  type RestartEndMessage,
-  type ShutdownMessage,
-} from '@lastcall/cluster';
+import { CLUSTER_CHANNELS, type ClusterMessage, clusterWorker, createPrimary } from '@lastcall/cluster';
 import { createTerminator, KeepAliveDrain } from '@lastcall/core';
 import { createCoordinator } from '@lastcall/lifecycle';
 import { createHttpTerminator } from 'http-terminator';
@@ -39,12 +32,15 @@ if (!CLUSTER_MODES.includes(mode))
 const port = Number(process.env[CLUSTER_PORT_ENV]);
 const workers = Number(process.env[CLUSTER_WORKERS_ENV] ?? 2);
 
+// @lastcall/cluster's message tag (a private detail of the package): the peers' minimal primary
+// below and their workers speak the same fork / ready / shutdown sequence with it.
+const MESSAGE_TAG = 'lastcall:cluster';
 const print = (tag: string, value: unknown): void => void process.stdout.write(`${tag} ${JSON.stringify(value)}\n`);
 const isReady = (message: unknown): boolean =>
   typeof message === 'object' && message !== null && (message as { tag?: unknown }).tag === MESSAGE_TAG;
 const isShutdown = (message: unknown): boolean =>
   isReady(message) && (message as { type?: unknown }).type === 'shutdown';
-const shutdownMessage: ShutdownMessage = { tag: MESSAGE_TAG, type: 'shutdown' };
+const shutdownMessage = { tag: MESSAGE_TAG, type: 'shutdown' } as const;
 
 // ---- primaries ----
 
@@ -52,15 +48,15 @@ const shutdownMessage: ShutdownMessage = { tag: MESSAGE_TAG, type: 'shutdown' };
 function lastcallPrimary(): void {
   cluster.on('fork', (worker) => print('FORK', { pid: worker.process.pid }));
   diagnosticsChannel.subscribe(CLUSTER_CHANNELS.restartEnd, (message) => {
-    const { report } = message as RestartEndMessage;
+    const { report } = message as Extract<ClusterMessage, { channel: 'restartEnd' }>;
     const line: ClusterRestartLine = {
       outcome: report.outcome,
-      durationMs: report.durationMs,
+      durationMs: report.duration,
       stops: report.slots.map((slot) => ({
         exitCode: slot.oldStop?.exitCode ?? null,
         signal: slot.oldStop?.signal ?? null,
         forced: slot.oldStop?.forced ?? false,
-        drainMs: slot.oldStop?.drainMs ?? Number.NaN,
+        drainMs: slot.oldStop?.drain ?? Number.NaN,
       })),
     };
     print('RESTART', line);

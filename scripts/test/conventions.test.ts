@@ -1,6 +1,7 @@
-// Workspace-wide conventions that no single package's tests can see: no import cycle in any
-// package's sources or the benchmarks (runtime or type-only), checked by reading the import
-// declarations of every file with TypeScript's parser.
+// Workspace-wide conventions that no single package's tests can see: one naming rule for
+// durations over every public name (read from the API reports, packages/*/etc/*.api.md, which
+// `pnpm api:check` keeps equal to the built surface), and no import cycle in any package's
+// sources or the benchmarks (runtime or type-only), read with TypeScript's parser.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -14,19 +15,6 @@ const SOURCE_TREES = [
     .filter((dir) => existsSync(path.join(root, dir))),
   'benchmarks/src',
 ];
-
-/**
- * Type-only circles tolerated for now, as sets of files: core's types.ts and the modules it
- * shares types with (i15-core's to untangle; empty this list when they are gone). A cycle made
- * only of these files passes; one that touches any other file fails. Runtime cycles never pass.
- */
-const TOLERATED_TYPE_CIRCLE_FILES = new Set([
-  'packages/core/src/types.ts',
-  'packages/core/src/context.ts',
-  'packages/core/src/registry/Connection.ts',
-  'packages/core/src/drain/DrainStrategy.ts',
-  'packages/core/src/force/ForceStrategy.ts',
-]);
 
 interface Edge {
   readonly to: string;
@@ -126,10 +114,119 @@ describe('import cycles', () => {
     expect(cycles(graph, true).map((cycle) => cycle.join(' -> '))).toEqual([]);
   });
 
-  it('has no type-only import circle outside the tolerated list', () => {
-    const untolerated = cycles(graph, false).filter((cycle) =>
-      cycle.some((file) => !TOLERATED_TYPE_CIRCLE_FILES.has(file)),
+  it('has no type-only import circle either', () => {
+    expect(cycles(graph, false).map((cycle) => cycle.join(' -> '))).toEqual([]);
+  });
+});
+
+/**
+ * Durations are milliseconds with no unit in the name (as Node's `keepAliveTimeout`), so a public
+ * name ending in a unit is a mistake: `timeoutMs`, `DEFAULT_DELAY_MS`, `periodSec`.
+ */
+const UNIT_SUFFIX = /(Ms|Millis|Sec|Seconds|_MS|_MILLIS|_SEC|_SECONDS)$/;
+
+/** Names that mirror an external configuration key keep its unit (Kubernetes' probe and pod fields). */
+const EXTERNAL_KEYS = new Set(['terminationGracePeriodSeconds', 'periodSeconds']);
+
+function apiReports(): Map<string, string> {
+  const reports = new Map<string, string>();
+  for (const name of readdirSync(path.join(root, 'packages')).sort()) {
+    const file = path.join(root, 'packages', name, 'etc', `${name}.api.md`);
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    const code = /```ts\n([\s\S]*?)```/.exec(text)?.[1] ?? '';
+    // API Extractor's own `// Warning:` and `// @public` lines are not the surface.
+    reports.set(name, code.replace(/^\s*\/\/.*$/gm, ''));
+  }
+  return reports;
+}
+
+/** Every identifier of a report's declarations (names, members, parameters), strings left out. */
+function identifiers(code: string): Set<string> {
+  const source = ts.createSourceFile('report.d.ts', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const names = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node)) names.add(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return names;
+}
+
+describe('the duration naming rule over the API reports', () => {
+  const reports = apiReports();
+
+  it('reads every published package', () => {
+    expect([...reports.keys()]).toEqual(expect.arrayContaining(['core', 'health', 'lifecycle', 'cluster', 'ws']));
+    for (const [name, code] of reports)
+      expect({ name, size: identifiers(code).size > 5 }).toEqual({ name, size: true });
+  });
+
+  it('finds a unit suffix when there is one (the check can fail)', () => {
+    const names = identifiers(
+      'export interface X { readonly timeoutMs: number; periodSec?: number }\nexport const DEFAULT_DELAY_MS = 1;',
     );
-    expect(untolerated.map((cycle) => cycle.join(' -> '))).toEqual([]);
+    expect([...names].filter((name) => UNIT_SUFFIX.test(name))).toEqual(['timeoutMs', 'periodSec', 'DEFAULT_DELAY_MS']);
+  });
+
+  it('has no public name ending in a unit, except external keys', () => {
+    const offenders: string[] = [];
+    for (const [pkg, code] of reports) {
+      for (const name of identifiers(code)) {
+        if (!UNIT_SUFFIX.test(name) || EXTERNAL_KEYS.has(name)) continue;
+        offenders.push(`@lastcall/${pkg}: ${name}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
+
+/** The names a report exports (`export class X`, `export type X`, `export const X`...). */
+function exportedNames(code: string): string[] {
+  return [
+    ...code.matchAll(
+      /^export (?:declare )?(?:abstract )?(?:const|function|class|interface|type|enum) ([A-Za-z_$][\w$]*)/gm,
+    ),
+  ].map((match) => match[1] ?? '');
+}
+
+/** The docs (without the generated API reference) and the examples: where a user meets a name. */
+function userFacingText(): string {
+  const texts: string[] = [readFileSync(path.join(root, 'README.md'), 'utf8')];
+  for (const dir of ['docs', 'examples']) {
+    for (const file of readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })) {
+      if (file.includes('node_modules') || file.startsWith('api/') || !/\.(md|ts)$/.test(file)) continue;
+      texts.push(readFileSync(path.join(root, dir, file), 'utf8'));
+    }
+  }
+  return texts.join('\n');
+}
+
+/**
+ * The packages issue 15 counted (212 names then, at most 120 now). Packages added since
+ * (`@lastcall/verify`...) keep their own surface; the naming rule above still covers them.
+ */
+const COUNTED = ['core', 'ws', 'health', 'lifecycle', 'cluster', 'fastify', 'nestjs'];
+
+describe('the public surface', () => {
+  const reports = new Map([...apiReports()].filter(([pkg]) => COUNTED.includes(pkg)));
+
+  it('names every exported name in a doc or an example', () => {
+    const text = userFacingText();
+    const missing: string[] = [];
+    for (const [pkg, code] of reports) {
+      for (const name of exportedNames(code)) {
+        if (!new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\b`).test(text)) missing.push(`@lastcall/${pkg}: ${name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('has at most 120 names in all, at most 30 in core', () => {
+    const counts = Object.fromEntries([...reports].map(([pkg, code]) => [pkg, exportedNames(code).length]));
+    const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+    expect(Object.keys(counts).sort()).toEqual([...COUNTED].sort());
+    expect(total).toBeLessThanOrEqual(120);
+    expect(counts.core).toBeLessThanOrEqual(30);
   });
 });

@@ -1,19 +1,13 @@
 // The cluster primary: forks the workers, keeps them up, replaces them one batch at a time on a
 // rolling restart, and shuts them all down through their own lastcall coordinators.
+
 import cluster, { type Worker } from 'node:cluster';
-import { describeValue } from '@lastcall/core/internal';
+import { describeValue } from '@lastcall/core';
 import { publish } from './diagnostics.js';
 import { PrimaryStoppingError } from './errors.js';
 import { parseWorkerMessage, shutdownMessage } from './messages.js';
 import type { PrimaryConfig } from './options.js';
-import type {
-  PrimaryShutdownReport,
-  RestartOutcome,
-  RestartReport,
-  SlotRestartReport,
-  WorkerRef,
-  WorkerStopReport,
-} from './report.js';
+import type { PrimaryShutdownReport, RestartReport, SlotRestartReport, WorkerRef, WorkerStopReport } from './report.js';
 
 /** The environment variable a worker finds its slot in (0 to workers - 1): stable across restarts. */
 export const SLOT_ENV = 'LASTCALL_CLUSTER_SLOT';
@@ -50,20 +44,45 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** `idle` until `start()`, `running` with workers up, `stopping` once a shutdown began, `stopped` at its end. */
-export type PrimaryState = 'idle' | 'running' | 'stopping' | 'stopped';
+/**
+ * The primary of a node:cluster service, made by `createPrimary`. Forks `workers` workers,
+ * re-forks a crashed one after a back-off, runs rolling restarts (restart signal or
+ * `restart()`), coalescing a request made while one runs, and on a shutdown signal (or
+ * `shutdown()`) asks every worker to leave through its own coordinator, kills those that
+ * outlive `workerDeadline`, and exits with a code saying whether anything was forced.
+ */
+export interface ClusterPrimary {
+  /** `idle` until `start()`, `running` with workers up, `stopping` once a shutdown began, `stopped` at its end. */
+  readonly state: 'idle' | 'running' | 'stopping' | 'stopped';
+  /** The workers alive now (serving, starting or stopping), for a status line or a test. */
+  readonly workers: readonly WorkerRef[];
+  /**
+   * Listens to the signals and forks every worker. Resolves once each slot has a worker that
+   * sent ready (a slot whose worker keeps crashing keeps it waiting: the log says why), or
+   * once a shutdown began. A second call returns the first call's promise.
+   */
+  start(): Promise<void>;
+  /**
+   * Replaces every worker, `maxUnavailable` at a time: fork the replacement, wait for its ready
+   * message, then shut the old worker down. Called while a restart runs, it is coalesced: every
+   * such call shares one restart that starts when the running one ends, never more.
+   * @throws PrimaryStoppingError (rejects) once the primary is shutting down.
+   */
+  restart(): Promise<RestartReport>;
+  /**
+   * Shuts every worker down through its coordinator, as a shutdown signal would, then applies the
+   * exit policy. A second call returns the same promise.
+   */
+  shutdown(): Promise<PrimaryShutdownReport>;
+}
+
+type PrimaryState = ClusterPrimary['state'];
 
 const ms = (value: number): string => `${Math.round(value)} ms`;
 const who = (ref: WorkerRef): string => `worker ${ref.id} (pid ${ref.pid})`;
 
-/**
- * Made by `createPrimary`. Forks `workers` workers, re-forks a crashed one after a back-off,
- * runs rolling restarts (restart signal or `restart()`), coalescing a request made while one
- * runs, and on a shutdown signal (or `shutdown()`) asks every worker to leave through its own
- * coordinator, kills those that outlive `workerDeadline`, and exits with a code saying whether
- * anything was forced.
- */
-export class ClusterPrimary {
+/** The primary `createPrimary` makes (the class stays private: the interface is the API). */
+export class Primary implements ClusterPrimary {
   #state: PrimaryState = 'idle';
   readonly #slots: Slot[];
   readonly #live = new Set<Tracked>();
@@ -83,7 +102,7 @@ export class ClusterPrimary {
       index,
       current: undefined,
       replacement: undefined,
-      backoffMs: config.crashBackoffMs,
+      backoffMs: config.crashBackoff,
       timer: undefined,
     }));
   }
@@ -175,7 +194,7 @@ export class ClusterPrimary {
       `restart ${id} started${signal ? ` by ${signal}` : ''}: ${this.#slots.length} worker${this.#slots.length === 1 ? '' : 's'}, ${maxUnavailable} at a time`,
     );
     const slots: SlotRestartReport[] = [];
-    let outcome: RestartOutcome = 'ok';
+    let outcome: RestartReport['outcome'] = 'ok';
     for (let index = 0; index < this.#slots.length && outcome === 'ok'; index += maxUnavailable) {
       if (this.#state !== 'running') {
         outcome = 'aborted';
@@ -191,7 +210,7 @@ export class ClusterPrimary {
       id,
       signal,
       outcome,
-      durationMs: performance.now() - started,
+      duration: performance.now() - started,
       slots,
       forced: slots.filter((slot) => slot.oldStop?.forced === true).length,
     };
@@ -199,29 +218,29 @@ export class ClusterPrimary {
     const level = outcome === 'ok' && report.forced === 0 ? 'info' : 'warn';
     logger[level](
       { event: 'restart-end', report },
-      `restart ${id} ${outcome === 'ok' ? 'done' : outcome} in ${ms(report.durationMs)}: ${replaced} of ${this.#slots.length} replaced, ${report.forced} forced${outcome === 'failed' ? '; the remaining workers keep serving' : ''}`,
+      `restart ${id} ${outcome === 'ok' ? 'done' : outcome} in ${ms(report.duration)}: ${replaced} of ${this.#slots.length} replaced, ${report.forced} forced${outcome === 'failed' ? '; the remaining workers keep serving' : ''}`,
     );
     publish('restartEnd', () => ({ report }));
     return report;
   }
 
   async #replaceSlot(slot: Slot): Promise<SlotRestartReport> {
-    const { logger, readyTimeoutMs } = this.config;
+    const { logger, readyTimeout } = this.config;
     const old = slot.current;
     const fresh = this.#fork(slot);
     slot.replacement = fresh;
-    const result = await this.#waitReady(fresh, readyTimeoutMs);
+    const result = await this.#waitReady(fresh, readyTimeout);
     slot.replacement = undefined;
-    const readyMs = fresh.readyAt === undefined ? undefined : fresh.readyAt - fresh.forkedAt;
-    const base = { slot: slot.index, old: old?.ref, replacement: fresh.ref, readyMs };
+    const readyTime = fresh.readyAt === undefined ? undefined : fresh.readyAt - fresh.forkedAt;
+    const base = { slot: slot.index, old: old?.ref, replacement: fresh.ref, readyTime };
     if (result === 'ready' && this.#state === 'running') {
       slot.current = fresh;
       this.#clearTimer(slot);
       const oldStop = old !== undefined && old.exit === undefined ? await this.#stop(old) : undefined;
       if (oldStop !== undefined) {
         logger[oldStop.forced ? 'warn' : 'info'](
-          { event: 'replaced', slot: slot.index, old: old?.ref, replacement: fresh.ref, readyMs, oldStop },
-          `slot ${slot.index}: ${who(fresh.ref)} ready in ${ms(readyMs ?? 0)}; ${who(oldStop.worker)} ${oldStop.forced ? `killed at its deadline after ${ms(oldStop.drainMs)}` : `drained and exited ${oldStop.exitCode ?? oldStop.signal} in ${ms(oldStop.drainMs)}`}`,
+          { event: 'replaced', slot: slot.index, old: old?.ref, replacement: fresh.ref, readyTime, oldStop },
+          `slot ${slot.index}: ${who(fresh.ref)} ready in ${ms(readyTime ?? 0)}; ${who(oldStop.worker)} ${oldStop.forced ? `killed at its deadline after ${ms(oldStop.drain)}` : `drained and exited ${oldStop.exitCode ?? oldStop.signal} in ${ms(oldStop.drain)}`}`,
         );
       }
       return { ...base, outcome: 'replaced', oldStop, replacementStop: undefined };
@@ -229,7 +248,7 @@ export class ClusterPrimary {
     if (result !== 'ready' && this.#state === 'running') {
       logger.warn(
         { event: 'replacement-failed', slot: slot.index, replacement: fresh.ref, reason: result },
-        `slot ${slot.index}: ${who(fresh.ref)} ${result === 'exited' ? `exited (${fresh.exit?.code ?? fresh.exit?.signal}) before it was ready` : `sent no ready within ${ms(readyTimeoutMs)}`}; ${old ? `${who(old.ref)} keeps serving` : 'the slot is re-forked after its back-off'}`,
+        `slot ${slot.index}: ${who(fresh.ref)} ${result === 'exited' ? `exited (${fresh.exit?.code ?? fresh.exit?.signal}) before it was ready` : `sent no ready within ${ms(readyTimeout)}`}; ${old ? `${who(old.ref)} keeps serving` : 'the slot is re-forked after its back-off'}`,
       );
     }
     // Stopped through its coordinator like any worker: if it was listening, it drains what it took.
@@ -321,9 +340,9 @@ export class ClusterPrimary {
     if (tracked.readyAt !== undefined || tracked.stop !== undefined) return;
     tracked.readyAt = performance.now();
     tracked.markReady();
-    tracked.slot.backoffMs = this.config.crashBackoffMs;
+    tracked.slot.backoffMs = this.config.crashBackoff;
     logger.info(
-      { event: 'ready', worker: tracked.ref, slot: tracked.slot.index, readyMs: tracked.readyAt - tracked.forkedAt },
+      { event: 'ready', worker: tracked.ref, slot: tracked.slot.index, readyTime: tracked.readyAt - tracked.forkedAt },
       `slot ${tracked.slot.index}: ${who(tracked.ref)} ready in ${ms(tracked.readyAt - tracked.forkedAt)}`,
     );
     if (this.#allReady !== undefined && this.#slots.every((slot) => slot.current?.readyAt !== undefined)) {
@@ -350,7 +369,7 @@ export class ClusterPrimary {
   /** Re-forks the slot after its back-off, doubling the next one: a crash loop slows down instead of spinning. */
   #scheduleFork(slot: Slot): number {
     const delay = slot.backoffMs;
-    slot.backoffMs = Math.min(delay * 2, this.config.crashBackoffMaxMs);
+    slot.backoffMs = Math.min(delay * 2, this.config.maxCrashBackoff);
     this.#clearTimer(slot);
     // Ref'd on purpose: with every worker crashed, this timer is what keeps the primary alive.
     slot.timer = setTimeout(() => {
@@ -384,13 +403,13 @@ export class ClusterPrimary {
           // The channel closed between the check and the send: the deadline below still applies.
         }
       }
-      timer = setTimeout(() => this.#kill(tracked), this.config.workerDeadlineMs);
+      timer = setTimeout(() => this.#kill(tracked), this.config.workerDeadline);
     }
     const exit = await tracked.exited;
     clearTimeout(timer);
     return {
       worker: tracked.ref,
-      drainMs: performance.now() - started,
+      drain: performance.now() - started,
       forced: tracked.killed,
       exitCode: exit.code,
       signal: exit.signal,
@@ -462,14 +481,14 @@ export class ClusterPrimary {
       this.#forcedBySignal || workers.some((stop) => stop.forced || stop.exitCode !== 0 || stop.signal !== null);
     const report: PrimaryShutdownReport = {
       signal,
-      durationMs: performance.now() - started,
+      duration: performance.now() - started,
       workers,
       forced,
       exitCode: forced ? failureExitCode : 0,
     };
     logger[forced ? 'warn' : 'info'](
       { event: 'shutdown-end', report },
-      `shutdown ${forced ? 'forced' : 'complete'} in ${ms(report.durationMs)}: ${workers.filter((stop) => !stop.forced).length} of ${workers.length} workers exited by themselves; exit code ${report.exitCode}`,
+      `shutdown ${forced ? 'forced' : 'complete'} in ${ms(report.duration)}: ${workers.filter((stop) => !stop.forced).length} of ${workers.length} workers exited by themselves; exit code ${report.exitCode}`,
     );
     publish('shutdownEnd', () => ({ report }));
     this.#state = 'stopped';

@@ -2,7 +2,7 @@
 import cluster from 'node:cluster';
 import { NotPrimaryError } from './errors.js';
 import { type PrimaryOptions, resolvePrimaryConfig } from './options.js';
-import { ClusterPrimary } from './Primary.js';
+import { type ClusterPrimary, Primary } from './Primary.js';
 
 /**
  * Makes the primary of a node:cluster service. Nothing is forked until `start()`.
@@ -12,5 +12,5 @@ import { ClusterPrimary } from './Primary.js';
 export function createPrimary(options: PrimaryOptions = {}): ClusterPrimary {
   const config = resolvePrimaryConfig(options);
   if (!cluster.isPrimary) throw new NotPrimaryError();
-  return new ClusterPrimary(config);
+  return new Primary(config);
 }

@@ -1,8 +1,7 @@
 // createPrimary's options: validation and defaults, each default defined here once with its unit.
 import { availableParallelism, constants } from 'node:os';
-import { InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
-import { consoleLogger, type Logger, silentLogger } from '@lastcall/lifecycle';
+import { assertDuration, assertKnownOptions, InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
+import { type Logger, resolveLogger } from '@lastcall/lifecycle';
 
 /** The signal that starts a rolling restart when `restartSignal` is not given. */
 export const DEFAULT_RESTART_SIGNAL: NodeJS.Signals = 'SIGHUP';
@@ -20,7 +19,7 @@ export const DEFAULT_MAX_UNAVAILABLE = 1;
 /** Delay before re-forking a slot whose worker crashed for the first time in a row, in milliseconds. */
 export const DEFAULT_CRASH_BACKOFF_MS = 100;
 /** The longest delay between re-forks of a slot that keeps crashing, in milliseconds (the delay doubles per crash). */
-export const DEFAULT_CRASH_BACKOFF_MAX_MS = 30_000;
+export const DEFAULT_MAX_CRASH_BACKOFF_MS = 30_000;
 /** Exit code of the primary when a worker had to be forced (or exited badly) during its shutdown. */
 export const DEFAULT_FAILURE_EXIT_CODE = 1;
 
@@ -41,7 +40,7 @@ export interface PrimaryOptions {
   /** First delay before re-forking a crashed worker's slot, in milliseconds; doubles per crash in a row. Defaults to 100 ms. */
   crashBackoff?: number;
   /** Cap of that delay, in milliseconds. Defaults to 30000 ms. */
-  crashBackoffMax?: number;
+  maxCrashBackoff?: number;
   /** `process.exit(code)` once the shutdown is done. `false`: set `process.exitCode` only. Defaults to `true`. */
   exit?: boolean;
   /** Exit code when a worker was forced or exited badly during the shutdown. Defaults to 1. */
@@ -61,21 +60,21 @@ export interface PrimaryConfig {
   /** Signals that shut every worker down, then the primary. Defaults to `['SIGTERM', 'SIGINT']`. */
   readonly shutdownSignals: readonly NodeJS.Signals[];
   /** Time a new worker has to send ready, from its fork, in milliseconds (option `readyTimeout`). Defaults to 30000. */
-  readonly readyTimeoutMs: number;
+  readonly readyTimeout: number;
   /**
    * Time a worker has to exit after the shutdown message before SIGKILL, in milliseconds (option `workerDeadline`).
    * Defaults to 30000.
    */
-  readonly workerDeadlineMs: number;
+  readonly workerDeadline: number;
   /** Workers replaced at the same time in a rolling restart. Defaults to 1. */
   readonly maxUnavailable: number;
   /**
    * First delay before re-forking a crashed worker's slot, in milliseconds (option `crashBackoff`); doubles per crash
    * in a row. Defaults to 100.
    */
-  readonly crashBackoffMs: number;
-  /** Cap of the crash back-off, in milliseconds (option `crashBackoffMax`). Defaults to 30000. */
-  readonly crashBackoffMaxMs: number;
+  readonly crashBackoff: number;
+  /** Cap of the crash back-off, in milliseconds (option `maxCrashBackoff`). Defaults to 30000. */
+  readonly maxCrashBackoff: number;
   /**
    * Whether the primary calls `process.exit(code)` after its shutdown; `false` sets `process.exitCode` only. Defaults
    * to true.
@@ -101,7 +100,7 @@ const KNOWN: readonly (keyof PrimaryOptions)[] = [
   'workerDeadline',
   'maxUnavailable',
   'crashBackoff',
-  'crashBackoffMax',
+  'maxCrashBackoff',
   'exit',
   'failureExitCode',
   'env',
@@ -121,35 +120,35 @@ export function resolvePrimaryConfig(options: PrimaryOptions = {}): PrimaryConfi
   if (restartSignal !== false && shutdownSignals.includes(restartSignal)) {
     throw new InvalidOptionRangeError(WHERE, 'restartSignal', 'a signal not also in shutdownSignals', restartSignal);
   }
-  const crashBackoffMs = finiteMs('crashBackoff', options.crashBackoff, DEFAULT_CRASH_BACKOFF_MS);
-  const crashBackoffMaxMs = finiteMs('crashBackoffMax', options.crashBackoffMax, DEFAULT_CRASH_BACKOFF_MAX_MS);
-  if (crashBackoffMaxMs < crashBackoffMs) {
+  const crashBackoff = finiteMs('crashBackoff', options.crashBackoff, DEFAULT_CRASH_BACKOFF_MS);
+  const maxCrashBackoff = finiteMs('maxCrashBackoff', options.maxCrashBackoff, DEFAULT_MAX_CRASH_BACKOFF_MS);
+  if (maxCrashBackoff < crashBackoff) {
     throw new InvalidOptionRangeError(
       WHERE,
-      'crashBackoffMax',
-      `at least crashBackoff (${crashBackoffMs} ms)`,
-      crashBackoffMaxMs,
+      'maxCrashBackoff',
+      `at least crashBackoff (${crashBackoff} ms)`,
+      maxCrashBackoff,
     );
   }
   return {
     workers,
     restartSignal,
     shutdownSignals,
-    readyTimeoutMs: finiteMs('readyTimeout', options.readyTimeout, DEFAULT_READY_TIMEOUT_MS),
-    workerDeadlineMs: finiteMs('workerDeadline', options.workerDeadline, DEFAULT_WORKER_DEADLINE_MS),
+    readyTimeout: finiteMs('readyTimeout', options.readyTimeout, DEFAULT_READY_TIMEOUT_MS),
+    workerDeadline: finiteMs('workerDeadline', options.workerDeadline, DEFAULT_WORKER_DEADLINE_MS),
     maxUnavailable: assertCount('maxUnavailable', options.maxUnavailable, DEFAULT_MAX_UNAVAILABLE),
-    crashBackoffMs,
-    crashBackoffMaxMs,
+    crashBackoff,
+    maxCrashBackoff,
     exit: assertBoolean('exit', options.exit, true),
     failureExitCode: assertExitCode('failureExitCode', options.failureExitCode),
     env: resolveEnv(options.env),
-    logger: resolveLogger(options.logger),
+    logger: resolveLogger(WHERE, options.logger, '[lastcall cluster]'),
   };
 }
 
 // A restart that may wait forever is the hang this package exists to prevent: Infinity is refused.
 function finiteMs(option: string, value: unknown, fallback: number): number {
-  return assertDurationMs(WHERE, option, value === undefined ? fallback : value, false);
+  return assertDuration(WHERE, option, value === undefined ? fallback : value, false);
 }
 
 function assertCount(option: string, value: unknown, fallback: number): number {
@@ -205,20 +204,4 @@ function resolveEnv(value: unknown): Readonly<Record<string, string>> {
     if (typeof entry !== 'string') throw new InvalidOptionTypeError(WHERE, `env.${key}`, 'a string', entry);
   }
   return { ...(value as Record<string, string>) };
-}
-
-function resolveLogger(value: unknown): Logger {
-  if (value === undefined) return consoleLogger('[lastcall cluster]');
-  if (value === false) return silentLogger;
-  const candidate = value as Partial<Record<keyof Logger, unknown>> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.info !== 'function' ||
-    typeof candidate.warn !== 'function' ||
-    typeof candidate.error !== 'function'
-  ) {
-    throw new InvalidOptionTypeError(WHERE, 'logger', 'a logger with info, warn and error methods, or false', value);
-  }
-  return value as Logger;
 }

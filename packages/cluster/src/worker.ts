@@ -1,7 +1,6 @@
 // The worker side: one call turns a service written with @lastcall/lifecycle into a cluster worker.
 import cluster from 'node:cluster';
-import { InvalidOptionTypeError, systemClock } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions, withTimeout } from '@lastcall/core/internal';
+import { assertDuration, assertKnownOptions, InvalidOptionTypeError, systemClock, withTimeout } from '@lastcall/core';
 import type { ShutdownCoordinator } from '@lastcall/lifecycle';
 import { isShutdownMessage, readyMessage } from './messages.js';
 
@@ -13,12 +12,6 @@ export const DEFAULT_DISCONNECT_TIMEOUT_MS = 5_000;
  * `onShutdown`, so earlier tasks may still message the primary.
  */
 export const DISCONNECT_TASK = 'cluster: disconnect from the primary';
-
-/** Options of `clusterWorker`. */
-export interface ClusterWorkerOptions {
-  /** Bound of the disconnect from the primary, in milliseconds. Defaults to 5000 ms. */
-  disconnectTimeout?: number;
-}
 
 /** What `clusterWorker` returns: whether this process is a worker, `ready()` and `dispose()`. */
 export interface ClusterWorker {
@@ -44,13 +37,19 @@ const WHERE = 'clusterWorker';
  * hears this worker refuse it and gives it to another worker. Outside a cluster worker it
  * registers nothing, so the same service also runs alone.
  */
-export function clusterWorker(coordinator: ShutdownCoordinator, options: ClusterWorkerOptions = {}): ClusterWorker {
+export function clusterWorker(
+  coordinator: ShutdownCoordinator,
+  options: {
+    /** Bound of the disconnect from the primary, in milliseconds. Defaults to 5000. */
+    disconnectTimeout?: number;
+  } = {},
+): ClusterWorker {
   assertKnownOptions(WHERE, options, ['disconnectTimeout']);
   const candidate = coordinator as Partial<ShutdownCoordinator> | null;
   if (typeof candidate !== 'object' || candidate === null || typeof candidate.task !== 'function') {
     throw new InvalidOptionTypeError(WHERE, 'coordinator', 'a coordinator from createCoordinator()', coordinator);
   }
-  const disconnectTimeoutMs = assertDurationMs(
+  const disconnectTimeoutMs = assertDuration(
     WHERE,
     'disconnectTimeout',
     options.disconnectTimeout === undefined ? DEFAULT_DISCONNECT_TIMEOUT_MS : options.disconnectTimeout,

@@ -31,7 +31,7 @@ afterAll(() => removeBundle());
 interface Slot {
   outcome: string;
   old?: { pid: number };
-  readyMs?: number;
+  readyTime?: number;
   oldStop?: { forced: boolean; exitCode: number | null; signal: string | null };
   replacementStop?: { forced: boolean; exitCode: number | null };
 }
@@ -63,7 +63,7 @@ test.each([
     // The first replacement failed, so the restart stopped there: slot 1 was never touched.
     expect(report.slots).toHaveLength(1);
     expect(report.slots[0]).toMatchObject({ outcome });
-    expect(report.slots[0]?.readyMs).toBeUndefined();
+    expect(report.slots[0]?.readyTime).toBeUndefined();
     expect(report.slots[0]?.replacementStop).toMatchObject({ forced: false, exitCode });
     expect(before.filter(alive)).toEqual(before);
     expect(counts.failed).toBe(0);

@@ -1,9 +1,9 @@
 // createPrimary's validation at the call (option and value named) and the message classifier.
 
-import { createPrimary, DEFAULT_RESTART_SIGNAL, MESSAGE_TAG } from '@lastcall/cluster';
+import { createPrimary } from '@lastcall/cluster';
 import { isInvalidOptionError } from '@lastcall/core';
-import { parseWorkerMessage } from '../src/messages';
-import { resolvePrimaryConfig } from '../src/options';
+import { MESSAGE_TAG, parseWorkerMessage } from '../src/messages';
+import { DEFAULT_RESTART_SIGNAL, resolvePrimaryConfig } from '../src/options';
 
 test.each([
   [{ workers: 0 }, RangeError, /option "workers" must be an integer from 1 to 1024, received 0/],
@@ -15,7 +15,7 @@ test.each([
   [{ shutdownSignals: ['SIGTERM', 'SIGSTOP'] }, RangeError, /"shutdownSignals\[1\]".*"SIGSTOP"/],
   [{ restartSignal: 'SIGTERM' }, RangeError, /"restartSignal" must be a signal not also in shutdownSignals/],
   [{ maxUnavailable: 0 }, RangeError, /"maxUnavailable"/],
-  [{ crashBackoff: 500, crashBackoffMax: 100 }, RangeError, /"crashBackoffMax" must be at least crashBackoff/],
+  [{ crashBackoff: 500, maxCrashBackoff: 100 }, RangeError, /"maxCrashBackoff" must be at least crashBackoff/],
   [{ env: { A: 1 } }, TypeError, /"env\.A" must be a string, received 1/],
   [{ timeout: 5 }, TypeError, /option "timeout" must be a known option/],
 ])('createPrimary(%p) throws naming the option and the value', (options, kind, message) => {
@@ -35,11 +35,11 @@ test('defaults, each defined once', () => {
   expect(config).toMatchObject({
     restartSignal: DEFAULT_RESTART_SIGNAL,
     shutdownSignals: ['SIGTERM', 'SIGINT'],
-    readyTimeoutMs: 30_000,
-    workerDeadlineMs: 30_000,
+    readyTimeout: 30_000,
+    workerDeadline: 30_000,
     maxUnavailable: 1,
-    crashBackoffMs: 100,
-    crashBackoffMaxMs: 30_000,
+    crashBackoff: 100,
+    maxCrashBackoff: 30_000,
     exit: true,
     failureExitCode: 1,
   });

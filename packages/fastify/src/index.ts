@@ -1,2 +1,2 @@
 // @lastcall/fastify public surface: the plugin and its options. No deep imports.
-export { describeReport, type LastcallFastifyOptions, lastcall } from './plugin.js';
+export { type LastcallFastifyOptions, lastcall } from './plugin.js';

@@ -1,12 +1,12 @@
 // The fastify plugin: one lastcall terminator for the instance's server, run by fastify's own
 // close() in its preClose hook, so every way a fastify app is closed drains the same way.
 import {
+  assertKnownOptions,
   type CreateTerminatorOptions,
   createTerminator,
   type TerminationReport,
   type Terminator,
 } from '@lastcall/core';
-import { assertKnownOptions } from '@lastcall/core/internal';
 import type { FastifyInstance } from 'fastify';
 
 /** Options of the plugin: createTerminator's, except `server` (the plugin passes the instance's own). */
@@ -26,10 +26,22 @@ declare module 'fastify' {
 }
 
 const WHERE = '@lastcall/fastify';
-const KNOWN_OPTIONS = ['gracefulTimeout', 'drain', 'force', 'container', 'clock', 'logReport'] as const;
+/**
+ * createTerminator's options that pass through (all but the server, which is the instance's own).
+ * Derived from core's own type: an option core adds, renames or removes fails this build until
+ * it is listed here, so the list cannot drift from core's.
+ */
+const TERMINATOR_OPTIONS = {
+  gracefulTimeout: true,
+  drain: true,
+  force: true,
+  container: true,
+  clock: true,
+} as const satisfies Record<keyof Omit<CreateTerminatorOptions, 'server' | 'servers'>, true>;
+const KNOWN_OPTIONS = [...Object.keys(TERMINATOR_OPTIONS), 'logReport'];
 
 /** One line a log reader can take in: what was drained, what was forced, how long it took. */
-export function describeReport(report: TerminationReport): string {
+function describeReport(report: TerminationReport): string {
   const { connections, requests } = report;
   return (
     `lastcall: server drained in ${Math.round(report.duration)} ms: ` +

@@ -13,7 +13,8 @@ import {
   type ShutdownContext,
 } from '@lastcall/core';
 
-import type { Health, NotReadyAnswers } from './Health.js';
+import type { Health } from './Health.js';
+import type { NotReadyAnswers } from './state.js';
 
 /**
  * What sits between the clients and this process, which decides whether responses during the

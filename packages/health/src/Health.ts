@@ -1,52 +1,22 @@
 // The health state shared by readiness, liveness, startup and the agent-check: one object per
-// process, flipped to "draining" at the first instant of shutdown.
+// process, flipped to "draining" at the first instant of shutdown. The HTTP answers are in
+// answer.ts, the checks' run in checks.ts, the servers in probeServer.ts and agentCheck.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { withTimeout } from '@lastcall/core/internal';
+import { InvalidOptionTypeError } from '@lastcall/core';
 import { type AgentCheckOptions, type AgentCheckServer, startAgentCheck } from './agentCheck.js';
-import { attachTo, type CoordinatorLike } from './attach.js';
+import { writeAnswer, writeNotFound } from './answer.js';
+import { runChecks } from './checks.js';
 import { type HealthConfig, type HealthOptions, resolveHealthOptions } from './options.js';
 import { type ProbeServer, type ProbeServerOptions, startProbeServer } from './probeServer.js';
+import type { HealthState, NotReadyAnswers, ProbeHandler, ReadinessResult } from './state.js';
 
-/**
- * `starting` until the application says it is ready (`markStarted()`, or at creation with the
- * default `started: true`), `serving`, then `draining` from `beginShutdown()` to the exit.
- */
-export type HealthState = 'starting' | 'serving' | 'draining';
+type ProbeChannel = 'readiness' | 'agentCheck';
+type NotReadyAnswerListener = (channel: ProbeChannel, answers: NotReadyAnswers) => void;
 
-/** The outcome of one readiness check: `ok`, `failed` (returned false, threw, rejected) or `timeout`. */
-export type CheckOutcome = 'ok' | 'failed' | 'timeout';
-
-/** What a readiness evaluation found. */
-export interface ReadinessResult {
-  /** True when serving and every check came out `ok`. */
-  readonly ready: boolean;
-  /** The health state the result was made in. */
-  readonly state: HealthState;
-  /** Each check's outcome by name; empty when no check ran (not serving, or no checks). */
-  readonly checks: Readonly<Record<string, CheckOutcome>>;
-}
-
-/** Who was answered "not ready" during shutdown: an HTTP readiness probe or an agent-check client. */
-export type ProbeChannel = 'readiness' | 'agentCheck';
-
-/** Not-ready answers sent since shutdown began, by channel. */
-export interface NotReadyAnswers {
-  /** Not-ready (503) readiness answers sent to HTTP probes. */
-  readonly readiness: number;
-  /** Agent-check `drain` answers sent. */
-  readonly agentCheck: number;
-}
-
-/** A plain Node request listener: fits http, https, express, and the raw objects of koa, fastify, Hono. */
-export type ProbeHandler = (req: IncomingMessage, res: ServerResponse) => void;
-
-/** The routing handler: answers the three probe paths; anything else goes to `next`, or gets a 404. */
-export type RoutingHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
-
-/** Told of each not-ready answer sent during shutdown, with the counts so far. */
-export type NotReadyAnswerListener = (channel: ProbeChannel, answers: NotReadyAnswers) => void;
-/** Told of each state change. */
-export type HealthStateListener = (state: HealthState) => void;
+/** Order of the readiness flip in `beforeShutdown`: before every other step. */
+const FLIP_ORDER = -Number.MAX_SAFE_INTEGER;
+/** Order of the probe servers' close in `onShutdown`: after every other step. */
+const CLOSE_ORDER = Number.MAX_SAFE_INTEGER;
 
 /** Makes the health state of a process. Options are validated here (option and value named). */
 export function createHealth(options: HealthOptions = {}): Health {
@@ -64,7 +34,7 @@ export class Health {
   #state: HealthState;
   #answers = { readiness: 0, agentCheck: 0 };
   #answerListeners = new Set<NotReadyAnswerListener>();
-  #stateListeners = new Set<HealthStateListener>();
+  #stateListeners = new Set<(state: HealthState) => void>();
   #running: Promise<ReadinessResult> | undefined;
   #servers = new Set<{ close(): Promise<void> }>();
 
@@ -113,15 +83,16 @@ export class Health {
 
   /**
    * Listens for each not-ready answer sent during shutdown (after its bytes were handed to the
-   * socket). Returns the function that removes the listener.
+   * socket): `channel` is who was answered (`readiness`, an HTTP probe, or `agentCheck`), `answers`
+   * the counts so far. Returns the function that removes the listener.
    */
-  onNotReadyAnswer(listener: NotReadyAnswerListener): () => void {
+  onNotReadyAnswer(listener: (channel: 'readiness' | 'agentCheck', answers: NotReadyAnswers) => void): () => void {
     this.#answerListeners.add(listener);
     return () => this.#answerListeners.delete(listener);
   }
 
   /** Listens for state changes. Returns the function that removes the listener. */
-  onStateChange(listener: HealthStateListener): () => void {
+  onStateChange(listener: (state: HealthState) => void): () => void {
     this.#stateListeners.add(listener);
     return () => this.#stateListeners.delete(listener);
   }
@@ -170,11 +141,11 @@ export class Health {
   };
 
   /** Answers the three probe paths (`paths`); any other request goes to `next`, or gets a 404. */
-  readonly handler: RoutingHandler = (req, res, next) => {
+  readonly handler: (req: IncomingMessage, res: ServerResponse, next?: () => void) => void = (req, res, next) => {
     const handler = this.#route(req.url);
     if (handler) handler(req, res);
     else if (next) next();
-    else this.#notFound(res);
+    else writeNotFound(res);
   };
 
   /** The agent-check line for the current state (`up ready`, `drain`, `down`), without the newline. */
@@ -192,7 +163,7 @@ export class Health {
    * @throws PortInUseError (rejects) when the port is taken.
    */
   async listen(options: ProbeServerOptions = {}): Promise<ProbeServer> {
-    const server = await startProbeServer(this, options, (res) => this.#notFound(res));
+    const server = await startProbeServer(this, options, writeNotFound);
     this.#track(server);
     return server;
   }
@@ -214,8 +185,34 @@ export class Health {
    * close as the last step of `onShutdown` (after the application's servers, so liveness answers
    * to the end). Returns the function that unregisters both steps.
    */
-  attach(coordinator: CoordinatorLike): () => void {
-    return attachTo(this, coordinator);
+  attach(coordinator: {
+    /** Registers a named step in a shutdown phase at an order; returns the function that unregisters it. */
+    task(
+      name: string,
+      run: () => unknown,
+      options?: { phase?: 'beforeShutdown' | 'servers' | 'onShutdown'; order?: number; timeout?: number },
+    ): () => void;
+  }): () => void {
+    // Through the coordinator's public task() only: any object with the same task() fits, and
+    // health needs no import of @lastcall/lifecycle.
+    if (typeof (coordinator as { task?: unknown } | null)?.task !== 'function') {
+      throw new InvalidOptionTypeError(
+        'health.attach',
+        'coordinator',
+        'a coordinator from createCoordinator()',
+        coordinator,
+      );
+    }
+    const undo = [
+      coordinator.task('health: readiness 503', () => this.beginShutdown(), {
+        phase: 'beforeShutdown',
+        order: FLIP_ORDER,
+      }),
+      coordinator.task('health: close probes', () => this.close(), { phase: 'onShutdown', order: CLOSE_ORDER }),
+    ];
+    return () => {
+      for (const remove of undo) remove();
+    };
   }
 
   /** Closes every probe and agent-check server this health started (call it after the application's servers). */
@@ -245,25 +242,8 @@ export class Health {
   }
 
   async #runChecks(): Promise<ReadinessResult> {
-    const { checks, clock } = this.#config;
-    const outcomes = await Promise.all(
-      checks.map(async (check): Promise<[string, CheckOutcome]> => {
-        const controller = new AbortController();
-        const run = Promise.resolve()
-          .then(() => check.run(controller.signal))
-          .then(
-            (value): CheckOutcome => (value === false ? 'failed' : 'ok'),
-            (): CheckOutcome => 'failed',
-          );
-        const outcome = await withTimeout(run, check.timeoutMs, clock, (): CheckOutcome => {
-          controller.abort();
-          return 'timeout';
-        });
-        return [check.name, outcome];
-      }),
-    );
-    const ready = outcomes.every(([, outcome]) => outcome === 'ok');
-    return { ready: ready && this.#state === 'serving', state: this.#state, checks: Object.fromEntries(outcomes) };
+    const { ok, checks } = await runChecks(this.#config.checks, this.#config.clock);
+    return { ready: ok && this.#state === 'serving', state: this.#state, checks };
   }
 
   #answerNotReady(res: ServerResponse, result: ReadinessResult, req: IncomingMessage): void {
@@ -284,22 +264,6 @@ export class Health {
   }
 
   #answer(req: IncomingMessage, res: ServerResponse, status: number, result: ReadinessResult): void {
-    if (res.headersSent || res.writableEnded) return;
-    // Status only unless detail was asked for; never anything taken from the request.
-    const body = this.#config.detail
-      ? `${JSON.stringify({ status: status === 200 ? 'ok' : 'unavailable', state: result.state, checks: result.checks })}\n`
-      : '';
-    res.statusCode = status;
-    res.setHeader('Cache-Control', 'no-store');
-    if (this.#config.detail) res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.end(req.method === 'HEAD' ? undefined : body);
-  }
-
-  #notFound(res: ServerResponse): void {
-    if (res.headersSent || res.writableEnded) return;
-    res.statusCode = 404;
-    res.setHeader('Content-Length', 0);
-    res.end();
+    writeAnswer(req, res, status, result, this.#config.detail);
   }
 }

@@ -1,29 +1,28 @@
 // The HAProxy agent-check responder: a TCP server that writes one status line per connection
 // (`up ready`, `drain`, `down`) and closes it, whatever the client sends or does not send.
 import * as net from 'node:net';
-import { InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+import { assertDuration, assertKnownOptions, InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
 import { listenOn, resolveAddress } from './listen.js';
 
 /** Options of `health.listenAgentCheck()`; `port` is required. */
 export interface AgentCheckOptions {
   /** Port to listen on (HAProxy's `agent-port`); `0` picks a free one. Required. */
   port?: number;
-  /** Address to bind. Defaults to `127.0.0.1` (`DEFAULT_PROBE_HOST`); HAProxy on another host needs `0.0.0.0` or this host's address. */
+  /** Address to bind. Defaults to `127.0.0.1`; HAProxy on another host needs `0.0.0.0` or this host's address. */
   host?: string;
   /**
    * Longest a client connection is kept, in milliseconds, answered or not: a client that sends
-   * nothing, sends garbage or never reads is cut then. Defaults to 1000 ms (`DEFAULT_AGENT_SOCKET_TIMEOUT_MS`).
+   * nothing, sends garbage or never reads is cut then. Defaults to 1000.
    */
-  socketTimeoutMs?: number;
-  /** Most client connections open at once; more are refused by the kernel's backlog. Defaults to 64 (`DEFAULT_AGENT_MAX_CONNECTIONS`). */
+  socketTimeout?: number;
+  /** Most client connections open at once; more are refused by the kernel's backlog. Defaults to 64. */
   maxConnections?: number;
 }
 
 /** Longest an agent-check connection is kept open, in milliseconds. */
-export const DEFAULT_AGENT_SOCKET_TIMEOUT_MS = 1_000;
+const DEFAULT_SOCKET_TIMEOUT = 1_000;
 /** Most agent-check connections open at once. */
-export const DEFAULT_AGENT_MAX_CONNECTIONS = 64;
+const DEFAULT_MAX_CONNECTIONS = 64;
 
 /** A running agent-check responder. */
 export interface AgentCheckServer {
@@ -38,7 +37,7 @@ export interface AgentCheckServer {
 }
 
 const WHERE = 'health.listenAgentCheck';
-const KNOWN = ['port', 'host', 'socketTimeoutMs', 'maxConnections'] as const;
+const KNOWN = ['port', 'host', 'socketTimeout', 'maxConnections'] as const;
 
 export async function startAgentCheck(
   // The one thing asked of the health (a structural type: no import of Health.ts, which imports this).
@@ -48,12 +47,12 @@ export async function startAgentCheck(
 ): Promise<AgentCheckServer> {
   assertKnownOptions(WHERE, options, KNOWN);
   const address = resolveAddress(WHERE, options.host, options.port);
-  const timeoutMs = assertDurationMs(
+  const timeout = assertDuration(
     WHERE,
-    'socketTimeoutMs',
-    options.socketTimeoutMs === undefined ? DEFAULT_AGENT_SOCKET_TIMEOUT_MS : options.socketTimeoutMs,
+    'socketTimeout',
+    options.socketTimeout === undefined ? DEFAULT_SOCKET_TIMEOUT : options.socketTimeout,
   );
-  const max = options.maxConnections === undefined ? DEFAULT_AGENT_MAX_CONNECTIONS : options.maxConnections;
+  const max = options.maxConnections === undefined ? DEFAULT_MAX_CONNECTIONS : options.maxConnections;
   if (typeof max !== 'number') throw new InvalidOptionTypeError(WHERE, 'maxConnections', 'a positive integer', max);
   if (!Number.isInteger(max) || max < 1) {
     throw new InvalidOptionRangeError(WHERE, 'maxConnections', 'a positive integer', max);
@@ -64,7 +63,7 @@ export async function startAgentCheck(
     sockets.add(socket);
     // From the accept, not from the last byte (socket.setTimeout): a client that keeps sending
     // would otherwise never be idle, and never be cut.
-    const cutoff = setTimeout(() => socket.destroy(), timeoutMs);
+    const cutoff = setTimeout(() => socket.destroy(), timeout);
     cutoff.unref();
     socket.once('close', () => {
       clearTimeout(cutoff);

@@ -1,8 +1,6 @@
 // One shutdown budget: readiness delay + graceful timeout + hooks, checked against the
 // platform's grace period at start-up.
-
-import { InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+import { assertDuration, assertKnownOptions, InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
 import { assertBoolean } from './options.js';
 import { type PlatformGracePeriod, platformGracePeriod } from './platforms.js';
 import { emit, HEALTH_WARNING_CODES, type HealthWarning } from './warnings.js';
@@ -13,73 +11,58 @@ export interface ProbeTiming {
   failureThreshold: number;
   /** Seconds between probes (Kubernetes `periodSeconds`; HAProxy `inter` / 1000). */
   periodSeconds: number;
-  /** Added for propagation (endpoints, kube-proxy), in milliseconds. Defaults to 1000 ms (`DEFAULT_READINESS_MARGIN_MS`). */
-  marginMs?: number;
+  /** Added for propagation (endpoints, kube-proxy), in milliseconds. Defaults to 1000. */
+  margin?: number;
 }
 
-/**
- * The platform's grace period, from SIGTERM to SIGKILL: milliseconds, or Kubernetes'
- * `terminationGracePeriodSeconds`, or PM2's `kill_timeout` (milliseconds).
- */
-export type GracePeriod =
-  | number
-  | {
-      /** Kubernetes' `terminationGracePeriodSeconds`, in seconds (Kubernetes' own default is 30). */
-      terminationGracePeriodSeconds: number;
-    }
-  | {
-      /** PM2's `kill_timeout`, in milliseconds (PM2's own default is 1600). */
-      pm2KillTimeoutMs: number;
-    }
-  | PlatformGracePeriod;
-
-/** Options of `checkShutdownBudget`; `gracefulTimeoutMs` and `gracePeriod` are required. */
+/** Options of `checkShutdownBudget`; `gracefulTimeout` and `gracePeriod` are required. */
 export interface ShutdownBudgetOptions {
-  /** How long readiness stays 503 with the listener open: milliseconds, or probe settings. Defaults to 0. */
+  /** How long readiness stays 503 with the listener open: milliseconds, or probe settings. Defaults to 0 (milliseconds). */
   readinessDelay?: number | ProbeTiming;
   /** A `preStop` hook's sleep that runs before SIGTERM, in milliseconds. Defaults to 0. */
-  preStopMs?: number;
+  preStop?: number;
   /** The terminators' graceful timeout, in milliseconds. Required. */
-  gracefulTimeoutMs: number;
+  gracefulTimeout: number;
   /** The longest the shutdown hooks (beforeShutdown and onShutdown together) may take, in milliseconds. Defaults to 0. */
-  hooksMs?: number;
-  /** What it must fit in. Required. */
-  gracePeriod: GracePeriod;
+  hooksTime?: number;
+  /**
+   * What it must fit in: the platform's grace period, from SIGTERM to SIGKILL. Milliseconds, or
+   * `{ terminationGracePeriodSeconds }` (in seconds: the key keeps Kubernetes' name and unit;
+   * Kubernetes' own default is 30), or `{ pm2KillTimeout }` (PM2's `kill_timeout`, in
+   * milliseconds; PM2's own default is 1600). Required.
+   */
+  gracePeriod: number | { terminationGracePeriodSeconds: number } | { pm2KillTimeout: number } | PlatformGracePeriod;
   /** Emit the warning through `process.emitWarning` when it does not fit. Defaults to true. */
   emitWarning?: boolean;
 }
 
-/** One part of the budget, named as in the warning. */
-export interface BudgetPart {
-  /** The part, named as in the warning: `preStop`, `readiness delay`, `graceful timeout` or `hooks`. */
-  readonly name: string;
-  /** Its length, in milliseconds. */
-  readonly ms: number;
-}
-
 /** What `checkShutdownBudget` found: the parts, their sum, the grace period and whether they fit. */
 export interface ShutdownBudget {
-  /** The parts added up, in shutdown order; a part of 0 ms is left out, except the graceful timeout. */
-  readonly parts: readonly BudgetPart[];
+  /**
+   * The parts added up, in shutdown order; a part of 0 ms is left out, except the graceful
+   * timeout. `name` as in the warning (`preStop`, `readiness delay`, `graceful timeout`, `hooks`);
+   * `duration` in milliseconds.
+   */
+  readonly parts: readonly { readonly name: string; readonly duration: number }[];
   /** Sum of the parts, in milliseconds. */
-  readonly totalMs: number;
+  readonly total: number;
   /** The grace period, in milliseconds. */
-  readonly gracePeriodMs: number;
-  /** True when `totalMs` is not over `gracePeriodMs`. */
+  readonly gracePeriod: number;
+  /** True when `total` is not over `gracePeriod`. */
   readonly fits: boolean;
   /** The warning when it does not fit (emitted unless `emitWarning: false`). */
   readonly warning: HealthWarning | undefined;
 }
 
 /** Propagation margin added to a readiness delay computed from probe settings, in milliseconds. */
-export const DEFAULT_READINESS_MARGIN_MS = 1_000;
+const DEFAULT_READINESS_MARGIN = 1_000;
 
 const WHERE = 'checkShutdownBudget';
-const KNOWN = ['readinessDelay', 'preStopMs', 'gracefulTimeoutMs', 'hooksMs', 'gracePeriod', 'emitWarning'] as const;
+const KNOWN = ['readinessDelay', 'preStop', 'gracefulTimeout', 'hooksTime', 'gracePeriod', 'emitWarning'] as const;
 
 /** The readiness delay for probe settings: failureThreshold x periodSeconds + margin, in milliseconds. */
-export function readinessDelayMs(timing: ProbeTiming, where = 'readinessDelayMs', option = 'timing'): number {
-  assertKnownOptions(`${where} ${option}`, timing, ['failureThreshold', 'periodSeconds', 'marginMs']);
+export function readinessDelay(timing: ProbeTiming, where = 'readinessDelay', option = 'timing'): number {
+  assertKnownOptions(`${where} ${option}`, timing, ['failureThreshold', 'periodSeconds', 'margin']);
   const threshold = timing.failureThreshold;
   if (typeof threshold !== 'number') {
     throw new InvalidOptionTypeError(where, `${option}.failureThreshold`, 'a positive integer', threshold);
@@ -94,22 +77,22 @@ export function readinessDelayMs(timing: ProbeTiming, where = 'readinessDelayMs'
   if (!Number.isFinite(period) || period <= 0) {
     throw new InvalidOptionRangeError(where, `${option}.periodSeconds`, 'a positive number of seconds', period);
   }
-  const margin = assertDurationMs(
+  const margin = assertDuration(
     where,
-    `${option}.marginMs`,
-    timing.marginMs === undefined ? DEFAULT_READINESS_MARGIN_MS : timing.marginMs,
+    `${option}.margin`,
+    timing.margin === undefined ? DEFAULT_READINESS_MARGIN : timing.margin,
   );
   return threshold * period * 1_000 + margin;
 }
 
 /** The grace period in milliseconds. */
-export function gracePeriodMs(value: GracePeriod, where = 'gracePeriodMs', option = 'gracePeriod'): number {
-  if (typeof value === 'number') return assertDurationMs(where, option, value);
+function resolveGracePeriod(value: ShutdownBudgetOptions['gracePeriod'], where: string, option: string): number {
+  if (typeof value === 'number') return assertDuration(where, option, value);
   if (typeof value !== 'object' || value === null) {
     throw new InvalidOptionTypeError(
       where,
       option,
-      'milliseconds, { terminationGracePeriodSeconds } or { pm2KillTimeoutMs }',
+      'milliseconds, { terminationGracePeriodSeconds } or { pm2KillTimeout }',
       value,
     );
   }
@@ -117,16 +100,16 @@ export function gracePeriodMs(value: GracePeriod, where = 'gracePeriodMs', optio
   if ('terminationGracePeriodSeconds' in value) {
     assertKnownOptions(`${where} ${option}`, value, ['terminationGracePeriodSeconds']);
     const seconds = value.terminationGracePeriodSeconds;
-    return assertDurationMs(where, `${option}.terminationGracePeriodSeconds`, seconds) * 1_000;
+    return assertDuration(where, `${option}.terminationGracePeriodSeconds`, seconds) * 1_000;
   }
-  if ('pm2KillTimeoutMs' in value) {
-    assertKnownOptions(`${where} ${option}`, value, ['pm2KillTimeoutMs']);
-    return assertDurationMs(where, `${option}.pm2KillTimeoutMs`, value.pm2KillTimeoutMs);
+  if ('pm2KillTimeout' in value) {
+    assertKnownOptions(`${where} ${option}`, value, ['pm2KillTimeout']);
+    return assertDuration(where, `${option}.pm2KillTimeout`, value.pm2KillTimeout);
   }
   throw new InvalidOptionTypeError(
     where,
     option,
-    'milliseconds, { terminationGracePeriodSeconds } or { pm2KillTimeoutMs }',
+    'milliseconds, { terminationGracePeriodSeconds } or { pm2KillTimeout }',
     value,
   );
 }
@@ -139,39 +122,39 @@ export function gracePeriodMs(value: GracePeriod, where = 'gracePeriodMs', optio
 export function checkShutdownBudget(options: ShutdownBudgetOptions): ShutdownBudget {
   assertKnownOptions(WHERE, options, KNOWN);
   const delay = options.readinessDelay;
-  const readinessMs =
+  const readiness =
     delay === undefined
       ? 0
       : typeof delay === 'number'
-        ? assertDurationMs(WHERE, 'readinessDelay', delay)
-        : readinessDelayMs(delay, WHERE, 'readinessDelay');
-  const parts: BudgetPart[] = [
-    { name: 'preStop', ms: optionalMs('preStopMs', options.preStopMs) },
-    { name: 'readiness delay', ms: readinessMs },
-    { name: 'graceful timeout', ms: assertDurationMs(WHERE, 'gracefulTimeoutMs', options.gracefulTimeoutMs) },
-    { name: 'hooks', ms: optionalMs('hooksMs', options.hooksMs) },
-  ].filter((part) => part.ms > 0 || part.name === 'graceful timeout');
+        ? assertDuration(WHERE, 'readinessDelay', delay)
+        : readinessDelay(delay, WHERE, 'readinessDelay');
+  const parts: ShutdownBudget['parts'][number][] = [
+    { name: 'preStop', duration: optional('preStop', options.preStop) },
+    { name: 'readiness delay', duration: readiness },
+    { name: 'graceful timeout', duration: assertDuration(WHERE, 'gracefulTimeout', options.gracefulTimeout) },
+    { name: 'hooks', duration: optional('hooksTime', options.hooksTime) },
+  ].filter((part) => part.duration > 0 || part.name === 'graceful timeout');
   if (options.gracePeriod === undefined) {
     throw new InvalidOptionTypeError(WHERE, 'gracePeriod', 'the platform grace period', undefined);
   }
-  const grace = gracePeriodMs(options.gracePeriod, WHERE, 'gracePeriod');
+  const grace = resolveGracePeriod(options.gracePeriod, WHERE, 'gracePeriod');
   const shouldEmit = assertBoolean(WHERE, 'emitWarning', options.emitWarning, true);
-  const totalMs = parts.reduce((sum, part) => sum + part.ms, 0);
-  const fits = totalMs <= grace;
+  const total = parts.reduce((sum, part) => sum + part.duration, 0);
+  const fits = total <= grace;
   const warning: HealthWarning | undefined = fits
     ? undefined
     : {
         code: HEALTH_WARNING_CODES.budget,
         message: `the shutdown does not fit the platform's grace period: ${parts
-          .map((part) => `${part.name} ${part.ms} ms`)
+          .map((part) => `${part.name} ${part.duration} ms`)
           .join(
             ' + ',
-          )} = ${totalMs} ms, over the grace period of ${grace} ms by ${totalMs - grace} ms; the platform will SIGKILL the process before it ends. Shorten a part or raise the grace period (terminationGracePeriodSeconds, PM2 kill_timeout) to at least ${Math.ceil(totalMs / 1_000)} s`,
+          )} = ${total} ms, over the grace period of ${grace} ms by ${total - grace} ms; the platform will SIGKILL the process before it ends. Shorten a part or raise the grace period (terminationGracePeriodSeconds, PM2 kill_timeout) to at least ${Math.ceil(total / 1_000)} s`,
       };
   if (warning && shouldEmit) emit(warning);
-  return { parts, totalMs, gracePeriodMs: grace, fits, warning };
+  return { parts, total, gracePeriod: grace, fits, warning };
 }
 
-function optionalMs(option: string, value: unknown): number {
-  return value === undefined ? 0 : assertDurationMs(WHERE, option, value);
+function optional(option: string, value: unknown): number {
+  return value === undefined ? 0 : assertDuration(WHERE, option, value);
 }

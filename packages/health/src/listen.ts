@@ -8,7 +8,7 @@ import { PortInUseError } from './errors.js';
  * outside the host learns the process's state by accident. Kubernetes probes and a balancer
  * on another host need `host: '0.0.0.0'` (or the pod's address).
  */
-export const DEFAULT_PROBE_HOST = '127.0.0.1';
+const DEFAULT_PROBE_HOST = '127.0.0.1';
 
 export interface Address {
   host: string;

@@ -1,19 +1,24 @@
 // Options of createHealth, their defaults (each defined once, here) and their validation.
-import { type Clock, InvalidOptionRangeError, InvalidOptionTypeError, systemClock } from '@lastcall/core';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+import {
+  assertDuration,
+  assertKnownOptions,
+  type Clock,
+  InvalidOptionRangeError,
+  InvalidOptionTypeError,
+  systemClock,
+} from '@lastcall/core';
 
-/**
- * A readiness check: resolves (or returns) anything but `false` when the dependency is fine;
- * `false`, a throw or a rejection means not ready. `signal` aborts when its timeout passes.
- */
-export type HealthCheck = (signal: AbortSignal) => unknown;
+type HealthCheck = HealthCheckDefinition['run'];
 
 /** A check with its own timeout. */
 export interface HealthCheckDefinition {
-  /** The check itself: not ready when it returns `false`, throws or rejects. */
-  run: HealthCheck;
-  /** This check's timeout in milliseconds. Defaults to the `checkTimeoutMs` option. */
-  timeoutMs?: number;
+  /**
+   * The check itself: resolves (or returns) anything but `false` when the dependency is fine;
+   * `false`, a throw or a rejection means not ready. `signal` aborts when its timeout passes.
+   */
+  run: (signal: AbortSignal) => unknown;
+  /** This check's timeout in milliseconds. Defaults to the `checkTimeout` option. */
+  timeout?: number;
 }
 
 /** Where the routing handler (`health.handler`) and the probe server answer each probe. */
@@ -33,9 +38,9 @@ export interface HealthOptions {
    * answer while serving; concurrent probes share one run. Not run once shutdown started:
    * readiness is then 503 at once. Defaults to none.
    */
-  checks?: Readonly<Record<string, HealthCheck | HealthCheckDefinition>>;
-  /** Timeout of each check that gives none, in milliseconds. Defaults to 1000 ms (`DEFAULT_CHECK_TIMEOUT_MS`). */
-  checkTimeoutMs?: number;
+  checks?: Readonly<Record<string, HealthCheckDefinition['run'] | HealthCheckDefinition>>;
+  /** Timeout of each check that gives none, in milliseconds. Defaults to 1000. */
+  checkTimeout?: number;
   /**
    * Whether the application is started at creation. `false`: startup and readiness answer 503
    * (and agent-check `down`) until `markStarted()`. Defaults to true.
@@ -50,10 +55,10 @@ export interface HealthOptions {
 }
 
 /** Timeout of a readiness check that gives none, in milliseconds. */
-export const DEFAULT_CHECK_TIMEOUT_MS = 1_000;
+const DEFAULT_CHECK_TIMEOUT = 1_000;
 
 /** The probe paths used when `paths` does not name one. */
-export const DEFAULT_PROBE_PATHS: Readonly<Required<ProbePaths>> = Object.freeze({
+const DEFAULT_PROBE_PATHS: Readonly<Required<ProbePaths>> = Object.freeze({
   readiness: '/readyz',
   liveness: '/livez',
   startup: '/startupz',
@@ -62,7 +67,7 @@ export const DEFAULT_PROBE_PATHS: Readonly<Required<ProbePaths>> = Object.freeze
 export interface ResolvedCheck {
   readonly name: string;
   readonly run: HealthCheck;
-  readonly timeoutMs: number;
+  readonly timeout: number;
 }
 
 export interface HealthConfig {
@@ -74,18 +79,18 @@ export interface HealthConfig {
 }
 
 const WHERE = 'createHealth';
-const KNOWN = ['checks', 'checkTimeoutMs', 'started', 'detail', 'paths', 'clock'] as const;
+const KNOWN = ['checks', 'checkTimeout', 'started', 'detail', 'paths', 'clock'] as const;
 
 export function resolveHealthOptions(options: HealthOptions): HealthConfig {
   assertKnownOptions(WHERE, options, KNOWN);
-  const checkTimeoutMs = assertDurationMs(
+  const checkTimeout = assertDuration(
     WHERE,
-    'checkTimeoutMs',
-    options.checkTimeoutMs === undefined ? DEFAULT_CHECK_TIMEOUT_MS : options.checkTimeoutMs,
+    'checkTimeout',
+    options.checkTimeout === undefined ? DEFAULT_CHECK_TIMEOUT : options.checkTimeout,
     true,
   );
   return {
-    checks: resolveChecks(options.checks, checkTimeoutMs),
+    checks: resolveChecks(options.checks, checkTimeout),
     started: assertBoolean(WHERE, 'started', options.started, true),
     detail: assertBoolean(WHERE, 'detail', options.detail, false),
     paths: resolvePaths(options.paths),
@@ -99,24 +104,23 @@ export function assertBoolean(where: string, option: string, value: unknown, fal
   return value;
 }
 
-function resolveChecks(value: unknown, defaultTimeoutMs: number): ResolvedCheck[] {
+function resolveChecks(value: unknown, defaultTimeout: number): ResolvedCheck[] {
   if (value === undefined) return [];
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidOptionTypeError(WHERE, 'checks', 'an object of named checks', value);
   }
   return Object.entries(value as Record<string, unknown>).map(([name, check]) => {
     const option = `checks.${name}`;
-    if (typeof check === 'function') return { name, run: check as HealthCheck, timeoutMs: defaultTimeoutMs };
+    if (typeof check === 'function') return { name, run: check as HealthCheck, timeout: defaultTimeout };
     if (typeof check !== 'object' || check === null || typeof (check as { run?: unknown }).run !== 'function') {
-      throw new InvalidOptionTypeError(WHERE, option, 'a function or { run, timeoutMs? }', check);
+      throw new InvalidOptionTypeError(WHERE, option, 'a function or { run, timeout? }', check);
     }
-    assertKnownOptions(`${WHERE} ${option}`, check, ['run', 'timeoutMs']);
-    const { run, timeoutMs } = check as HealthCheckDefinition;
+    assertKnownOptions(`${WHERE} ${option}`, check, ['run', 'timeout']);
+    const { run, timeout } = check as HealthCheckDefinition;
     return {
       name,
       run,
-      timeoutMs:
-        timeoutMs === undefined ? defaultTimeoutMs : assertDurationMs(WHERE, `${option}.timeoutMs`, timeoutMs, true),
+      timeout: timeout === undefined ? defaultTimeout : assertDuration(WHERE, `${option}.timeout`, timeout, true),
     };
   });
 }

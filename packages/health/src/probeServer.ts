@@ -1,7 +1,8 @@
 // A probe server of the health's own: an http server that answers the probe paths only.
+
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
-import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
+import { assertDuration, assertKnownOptions } from '@lastcall/core';
 import { listenOn, resolveAddress } from './listen.js';
 
 /** Options of `health.listen()`; `port` is required. */
@@ -9,19 +10,19 @@ export interface ProbeServerOptions {
   /** Port to listen on; `0` picks a free one (read it back from `port`). Required. */
   port?: number;
   /**
-   * Address to bind. Defaults to `127.0.0.1` (`DEFAULT_PROBE_HOST`): only this host can probe.
+   * Address to bind. Defaults to `127.0.0.1`: only this host can probe.
    * `0.0.0.0` lets anyone who can reach the host read the probes (status codes; detail too if enabled).
    */
   host?: string;
   /**
    * How long a probe request may take to arrive in full, in milliseconds, and how long an idle
-   * probe connection is kept. Defaults to 5000 ms (`DEFAULT_PROBE_REQUEST_TIMEOUT_MS`).
+   * probe connection is kept. Defaults to 5000.
    */
-  requestTimeoutMs?: number;
+  requestTimeout?: number;
 }
 
 /** Request and idle bound of the probe server, in milliseconds. */
-export const DEFAULT_PROBE_REQUEST_TIMEOUT_MS = 5_000;
+const DEFAULT_REQUEST_TIMEOUT = 5_000;
 
 /** A running probe server. */
 export interface ProbeServer {
@@ -36,7 +37,7 @@ export interface ProbeServer {
 }
 
 const WHERE = 'health.listen';
-const KNOWN = ['port', 'host', 'requestTimeoutMs'] as const;
+const KNOWN = ['port', 'host', 'requestTimeout'] as const;
 
 export async function startProbeServer(
   // The one thing asked of the health (a structural type: no import of Health.ts, which imports this).
@@ -46,16 +47,16 @@ export async function startProbeServer(
 ): Promise<ProbeServer> {
   assertKnownOptions(WHERE, options, KNOWN);
   const address = resolveAddress(WHERE, options.host, options.port);
-  const timeoutMs = assertDurationMs(
+  const timeout = assertDuration(
     WHERE,
-    'requestTimeoutMs',
-    options.requestTimeoutMs === undefined ? DEFAULT_PROBE_REQUEST_TIMEOUT_MS : options.requestTimeoutMs,
+    'requestTimeout',
+    options.requestTimeout === undefined ? DEFAULT_REQUEST_TIMEOUT : options.requestTimeout,
   );
   const server = http.createServer((req, res) => health.handler(req, res, () => notFound(res)));
   // A probe is one small request: a client that dribbles or lingers is cut, not waited for.
-  server.requestTimeout = timeoutMs;
-  server.headersTimeout = timeoutMs;
-  server.keepAliveTimeout = Math.min(timeoutMs, 5_000);
+  server.requestTimeout = timeout;
+  server.headersTimeout = timeout;
+  server.keepAliveTimeout = Math.min(timeout, 5_000);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

@@ -10,13 +10,10 @@ export const HEALTH_WARNING_CODES = {
   headersTimeout: 'LASTCALL_HEADERS_TIMEOUT',
 } as const;
 
-/** One of `HEALTH_WARNING_CODES`. */
-export type HealthWarningCode = (typeof HEALTH_WARNING_CODES)[keyof typeof HEALTH_WARNING_CODES];
-
 /** A warning as returned by the checks (and emitted unless told not to). */
 export interface HealthWarning {
   /** Which check it is (`HEALTH_WARNING_CODES`). */
-  readonly code: HealthWarningCode;
+  readonly code: (typeof HEALTH_WARNING_CODES)[keyof typeof HEALTH_WARNING_CODES];
   /** What is wrong and which value to set, as emitted through `process.emitWarning`. */
   readonly message: string;
 }

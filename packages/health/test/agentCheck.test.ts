@@ -30,7 +30,7 @@ describe('agent-check responder', () => {
 
   it('survives garbage, silence and a client that never reads; each connection ends within the timeout', async () => {
     const health = createHealth();
-    const agent = await health.listenAgentCheck({ port: 0, socketTimeoutMs: 300 });
+    const agent = await health.listenAgentCheck({ port: 0, socketTimeout: 300 });
     cleanups.push(() => agent.close());
     const garbage = await agentExchange(agent.port, Buffer.from([0, 255, 13, 10, 0x1b, 0x5b, 0x41, 7, 7]));
     expect(garbage.text).toBe('up ready\n');
@@ -51,9 +51,9 @@ describe('agent-check responder', () => {
   });
 
   it('a client that connects and goes silent without reading is closed at the socket timeout', async () => {
-    // A check that hangs holds the answer: the connection must still end at socketTimeoutMs.
-    const health = createHealth({ checks: { hangs: { run: () => new Promise(() => undefined), timeoutMs: 5_000 } } });
-    const agent = await health.listenAgentCheck({ port: 0, socketTimeoutMs: 300 });
+    // A check that hangs holds the answer: the connection must still end at socketTimeout.
+    const health = createHealth({ checks: { hangs: { run: () => new Promise(() => undefined), timeout: 5_000 } } });
+    const agent = await health.listenAgentCheck({ port: 0, socketTimeout: 300 });
     cleanups.push(() => agent.close());
     const { text, closedInMs } = await agentExchange(agent.port);
     expect(text).toBe('');
@@ -81,9 +81,7 @@ describe('agent-check responder', () => {
       (error: unknown) => error,
     );
     expect(isPortInUseError(taken)).toBe(true);
-    await expect(health.listenAgentCheck({ port: 0, socketTimeoutMs: Number.NaN })).rejects.toThrow(
-      /"socketTimeoutMs"/,
-    );
+    await expect(health.listenAgentCheck({ port: 0, socketTimeout: Number.NaN })).rejects.toThrow(/"socketTimeout"/);
     await expect(health.listenAgentCheck({ port: 0, maxConnections: 0 })).rejects.toThrow(/"maxConnections".*0/);
     await expect(health.listenAgentCheck({} as never)).rejects.toThrow(/"port"/);
   });

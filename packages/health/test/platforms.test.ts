@@ -1,15 +1,11 @@
 // checkShutdownBudget knows the common platforms' grace periods by name, and reads each one's own
 // setting in that platform's key and unit.
-import { checkShutdownBudget, type GracePeriod } from '@lastcall/health';
+import { checkShutdownBudget, type ShutdownBudgetOptions } from '@lastcall/health';
 
-// The budget option names are being renamed (issue 15); read the grace period back whichever way.
+type GracePeriod = ShutdownBudgetOptions['gracePeriod'];
+
 function grace(gracePeriod: GracePeriod): number {
-  const budget = checkShutdownBudget({
-    gracefulTimeoutMs: 1_000,
-    gracePeriod,
-    emitWarning: false,
-  } as never) as unknown as Record<string, number>;
-  return budget.gracePeriodMs ?? budget.gracePeriod ?? Number.NaN;
+  return checkShutdownBudget({ gracefulTimeout: 1_000, gracePeriod, emitWarning: false }).gracePeriod;
 }
 
 test.each([
@@ -34,10 +30,10 @@ test.each([
 
 test("the shutdown is checked against the platform's default: PM2's 1600 ms is short", () => {
   const budget = checkShutdownBudget({
-    gracefulTimeoutMs: 10_000,
+    gracefulTimeout: 10_000,
     gracePeriod: { platform: 'pm2' },
     emitWarning: false,
-  } as never);
+  });
   expect(budget.fits).toBe(false);
   expect(budget.warning?.message).toMatch(/over the grace period of 1600 ms/);
 });

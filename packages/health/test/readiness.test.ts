@@ -53,7 +53,7 @@ describe('readiness, liveness, startup', () => {
   it('a hanging check answers not ready at its timeout; a failing one at once', async () => {
     let healthy = true;
     const health = createHealth({
-      checks: { hangs: { run: () => new Promise(() => undefined), timeoutMs: 200 }, db: () => healthy },
+      checks: { hangs: { run: () => new Promise(() => undefined), timeout: 200 }, db: () => healthy },
       detail: true,
     });
     const probes = await health.listen({ port: 0 });
@@ -75,7 +75,7 @@ describe('readiness, liveness, startup', () => {
   });
 
   it('during shutdown a hanging check is not run: 503 at once', async () => {
-    const health = createHealth({ checks: { hangs: { run: () => new Promise(() => undefined), timeoutMs: 10_000 } } });
+    const health = createHealth({ checks: { hangs: { run: () => new Promise(() => undefined), timeout: 10_000 } } });
     const probes = await health.listen({ port: 0 });
     cleanups.push(() => probes.close());
     health.beginShutdown();
@@ -112,7 +112,7 @@ describe('readiness, liveness, startup', () => {
   });
 
   it('rejects bad options naming the option and the value', () => {
-    expect(() => createHealth({ checkTimeoutMs: -1 })).toThrow(/"checkTimeoutMs".*-1/);
+    expect(() => createHealth({ checkTimeout: -1 })).toThrow(/"checkTimeout".*-1/);
     expect(() => createHealth({ checks: { db: 5 as never } })).toThrow(/"checks.db"/);
     expect(() => createHealth({ timeout: 5 } as never)).toThrow(/"timeout" must be a known option/);
     expect(() => createHealth({ paths: { readiness: 'ready' } })).toThrow(/"paths.readiness".*"ready"/);

@@ -1,7 +1,7 @@
 // Start-up warnings: the shutdown budget against the platform's grace period, and the
 // keep-alive trap (keepAliveTimeout vs the upstream's idle timeout, headersTimeout vs keepAliveTimeout).
 import * as http from 'node:http';
-import { checkKeepAlive, checkShutdownBudget, HEALTH_WARNING_CODES, readinessDelayMs } from '@lastcall/health';
+import { checkKeepAlive, checkShutdownBudget, HEALTH_WARNING_CODES, readinessDelay } from '@lastcall/health';
 
 function captureWarnings(run: () => void): Array<{ code: string | undefined; message: string }> {
   const seen: Array<{ code: string | undefined; message: string }> = [];
@@ -19,19 +19,19 @@ function captureWarnings(run: () => void): Array<{ code: string | undefined; mes
 
 describe('checkShutdownBudget', () => {
   it('computes the readiness delay from probe settings: failureThreshold x periodSeconds + margin', () => {
-    expect(readinessDelayMs({ failureThreshold: 3, periodSeconds: 5 })).toBe(16_000);
-    expect(readinessDelayMs({ failureThreshold: 2, periodSeconds: 0.2, marginMs: 100 })).toBeCloseTo(500);
+    expect(readinessDelay({ failureThreshold: 3, periodSeconds: 5 })).toBe(16_000);
+    expect(readinessDelay({ failureThreshold: 2, periodSeconds: 0.2, margin: 100 })).toBeCloseTo(500);
   });
 
   it('a budget that fits says nothing', () => {
     const warnings = captureWarnings(() => {
       const budget = checkShutdownBudget({
         readinessDelay: { failureThreshold: 2, periodSeconds: 5 },
-        gracefulTimeoutMs: 10_000,
-        hooksMs: 5_000,
+        gracefulTimeout: 10_000,
+        hooksTime: 5_000,
         gracePeriod: { terminationGracePeriodSeconds: 30 },
       });
-      expect(budget).toMatchObject({ fits: true, totalMs: 26_000, gracePeriodMs: 30_000, warning: undefined });
+      expect(budget).toMatchObject({ fits: true, total: 26_000, gracePeriod: 30_000, warning: undefined });
     });
     expect(warnings).toEqual([]);
   });
@@ -40,8 +40,8 @@ describe('checkShutdownBudget', () => {
     const warnings = captureWarnings(() => {
       const budget = checkShutdownBudget({
         readinessDelay: { failureThreshold: 3, periodSeconds: 10 },
-        gracefulTimeoutMs: 10_000,
-        hooksMs: 5_000,
+        gracefulTimeout: 10_000,
+        hooksTime: 5_000,
         gracePeriod: { terminationGracePeriodSeconds: 30 },
       });
       expect(budget.fits).toBe(false);
@@ -52,20 +52,20 @@ describe('checkShutdownBudget', () => {
       'readiness delay 31000 ms + graceful timeout 10000 ms + hooks 5000 ms = 46000 ms, over the grace period of 30000 ms by 16000 ms',
     );
     const pm2 = checkShutdownBudget({
-      gracefulTimeoutMs: 5_000,
-      gracePeriod: { pm2KillTimeoutMs: 1_600 },
+      gracefulTimeout: 5_000,
+      gracePeriod: { pm2KillTimeout: 1_600 },
       emitWarning: false,
     });
     expect(pm2.fits).toBe(false);
   });
 
   it('bad numbers are named', () => {
-    expect(() => checkShutdownBudget({ gracefulTimeoutMs: -1, gracePeriod: 1_000 })).toThrow(/"gracefulTimeoutMs".*-1/);
+    expect(() => checkShutdownBudget({ gracefulTimeout: -1, gracePeriod: 1_000 })).toThrow(/"gracefulTimeout".*-1/);
     expect(() =>
-      checkShutdownBudget({ gracefulTimeoutMs: 1, gracePeriod: { terminationGracePeriodSeconds: Number.NaN } }),
+      checkShutdownBudget({ gracefulTimeout: 1, gracePeriod: { terminationGracePeriodSeconds: Number.NaN } }),
     ).toThrow(/"gracePeriod.terminationGracePeriodSeconds".*NaN/);
-    expect(() => readinessDelayMs({ failureThreshold: 0, periodSeconds: 1 })).toThrow(/"timing.failureThreshold".*0/);
-    expect(() => checkShutdownBudget({ gracefulTimeoutMs: 1 } as never)).toThrow(/"gracePeriod"/);
+    expect(() => readinessDelay({ failureThreshold: 0, periodSeconds: 1 })).toThrow(/"timing.failureThreshold".*0/);
+    expect(() => checkShutdownBudget({ gracefulTimeout: 1 } as never)).toThrow(/"gracePeriod"/);
   });
 });
 
@@ -74,22 +74,32 @@ describe('checkKeepAlive', () => {
     const server = http.createServer();
     server.keepAliveTimeout = 5_000; // Node's default
     server.headersTimeout = 60_000;
-    const warnings = captureWarnings(() => checkKeepAlive(server, { upstreamIdleTimeoutMs: 'alb' }));
+    const warnings = captureWarnings(() => checkKeepAlive(server, { upstreamIdleTimeout: 'alb' }));
     expect(warnings.map((w) => w.code)).toEqual([HEALTH_WARNING_CODES.keepAlive, HEALTH_WARNING_CODES.headersTimeout]);
     expect(warnings[0]?.message).toContain('Set server.keepAliveTimeout = 61000');
     expect(warnings[1]?.message).toContain('Set server.headersTimeout = 62000');
+  });
+
+  it("takes nginx's upstream keepalive_timeout (60 s), not the client-side 75 s", () => {
+    const server = http.createServer();
+    server.keepAliveTimeout = 60_000;
+    server.headersTimeout = 70_000;
+    const warnings = checkKeepAlive(server, { upstreamIdleTimeout: 'nginx', emitWarning: false });
+    expect(warnings[0]?.message).toContain("upstream's idle timeout (60000 ms)");
+    server.keepAliveTimeout = 61_000;
+    expect(checkKeepAlive(server, { upstreamIdleTimeout: 'nginx', emitWarning: false })).toEqual([]);
   });
 
   it('is silent when the timeouts are right; warns on headersTimeout alone', () => {
     const server = http.createServer();
     server.keepAliveTimeout = 76_000;
     server.headersTimeout = 77_000;
-    expect(checkKeepAlive(server, { upstreamIdleTimeoutMs: 'nginx', emitWarning: false })).toEqual([]);
+    expect(checkKeepAlive(server, { upstreamIdleTimeout: 'nginx', emitWarning: false })).toEqual([]);
     server.headersTimeout = 76_000;
-    const warnings = checkKeepAlive(server, { upstreamIdleTimeoutMs: 75_000, emitWarning: false });
+    const warnings = checkKeepAlive(server, { upstreamIdleTimeout: 75_000, emitWarning: false });
     expect(warnings.map((w) => w.code)).toEqual([HEALTH_WARNING_CODES.headersTimeout]);
-    expect(() => checkKeepAlive(server, { upstreamIdleTimeoutMs: 'elb' as never })).toThrow(
-      /"upstreamIdleTimeoutMs".*"elb"/,
+    expect(() => checkKeepAlive(server, { upstreamIdleTimeout: 'elb' as never })).toThrow(
+      /"upstreamIdleTimeout".*"elb"/,
     );
   });
 });

@@ -1,12 +1,19 @@
 // Runs the steps of one shutdown's phases (hooks, tasks, terminators), each bounded, into the report.
-import type { TerminationReport, Terminator } from '@lastcall/core';
-import { describeValue, FORCE_SETTLE_TIMEOUT_MS, withTimeout } from '@lastcall/core/internal';
+import { describeValue, type TerminationReport, type Terminator, withTimeout } from '@lastcall/core';
 import { publishPhaseEnd, publishPhaseStart, publishStepEnd, publishStepStart } from './diagnostics.js';
 import { ShutdownForcedError, StepFailedError, StepTimeoutError } from './errors.js';
 import type { CoordinatorConfig, HookConfig } from './options.js';
 import type { Phase } from './phases.js';
 import type { PhaseReport, StepReport } from './report.js';
 import { type HookContext, runStep } from './runStep.js';
+
+/**
+ * How long core gives a force step to settle before it reports the step as failed, in
+ * milliseconds. Core keeps its constant private (it is not a promise of its API): this copy is
+ * what the coordinator plans around, and a terminator that takes longer is only waited for
+ * less, never wrongly. packages/lifecycle/test/force-settle.test.ts holds the two in step.
+ */
+export const FORCE_SETTLE_TIMEOUT_MS = 1_000;
 
 /**
  * Time to wait for forced terminators to report, in milliseconds: the core's own settle bound
@@ -83,7 +90,7 @@ export class PhaseRunner {
     const steps = all.filter((step) => step.phase === phase).sort((a, b) => a.order - b.order);
     const skip = (why: string): PhaseReport => {
       if (steps.length > 0) logger.info({ event: 'phase', phase, skipped: true }, `${phase} skipped (${why})`);
-      return { phase, ran: false, durationMs: 0, steps: steps.map(skipped) };
+      return { phase, ran: false, duration: 0, steps: steps.map(skipped) };
     };
     if (phase === 'beforeShutdown' && development) return skip('development mode');
     // Once forced, only the servers still run: they must end, at once, before the exit.
@@ -96,15 +103,15 @@ export class PhaseRunner {
       if (this.#forcedBy !== undefined && phase !== 'servers') reports.push(...group.map(skipped));
       else reports.push(...(await this.#runGroup(group, context, started)));
     }
-    const durationMs = clock.now() - phaseStarted;
+    const duration = clock.now() - phaseStarted;
     if (steps.length > 0) {
       const bad = reports.filter((step) => step.outcome !== 'ok').length;
       logger.info(
-        { event: 'phase', phase, durationMs, steps: reports.length, notOk: bad },
-        `${phase} done in ${Math.round(durationMs)} ms (${reports.length} step${reports.length === 1 ? '' : 's'}${bad ? `, ${bad} not ok` : ''})`,
+        { event: 'phase', phase, duration, steps: reports.length, notOk: bad },
+        `${phase} done in ${Math.round(duration)} ms (${reports.length} step${reports.length === 1 ? '' : 's'}${bad ? `, ${bad} not ok` : ''})`,
       );
     }
-    const report: PhaseReport = { phase, ran: true, durationMs, steps: reports };
+    const report: PhaseReport = { phase, ran: true, duration, steps: reports };
     publishPhaseEnd(report);
     return report;
   }
@@ -141,7 +148,7 @@ export class PhaseRunner {
         slots[index] ?? {
           ...base(step),
           outcome: 'abandoned',
-          durationMs: clock.now() - (startedAt[index] ?? 0),
+          duration: clock.now() - (startedAt[index] ?? 0),
           error: new ShutdownForcedError(this.#forcedBy ?? 'signal'),
         },
     );
@@ -157,40 +164,40 @@ export class PhaseRunner {
   }
 
   async #runHook(step: FnStep, context: StepContext): Promise<StepReport> {
-    const { clock, logger, hookTimeoutMs } = this.#config;
+    const { clock, logger, hookTimeout } = this.#config;
     const controller = new AbortController();
-    const timeoutMs = step.hook.timeoutMs ?? hookTimeoutMs;
+    const timeout = step.hook.timeout ?? hookTimeout;
     const stepStarted = clock.now();
     this.#running.add(controller);
-    const result = await runStep(step.hook.run, context, controller, timeoutMs, clock);
+    const result = await runStep(step.hook.run, context, controller, timeout, clock);
     this.#running.delete(controller);
-    const durationMs = clock.now() - stepStarted;
+    const duration = clock.now() - stepStarted;
     if (this.#abortedByForce.has(controller) && result.outcome !== 'ok') {
       return {
         ...base(step),
         outcome: 'abandoned',
-        durationMs,
+        duration,
         error: new ShutdownForcedError(this.#forcedBy ?? 'signal'),
       };
     }
-    if (result.outcome === 'ok') return { ...base(step), outcome: 'ok', durationMs };
+    if (result.outcome === 'ok') return { ...base(step), outcome: 'ok', duration };
     const error =
       result.outcome === 'failed'
         ? new StepFailedError(step.name, step.phase, result.error)
-        : new StepTimeoutError(step.name, step.phase, timeoutMs);
+        : new StepTimeoutError(step.name, step.phase, timeout);
     logger.warn(
       { event: 'step', phase: step.phase, step: step.name, outcome: result.outcome, err: error },
       error.message,
     );
-    return { ...base(step), outcome: result.outcome, durationMs, error };
+    return { ...base(step), outcome: result.outcome, duration, error };
   }
 
   async #runTerminator(step: TerminatorStep, started: number): Promise<StepReport> {
-    const { clock, logger, deadlineMs, gracefulTimeoutMs, development } = this.#config;
+    const { clock, logger, deadline, gracefulTimeout, development } = this.#config;
     const { terminator } = step;
     const forced = this.#forcedBy !== undefined;
-    const remainingMs = deadlineMs - (clock.now() - started);
-    const ownMs = gracefulTimeoutMs ?? terminator.gracefulTimeout;
+    const remainingMs = deadline - (clock.now() - started);
+    const ownMs = gracefulTimeout ?? terminator.gracefulTimeout;
     // The terminator forces by itself early enough for its sockets to settle before the deadline.
     const graceMs = forced || development ? 0 : Math.max(0, Math.min(ownMs, remainingMs - FORCE_SETTLE_TIMEOUT_MS));
     if (graceMs > 0 && terminator.state === 'running') this.#graceful.add(terminator);
@@ -201,9 +208,9 @@ export class PhaseRunner {
     } catch (error) {
       const failure = new StepFailedError(step.name, step.phase, error);
       logger.warn({ event: 'step', phase: step.phase, step: step.name, err: failure }, failure.message);
-      return { ...base(step), outcome: 'failed', durationMs: clock.now() - stepStarted, error: failure };
+      return { ...base(step), outcome: 'failed', duration: clock.now() - stepStarted, error: failure };
     }
-    const durationMs = clock.now() - stepStarted;
+    const duration = clock.now() - stepStarted;
     const failures = termination.failures;
     for (const failure of failures) {
       logger.warn(
@@ -220,7 +227,7 @@ export class PhaseRunner {
           : termination.timedOut && !development
             ? 'timed-out'
             : 'ok';
-    return { ...base(step), outcome, durationMs, termination };
+    return { ...base(step), outcome, duration, termination };
   }
 }
 
@@ -229,7 +236,7 @@ function base(step: Step): Pick<StepReport, 'name' | 'kind' | 'phase' | 'order'>
 }
 
 function skipped(step: Step): StepReport {
-  return { ...base(step), outcome: 'skipped', durationMs: 0 };
+  return { ...base(step), outcome: 'skipped', duration: 0 };
 }
 
 function groupByOrder(sorted: readonly Step[]): Step[][] {

@@ -1,6 +1,5 @@
 // The shutdown coordinator: one per process; signals in, ordered phases, one exit out.
-import { InvalidOptionTypeError, type Terminator } from '@lastcall/core';
-import { assertDurationMs, describeValue } from '@lastcall/core/internal';
+import { assertDuration, describeValue, InvalidOptionTypeError, type Terminator } from '@lastcall/core';
 import { publishShutdownEnd, publishShutdownStart } from './diagnostics.js';
 import { CoordinatorActiveError, ShutdownStartedError, StepFailedError } from './errors.js';
 import { flushLogger } from './logger.js';
@@ -13,32 +12,6 @@ import { chooseExitCode, type PhaseReport, type ShutdownReason, type ShutdownRep
 import type { StepFunction } from './runStep.js';
 import { warnForeignListeners } from './signals.js';
 
-/** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
-export type CoordinatorState = 'idle' | 'shutting-down' | 'done';
-
-/** Options of `coordinator.add(terminator, options)`. */
-export interface AddTerminatorOptions {
-  /** Shown in progress lines and the report. Defaults to `terminator N`. */
-  name?: string;
-  /** Position within the `servers` phase: ascending; equal orders drain together. Defaults to 0. */
-  order?: number;
-}
-
-/** Options of `coordinator.task(name, fn, options)`. */
-export interface TaskOptions {
-  /** The phase the task runs in. Defaults to `onShutdown`. */
-  phase?: Phase;
-  /** Position within its phase: ascending; equal orders run concurrently. Defaults to 0. */
-  order?: number;
-  /** The task's timeout in milliseconds. Defaults to the coordinator's `hookTimeout`. */
-  timeout?: number;
-}
-
-type Trigger = { reason: ShutdownReason; signal?: NodeJS.Signals; error?: unknown };
-
-// One coordinator per process object: two would both answer SIGTERM and both exit.
-const active = new WeakMap<object, ShutdownCoordinator>();
-
 /**
  * Owns the process's shutdown. Made by `createCoordinator`; terminators and cleanup tasks
  * register with it; a signal (or `shutdown()`, or an uncaught error when enabled) runs the
@@ -46,7 +19,51 @@ const active = new WeakMap<object, ShutdownCoordinator>();
  * A second signal forces: running hooks are abandoned, terminators force their connections
  * now, later phases are skipped, `finally` still runs, the exit code is `forceExitCode`.
  */
-export class ShutdownCoordinator {
+export interface ShutdownCoordinator {
+  /** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
+  readonly state: 'idle' | 'shutting-down' | 'done';
+  /**
+   * Registers a terminator: it drains in the `servers` phase. Returns a function that
+   * unregisters it (before the shutdown starts). Registering the same terminator twice is a no-op.
+   * `name` is shown in progress lines and the report (defaults to `terminator N`); `order` is its
+   * position within the `servers` phase, ascending, equal orders draining together (defaults to 0).
+   * @throws ShutdownStartedError once the shutdown has started.
+   */
+  add(terminator: Terminator, options?: { name?: string; order?: number }): () => void;
+  /**
+   * Registers a cleanup task (close a pool, flush a logger), `onShutdown` unless `phase` says
+   * otherwise. `run` may return a promise, return nothing, or take `(context, done)` and call
+   * `done()`. `order`: position within its phase, ascending, equal orders run concurrently
+   * (defaults to 0); `timeout`: the task's own, in milliseconds (defaults to the coordinator's
+   * `hookTimeout`). Returns a function that unregisters it (before the shutdown starts).
+   * @throws ShutdownStartedError once the shutdown has started.
+   */
+  task(name: string, run: StepFunction, options?: { phase?: Phase; order?: number; timeout?: number }): () => void;
+  /**
+   * Starts the shutdown now, as a signal would (reason `manual`), and resolves with the report
+   * after the exit policy ran (with `exit: true` the process exits first). A second call
+   * returns the same promise.
+   */
+  shutdown(): Promise<ShutdownReport>;
+  /**
+   * Removes every process listener this coordinator added and frees the process for another
+   * coordinator. A shutdown already running goes on (a later signal no longer forces it).
+   * Called by the coordinator itself when the shutdown is done. Idempotent.
+   */
+  dispose(): void;
+}
+
+type CoordinatorState = ShutdownCoordinator['state'];
+type AddTerminatorOptions = NonNullable<Parameters<ShutdownCoordinator['add']>[1]>;
+type TaskOptions = NonNullable<Parameters<ShutdownCoordinator['task']>[2]>;
+
+type Trigger = { reason: ShutdownReason; signal?: NodeJS.Signals; error?: unknown };
+
+// One coordinator per process object: two would both answer SIGTERM and both exit.
+const active = new WeakMap<object, ShutdownCoordinator>();
+
+/** The coordinator `createCoordinator` makes (the class stays private: the interface is the API). */
+export class Coordinator implements ShutdownCoordinator {
   #state: CoordinatorState = 'idle';
   #steps: Step[] = [];
   #counter = 0;
@@ -121,6 +138,13 @@ export class ShutdownCoordinator {
    */
   task(name: string, run: StepFunction, options: TaskOptions = {}): () => void {
     const where = 'task';
+    // task(fn) is the likely slip (hooks take a bare function): say so, rather than report the
+    // missing second argument as a bad `run`.
+    if (typeof name === 'function') {
+      throw new InvalidOptionTypeError(where, 'name', 'a non-empty string (the name comes first)', name, {
+        hint: `register it as task('${(name as { name?: string }).name || 'close the pool'}', fn)`,
+      });
+    }
     if (this.#state !== 'idle') throw new ShutdownStartedError(`task ${describeValue(name)}`);
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionTypeError(where, 'options', 'an object', options);
@@ -131,7 +155,7 @@ export class ShutdownCoordinator {
     const hook: HookConfig = {
       name: assertName(where, 'name', name),
       run,
-      timeoutMs: options.timeout === undefined ? undefined : assertDurationMs(where, 'timeout', options.timeout, true),
+      timeout: options.timeout === undefined ? undefined : assertDuration(where, 'timeout', options.timeout, true),
       order: assertOrder(where, 'order', options.order),
     };
     return this.#addHook('task', phase, hook);
@@ -170,7 +194,7 @@ export class ShutdownCoordinator {
 
   #listen(): void {
     const { process, signals, shutdownOnUncaught } = this.config;
-    const on = (event: string, listener: ProcessListener): void => {
+    const on = (event: string, listener: (value: unknown) => void): void => {
       process.on(event, listener);
       this.#subscriptions.push(() => process.removeListener(event, listener));
     };
@@ -220,40 +244,40 @@ export class ShutdownCoordinator {
 
   #force(by: ForcedBy, signal?: NodeJS.Signals): void {
     if (this.#runner.forcedBy !== undefined || this.#state !== 'shutting-down') return;
-    const { logger, deadlineMs } = this.config;
+    const { logger, deadline } = this.config;
     logger.warn(
       { event: 'force', by, signal },
       by === 'signal'
         ? `second ${signal}: forcing now, remaining hooks skipped`
-        : `deadline of ${deadlineMs} ms reached: forcing now, remaining hooks skipped`,
+        : `deadline of ${deadline} ms reached: forcing now, remaining hooks skipped`,
     );
     this.#runner.force(by);
   }
 
   async #run(trigger: Trigger): Promise<ShutdownReport> {
-    const { clock, logger, deadlineMs, development } = this.config;
+    const { clock, logger, deadline, development } = this.config;
     const started = clock.now();
     // Ref'd on purpose: every lastcall timer is unref'd, so a hook awaiting a promise nothing
     // will settle would let the event loop empty and Node exit 0 in the middle of the shutdown.
     const keepAlive = setInterval(() => undefined, 2 ** 30);
-    const deadline = Number.isFinite(deadlineMs)
-      ? clock.setTimeout(() => this.#force('deadline'), deadlineMs)
+    const deadlineTimer = Number.isFinite(deadline)
+      ? clock.setTimeout(() => this.#force('deadline'), deadline)
       : undefined;
     const names = new Map<Terminator, string>();
     for (const step of this.#steps) if (step.kind === 'terminator') names.set(step.terminator, step.name);
     const unwatch = watchTerminators(names, logger);
     logger.info(
-      { event: 'start', reason: trigger.reason, signal: trigger.signal, deadlineMs, development },
-      `shutdown started by ${trigger.signal ?? trigger.reason}: ${this.#describePlan()}; deadline ${deadlineMs} ms${development ? '; development mode: no grace' : ''}`,
+      { event: 'start', reason: trigger.reason, signal: trigger.signal, deadline, development },
+      `shutdown started by ${trigger.signal ?? trigger.reason}: ${this.#describePlan()}; deadline ${deadline} ms${development ? '; development mode: no grace' : ''}`,
     );
 
-    publishShutdownStart(trigger.reason, trigger.signal, deadlineMs);
+    publishShutdownStart(trigger.reason, trigger.signal, deadline);
     const context = { reason: trigger.reason, signal: trigger.signal, error: trigger.error };
     const phases: PhaseReport[] = [];
     try {
       for (const phase of PHASES) phases.push(await this.#runner.runPhase(phase, this.#steps, context, started));
     } finally {
-      if (deadline !== undefined) clock.clearTimeout(deadline);
+      if (deadlineTimer !== undefined) clock.clearTimeout(deadlineTimer);
       unwatch();
     }
 
@@ -263,8 +287,8 @@ export class ShutdownCoordinator {
       reason: trigger.reason,
       ...(trigger.signal === undefined ? {} : { signal: trigger.signal }),
       ...(trigger.error === undefined ? {} : { error: trigger.error }),
-      durationMs: clock.now() - started,
-      deadlineMs,
+      duration: clock.now() - started,
+      deadline,
       ...(forcedBy === undefined ? {} : { forcedBy }),
       development,
       phases,
@@ -281,8 +305,8 @@ export class ShutdownCoordinator {
     // One line: the whole report would be dozens of lines on every deploy. It goes to `debug`
     // (printed by consoleLogger({ level: 'debug' }), by pino at level debug).
     logger[level](
-      { event: 'end', exitCode: report.exitCode, durationMs: report.durationMs, forcedBy, steps: steps.counts },
-      `${ending} in ${Math.round(report.durationMs)} ms: exit code ${report.exitCode}${exit ? '' : ' (no exit: set as process.exitCode)'}; ${steps.text}`,
+      { event: 'end', exitCode: report.exitCode, duration: report.duration, forcedBy, steps: steps.counts },
+      `${ending} in ${Math.round(report.duration)} ms: exit code ${report.exitCode}${exit ? '' : ' (no exit: set as process.exitCode)'}; ${steps.text}`,
     );
     logger.debug?.({ event: 'report', report }, 'shutdown report');
     publishShutdownEnd(report);

@@ -1,6 +1,6 @@
 // The entry point: validates the options and makes the process's shutdown coordinator.
 import { type CoordinatorOptions, resolveConfig } from './options.js';
-import { ShutdownCoordinator } from './ShutdownCoordinator.js';
+import { Coordinator, type ShutdownCoordinator } from './ShutdownCoordinator.js';
 
 /**
  * Makes the shutdown coordinator of this process and starts listening to its signals (and,
@@ -16,5 +16,5 @@ import { ShutdownCoordinator } from './ShutdownCoordinator.js';
  * @throws CoordinatorActiveError when the process already has a coordinator that is not disposed.
  */
 export function createCoordinator(options: CoordinatorOptions = {}): ShutdownCoordinator {
-  return new ShutdownCoordinator(resolveConfig(options));
+  return new Coordinator(resolveConfig(options));
 }

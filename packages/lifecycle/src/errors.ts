@@ -1,5 +1,5 @@
 // Lifecycle's error classes. Each has a brand field and a guard, so checks work across two copies.
-import { describeValue } from '@lastcall/core/internal';
+import { describeValue } from '@lastcall/core';
 import type { Phase } from './phases.js';
 
 const reason = (cause: unknown): string => (cause instanceof Error ? cause.message : describeValue(cause));
@@ -37,9 +37,9 @@ export class StepTimeoutError extends Error {
     /** The phase the step ran in. */
     readonly phase: Phase,
     /** The timeout that ran out, in milliseconds. */
-    readonly timeoutMs: number,
+    readonly timeout: number,
   ) {
-    super(`lastcall: ${phase} step "${step}" did not finish within ${timeoutMs} ms`);
+    super(`lastcall: ${phase} step "${step}" did not finish within ${timeout} ms`);
   }
 }
 

@@ -18,50 +18,11 @@ export {
   StepFailedError,
   StepTimeoutError,
 } from './errors.js';
-export {
-  type ConsoleLoggerOptions,
-  consoleLogger,
-  DEFAULT_CONSOLE_PREFIX,
-  FLUSH_TIMEOUT_MS,
-  type LogFn,
-  type Logger,
-  silentLogger,
-} from './logger.js';
-export {
-  type CoordinatorConfig,
-  type CoordinatorOptions,
-  DEFAULT_DEADLINE_MS,
-  DEFAULT_FAILURE_EXIT_CODE,
-  DEFAULT_FORCE_EXIT_CODE,
-  DEFAULT_HOOK_TIMEOUT_MS,
-  DEFAULT_SIGNALS,
-  type Hook,
-  type HookConfig,
-  type HookDefinition,
-} from './options.js';
-export type { ProcessLike, ProcessListener } from './ProcessLike.js';
-export { PHASES, type Phase } from './phases.js';
-export {
-  PM2_DEFAULT_KILL_SIGNAL,
-  PM2_DEFAULT_KILL_TIMEOUT_MS,
-  PM2_DEFAULT_LISTEN_TIMEOUT_MS,
-  PM2_DISCONNECT_TIMEOUT_MS,
-  PM2_WARNING_CODES,
-  type Pm2ClusterWorker,
-  type Pm2Integration,
-  type Pm2ProcessLike,
-  type Pm2Settings,
-  type Pm2Warning,
-  type Pm2WarningCode,
-  readPm2Settings,
-  type UnderPm2Options,
-  underPm2,
-} from './pm2.js';
+export { type ConsoleLoggerOptions, consoleLogger, type LogFn, type Logger } from './logger.js';
+export { type CoordinatorOptions, type HookDefinition, resolveLogger } from './options.js';
+export type { ProcessLike } from './ProcessLike.js';
+export type { Phase } from './phases.js';
+export { PM2_WARNING_CODES, type Pm2Integration, type Pm2Settings, underPm2 } from './pm2.js';
 export type { PhaseReport, ShutdownReason, ShutdownReport, StepOutcome, StepReport } from './report.js';
 export type { HookContext, StepFunction } from './runStep.js';
-export {
-  type AddTerminatorOptions,
-  type CoordinatorState,
-  ShutdownCoordinator,
-  type TaskOptions,
-} from './ShutdownCoordinator.js';
+export type { ShutdownCoordinator } from './ShutdownCoordinator.js';

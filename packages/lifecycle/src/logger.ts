@@ -1,7 +1,5 @@
 // The logger the coordinator reports progress to: pino's shape, with a console default.
-import type { Clock } from '@lastcall/core';
-import { InvalidOptionTypeError } from '@lastcall/core';
-import { assertKnownOptions, withTimeout } from '@lastcall/core/internal';
+import { assertKnownOptions, type Clock, InvalidOptionTypeError, withTimeout } from '@lastcall/core';
 
 /** Structured fields first, the human line second: the argument order of pino, bunyan-style. */
 export type LogFn = (fields: Record<string, unknown>, message: string) => void;

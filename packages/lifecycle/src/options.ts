@@ -1,7 +1,12 @@
 // createCoordinator's options: validation and defaults, each default defined here once.
 import { constants } from 'node:os';
-import { type Clock, InvalidOptionRangeError, InvalidOptionTypeError, systemClock } from '@lastcall/core';
-import { assertDurationMs } from '@lastcall/core/internal';
+import {
+  assertDuration,
+  type Clock,
+  InvalidOptionRangeError,
+  InvalidOptionTypeError,
+  systemClock,
+} from '@lastcall/core';
 import { consoleLogger, type Logger, silentLogger } from './logger.js';
 import type { ProcessLike } from './ProcessLike.js';
 import { isProcessLike } from './ProcessLike.js';
@@ -18,9 +23,6 @@ export const DEFAULT_HOOK_TIMEOUT_MS = 5_000;
 export const DEFAULT_FAILURE_EXIT_CODE = 1;
 /** Exit code after a second signal forced the shutdown. */
 export const DEFAULT_FORCE_EXIT_CODE = 1;
-
-/** A hook: a function, or a function with its own name, timeout and order. */
-export type Hook = StepFunction | HookDefinition;
 
 /** A hook with its own name, timeout and order. */
 export interface HookDefinition {
@@ -53,9 +55,9 @@ export interface CoordinatorOptions {
    */
   gracefulTimeout?: number;
   /** Run before the servers are touched: readiness flip, load-balancer delay. Phase `beforeShutdown`. */
-  beforeShutdown?: Hook | readonly Hook[];
+  beforeShutdown?: StepFunction | HookDefinition | readonly (StepFunction | HookDefinition)[];
   /** Run after every server drained: close pools, flush queues. Phase `onShutdown`. */
-  onShutdown?: Hook | readonly Hook[];
+  onShutdown?: StepFunction | HookDefinition | readonly (StepFunction | HookDefinition)[];
   /**
    * Synchronous, last, always (also after a forced shutdown): the final log line, a metric.
    * Receives the report. A promise it returns is not awaited.
@@ -89,8 +91,8 @@ export interface HookConfig {
   readonly name: string | undefined;
   /** The hook itself. */
   readonly run: StepFunction;
-  /** The hook's own timeout in milliseconds; `undefined` for the coordinator's `hookTimeoutMs`. */
-  readonly timeoutMs: number | undefined;
+  /** The hook's own timeout in milliseconds; `undefined` for the coordinator's `hookTimeout`. */
+  readonly timeout: number | undefined;
   /** Position within its phase (ascending; equal orders run concurrently). */
   readonly order: number;
 }
@@ -100,11 +102,11 @@ export interface CoordinatorConfig {
   /** Signals that start the shutdown (`signals` option). */
   readonly signals: readonly NodeJS.Signals[];
   /** Overall deadline of a shutdown, in milliseconds (`deadline` option, default `DEFAULT_DEADLINE_MS`). */
-  readonly deadlineMs: number;
+  readonly deadline: number;
   /** Default timeout of a hook or task, in milliseconds (`hookTimeout` option, default `DEFAULT_HOOK_TIMEOUT_MS`). */
-  readonly hookTimeoutMs: number;
+  readonly hookTimeout: number;
   /** Graceful period passed to every terminator, in milliseconds; `undefined` for each terminator's own. */
-  readonly gracefulTimeoutMs: number | undefined;
+  readonly gracefulTimeout: number | undefined;
   /** Hooks of the `beforeShutdown` phase. */
   readonly beforeShutdown: readonly HookConfig[];
   /** Hooks of the `onShutdown` phase. */
@@ -163,22 +165,22 @@ export function resolveConfig(options: CoordinatorOptions = {}): CoordinatorConf
   return {
     signals: resolveSignals(options.signals),
     // `=== undefined`, not `??`: an explicit null is bad input, not "use the default" (as in core).
-    deadlineMs: assertDurationMs(
+    deadline: assertDuration(
       WHERE,
       'deadline',
       options.deadline === undefined ? DEFAULT_DEADLINE_MS : options.deadline,
       true,
     ),
-    hookTimeoutMs: assertDurationMs(
+    hookTimeout: assertDuration(
       WHERE,
       'hookTimeout',
       options.hookTimeout === undefined ? DEFAULT_HOOK_TIMEOUT_MS : options.hookTimeout,
       true,
     ),
-    gracefulTimeoutMs:
+    gracefulTimeout:
       options.gracefulTimeout === undefined
         ? undefined
-        : assertDurationMs(WHERE, 'gracefulTimeout', options.gracefulTimeout, true),
+        : assertDuration(WHERE, 'gracefulTimeout', options.gracefulTimeout, true),
     beforeShutdown: resolveHooks('beforeShutdown', options.beforeShutdown),
     onShutdown: resolveHooks('onShutdown', options.onShutdown),
     finally: resolveFinally(options.finally),
@@ -186,7 +188,7 @@ export function resolveConfig(options: CoordinatorOptions = {}): CoordinatorConf
     failureExitCode: assertExitCode('failureExitCode', options.failureExitCode, DEFAULT_FAILURE_EXIT_CODE),
     forceExitCode: assertExitCode('forceExitCode', options.forceExitCode, DEFAULT_FORCE_EXIT_CODE),
     shutdownOnUncaught: assertBoolean('shutdownOnUncaught', options.shutdownOnUncaught, false),
-    logger: resolveLogger(options.logger),
+    logger: resolveLogger(WHERE, options.logger),
     development: assertBoolean('development', options.development, false),
     process: resolveProcess(options.process),
     clock: resolveClock(options.clock),
@@ -215,7 +217,7 @@ function resolveSignals(value: unknown): readonly NodeJS.Signals[] {
 /** Validates a hook (function or definition) and names it. Shared with `task()`. */
 export function resolveHook(where: string, option: string, hook: unknown): HookConfig {
   if (typeof hook === 'function')
-    return { name: hook.name || undefined, run: hook as StepFunction, timeoutMs: undefined, order: 0 };
+    return { name: hook.name || undefined, run: hook as StepFunction, timeout: undefined, order: 0 };
   const definition = hook as Partial<HookDefinition> | null;
   if (typeof definition !== 'object' || definition === null || typeof definition.run !== 'function') {
     throw new InvalidOptionTypeError(where, option, 'a function or { run, name?, timeout?, order? }', hook);
@@ -226,10 +228,10 @@ export function resolveHook(where: string, option: string, hook: unknown): HookC
   return {
     name: definition.name ?? (definition.run.name || undefined),
     run: definition.run,
-    timeoutMs:
+    timeout:
       definition.timeout === undefined
         ? undefined
-        : assertDurationMs(where, `${option}.timeout`, definition.timeout, true),
+        : assertDuration(where, `${option}.timeout`, definition.timeout, true),
     order: assertOrder(where, `${option}.order`, definition.order),
   };
 }
@@ -268,8 +270,15 @@ function assertExitCode(option: string, value: unknown, fallback: number): numbe
   return value;
 }
 
-function resolveLogger(value: unknown): Logger {
-  if (value === undefined) return consoleLogger();
+/**
+ * A `logger` option as lifecycle reads it, for packages that take one too (`@lastcall/cluster`):
+ * `undefined` gives `consoleLogger(prefix)` (`[lastcall]` unless `prefix` says otherwise), `false`
+ * a logger that drops everything, and anything else must have `info`, `warn` and `error`
+ * functions (and `debug`, when present, a function).
+ * @throws InvalidOptionTypeError naming `where` and the option `logger` otherwise.
+ */
+export function resolveLogger(where: string, value: Logger | false | undefined, prefix?: string): Logger {
+  if (value === undefined) return prefix === undefined ? consoleLogger() : consoleLogger(prefix);
   if (value === false) return silentLogger;
   const candidate = value as Partial<Record<keyof Logger, unknown>> | null;
   if (
@@ -279,12 +288,12 @@ function resolveLogger(value: unknown): Logger {
     typeof candidate.warn !== 'function' ||
     typeof candidate.error !== 'function'
   ) {
-    throw new InvalidOptionTypeError(WHERE, 'logger', 'a logger with info, warn and error methods, or false', value);
+    throw new InvalidOptionTypeError(where, 'logger', 'a logger with info, warn and error methods, or false', value);
   }
   if (candidate.debug !== undefined && typeof candidate.debug !== 'function') {
-    throw new InvalidOptionTypeError(WHERE, 'logger.debug', 'a function when present', candidate.debug);
+    throw new InvalidOptionTypeError(where, 'logger.debug', 'a function when present', candidate.debug);
   }
-  return value as Logger;
+  return value;
 }
 
 function resolveProcess(value: unknown): ProcessLike {

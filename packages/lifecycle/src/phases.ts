@@ -1,8 +1,8 @@
 // The fixed order of a shutdown: three phases, then the synchronous `finally`.
 
 /**
- * The phases, in the order they run. Every step of a phase (hook, task or terminator) runs
- * in ascending `order`; steps with the same `order` run concurrently; the next phase starts
+ * A phase of the shutdown; the three run in this order: `beforeShutdown`, `servers`,
+ * `onShutdown`. Every step of a phase (hook, task or terminator) runs in ascending `order`; steps with the same `order` run concurrently; the next phase starts
  * when every step of this one has settled (finished, failed or timed out).
  *
  * - `beforeShutdown`: sockets untouched, listeners still open. Flip readiness, wait for the
@@ -12,9 +12,9 @@
  * - `onShutdown`: after the servers drained. Close the database pool, flush queues. The
  *   default phase of `task()`.
  */
-export const PHASES = ['beforeShutdown', 'servers', 'onShutdown'] as const;
+export type Phase = 'beforeShutdown' | 'servers' | 'onShutdown';
 
-/** One of `PHASES`: `beforeShutdown`, `servers`, `onShutdown`. */
-export type Phase = (typeof PHASES)[number];
+/** The phases, in the order they run. */
+export const PHASES: readonly Phase[] = ['beforeShutdown', 'servers', 'onShutdown'];
 
 export const isPhase = (value: unknown): value is Phase => (PHASES as readonly unknown[]).includes(value);

@@ -1,11 +1,10 @@
 // Running under PM2: the `ready` handshake for `wait_ready`, PM2's `shutdown` message, leaving the
 // cluster before exit, and start-up warnings when PM2's settings cannot fit the coordinator's shutdown.
 import cluster from 'node:cluster';
-import { InvalidOptionTypeError } from '@lastcall/core';
-import { assertKnownOptions } from '@lastcall/core/internal';
+import { assertKnownOptions, InvalidOptionTypeError } from '@lastcall/core';
 import { FLUSH_TIMEOUT_MS } from './logger.js';
 import { FORCED_WAIT_MS } from './PhaseRunner.js';
-import type { ShutdownCoordinator } from './ShutdownCoordinator.js';
+import { Coordinator, type ShutdownCoordinator } from './ShutdownCoordinator.js';
 
 /** PM2's own `kill_timeout` when neither the app nor `PM2_KILL_TIMEOUT` sets one, in milliseconds (PM2 7). */
 export const PM2_DEFAULT_KILL_TIMEOUT_MS = 1_600;
@@ -31,16 +30,8 @@ export const PM2_WARNING_CODES = {
   lateReady: 'LASTCALL_PM2_LATE_READY',
 } as const;
 
-/** One of `PM2_WARNING_CODES`. */
-export type Pm2WarningCode = (typeof PM2_WARNING_CODES)[keyof typeof PM2_WARNING_CODES];
-
-/** A warning `underPm2` logged: its code and the line it wrote. */
-export interface Pm2Warning {
-  /** Which check it is (`PM2_WARNING_CODES`). */
-  readonly code: Pm2WarningCode;
-  /** The line written to the coordinator's logger, naming the values to change. */
-  readonly message: string;
-}
+type Pm2WarningCode = (typeof PM2_WARNING_CODES)[keyof typeof PM2_WARNING_CODES];
+type Pm2Warning = Pm2Integration['warnings'][number];
 
 /** What PM2 tells the process through its environment (every app option is copied into `process.env`). */
 export interface Pm2Settings {
@@ -49,8 +40,8 @@ export interface Pm2Settings {
   /** `cluster_mode` or `fork_mode`. */
   readonly execMode: string | undefined;
   /** Time PM2 waits after the stop signal before SIGKILL, in milliseconds. */
-  readonly killTimeoutMs: number;
-  /** Where `killTimeoutMs` came from: the app's `kill_timeout`, the `PM2_KILL_TIMEOUT` variable, or PM2's default. */
+  readonly killTimeout: number;
+  /** Where `killTimeout` came from: the app's `kill_timeout`, the `PM2_KILL_TIMEOUT` variable, or PM2's default. */
   readonly killTimeoutFrom: 'kill_timeout' | 'PM2_KILL_TIMEOUT' | 'default';
   /** The signal PM2 stops the process with (not sent when `shutdownWithMessage`). */
   readonly killSignal: NodeJS.Signals;
@@ -59,7 +50,7 @@ export interface Pm2Settings {
   /** `wait_ready`: on start and reload, PM2 waits for `process.send('ready')`. */
   readonly waitReady: boolean;
   /** How long PM2 waits for `ready` (or `listening`) before it goes on anyway, in milliseconds. */
-  readonly listenTimeoutMs: number;
+  readonly listenTimeout: number;
 }
 
 /** The slice of `process` `underPm2` uses, so a test can hand it an emitter with an `env`. */
@@ -86,7 +77,7 @@ export interface Pm2ClusterWorker {
   once(event: 'disconnect', listener: () => void): unknown;
 }
 
-/** Options of `underPm2`; both exist for tests, the defaults are the real process and worker. */
+/** What `attachPm2` runs against; both exist for tests, the defaults are the real process and worker. */
 export interface UnderPm2Options {
   /** The process (tests). Defaults to `globalThis.process`. */
   process?: Pm2ProcessLike;
@@ -101,9 +92,16 @@ export interface Pm2Integration {
   /** What PM2 told the process, or `undefined` outside PM2. */
   readonly settings: Pm2Settings | undefined;
   /** Longest time from the stop signal to `process.exit`, in milliseconds: the deadline, the forced drain's wait, the logger's flush. */
-  readonly budgetMs: number;
-  /** The warnings logged at start-up (and by a late `ready()`). */
-  readonly warnings: readonly Pm2Warning[];
+  readonly budget: number;
+  /**
+   * The warnings logged at start-up (and by a late `ready()`): `code` says which check (one of
+   * `PM2_WARNING_CODES`), `message` is the line written to the coordinator's logger, naming the
+   * values to change.
+   */
+  readonly warnings: readonly {
+    readonly code: (typeof PM2_WARNING_CODES)[keyof typeof PM2_WARNING_CODES];
+    readonly message: string;
+  }[];
   /**
    * Tells PM2 the process is ready (`process.send('ready')`), for `wait_ready`: call it once every
    * server listens and warm-up is done. Sent once; returns whether it was sent.
@@ -133,22 +131,21 @@ const WHERE = 'underPm2';
  * @throws TypeError naming the argument or option when it is not what is expected.
  * @throws ShutdownStartedError under PM2 cluster mode when the coordinator's shutdown has started.
  */
-export function underPm2(coordinator: ShutdownCoordinator, options: UnderPm2Options = {}): Pm2Integration {
-  const candidate = coordinator as Partial<ShutdownCoordinator> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.task !== 'function' ||
-    typeof candidate.shutdown !== 'function' ||
-    typeof candidate.config !== 'object'
-  ) {
+export function underPm2(coordinator: ShutdownCoordinator): Pm2Integration {
+  return attachPm2(coordinator, {});
+}
+
+/** `underPm2` with the process and the cluster worker given (tests hand it fakes). */
+export function attachPm2(coordinator: ShutdownCoordinator, options: UnderPm2Options): Pm2Integration {
+  // The coordinator's validated config (deadline, signals, logger) is read, so it must be ours.
+  if (!(coordinator instanceof Coordinator)) {
     throw new InvalidOptionTypeError(WHERE, 'coordinator', 'a coordinator from createCoordinator()', coordinator);
   }
   assertKnownOptions(WHERE, options, ['process', 'worker']);
   const proc = resolveProcess(options.process);
   const worker = resolveWorker(options.worker);
-  const { logger, deadlineMs, signals } = coordinator.config;
-  const budgetMs = deadlineMs + FORCED_WAIT_MS + FLUSH_TIMEOUT_MS;
+  const { logger, deadline, signals } = coordinator.config;
+  const budget = deadline + FORCED_WAIT_MS + FLUSH_TIMEOUT_MS;
   const settings = readPm2Settings(proc.env);
   const warnings: Pm2Warning[] = [];
   const warn = (code: Pm2WarningCode, message: string, fields: Record<string, unknown> = {}): void => {
@@ -157,20 +154,20 @@ export function underPm2(coordinator: ShutdownCoordinator, options: UnderPm2Opti
   };
 
   if (settings === undefined) {
-    return { detected: false, settings, budgetMs, warnings, ready: () => false, dispose: () => undefined };
+    return { detected: false, settings, budget, warnings, ready: () => false, dispose: () => undefined };
   }
 
-  if (budgetMs > settings.killTimeoutMs) {
-    const maxDeadlineMs = settings.killTimeoutMs - FORCED_WAIT_MS - FLUSH_TIMEOUT_MS;
-    const fix = !Number.isFinite(budgetMs)
+  if (budget > settings.killTimeout) {
+    const maxDeadlineMs = settings.killTimeout - FORCED_WAIT_MS - FLUSH_TIMEOUT_MS;
+    const fix = !Number.isFinite(budget)
       ? 'give the coordinator a finite deadline'
       : maxDeadlineMs > 0
-        ? `set kill_timeout to at least ${budgetMs} ms, or the deadline to at most ${maxDeadlineMs} ms`
-        : `set kill_timeout to at least ${budgetMs} ms`;
+        ? `set kill_timeout to at least ${budget} ms, or the deadline to at most ${maxDeadlineMs} ms`
+        : `set kill_timeout to at least ${budget} ms`;
     warn(
       PM2_WARNING_CODES.killTimeout,
-      `PM2 sends SIGKILL ${settings.killTimeoutMs} ms after asking this process to stop (${settings.killTimeoutFrom}), but its shutdown may take ${budgetMs} ms (deadline ${deadlineMs} ms + ${FORCED_WAIT_MS} ms to force + ${FLUSH_TIMEOUT_MS} ms to flush the logger): ${fix}`,
-      { killTimeoutMs: settings.killTimeoutMs, budgetMs },
+      `PM2 sends SIGKILL ${settings.killTimeout} ms after asking this process to stop (${settings.killTimeoutFrom}), but its shutdown may take ${budget} ms (deadline ${deadline} ms + ${FORCED_WAIT_MS} ms to force + ${FLUSH_TIMEOUT_MS} ms to flush the logger): ${fix}`,
+      { killTimeout: settings.killTimeout, budget },
     );
   }
   if (!settings.shutdownWithMessage && !signals.includes(settings.killSignal)) {
@@ -212,18 +209,18 @@ export function underPm2(coordinator: ShutdownCoordinator, options: UnderPm2Opti
   return {
     detected: true,
     settings,
-    budgetMs,
+    budget,
     warnings,
     ready: () => {
       if (sent || typeof proc.send !== 'function' || coordinator.state !== 'idle') return false;
       sent = true;
       proc.send('ready');
-      const uptimeMs = Math.round(proc.uptime() * 1000);
-      if (settings.waitReady && uptimeMs > settings.listenTimeoutMs) {
+      const uptime = Math.round(proc.uptime() * 1000);
+      if (settings.waitReady && uptime > settings.listenTimeout) {
         warn(
           PM2_WARNING_CODES.lateReady,
-          `ready() came ${uptimeMs} ms after start, after PM2's listen_timeout of ${settings.listenTimeoutMs} ms: PM2 had already moved on (on reload, stopped the old process): raise listen_timeout`,
-          { uptimeMs, listenTimeoutMs: settings.listenTimeoutMs },
+          `ready() came ${uptime} ms after start, after PM2's listen_timeout of ${settings.listenTimeout} ms: PM2 had already moved on (on reload, stopped the old process): raise listen_timeout`,
+          { uptime, listenTimeout: settings.listenTimeout },
         );
       }
       return true;
@@ -243,12 +240,12 @@ export function readPm2Settings(env: Readonly<Record<string, string | undefined>
   return {
     id: env.pm_id,
     execMode: env.exec_mode,
-    killTimeoutMs: own ?? daemon ?? PM2_DEFAULT_KILL_TIMEOUT_MS,
+    killTimeout: own ?? daemon ?? PM2_DEFAULT_KILL_TIMEOUT_MS,
     killTimeoutFrom: own !== undefined ? 'kill_timeout' : daemon !== undefined ? 'PM2_KILL_TIMEOUT' : 'default',
     killSignal: signal?.startsWith('SIG') ? (signal as NodeJS.Signals) : PM2_DEFAULT_KILL_SIGNAL,
     shutdownWithMessage: env.shutdown_with_message === 'true',
     waitReady: env.wait_ready === 'true',
-    listenTimeoutMs:
+    listenTimeout:
       positiveMs(env.listen_timeout) ?? positiveMs(env.PM2_GRACEFUL_LISTEN_TIMEOUT) ?? PM2_DEFAULT_LISTEN_TIMEOUT_MS,
   };
 }

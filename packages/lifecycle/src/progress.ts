@@ -67,5 +67,5 @@ export function watchTerminators(names: ReadonlyMap<Terminator, string>, logger:
 }
 
 function counts(message: TerminateDrainMessage): Record<string, number> {
-  return { connections: message.connections, inFlight: message.inFlight, gracefulTimeoutMs: message.gracefulTimeout };
+  return { connections: message.connections, inFlight: message.inFlight, gracefulTimeout: message.gracefulTimeout };
 }

@@ -28,7 +28,7 @@ export interface StepReport {
   /** How it ended. */
   readonly outcome: StepOutcome;
   /** From the step's start to its end, in milliseconds (0 when skipped). */
-  readonly durationMs: number;
+  readonly duration: number;
   /** The failure, for `failed`, `timed-out` and `abandoned`. */
   readonly error?: unknown;
   /** The terminator's own report, for a terminator that finished. */
@@ -42,7 +42,7 @@ export interface PhaseReport {
   /** Whether the phase ran, or was skipped whole (forced before it, or development mode). */
   readonly ran: boolean;
   /** Time the phase took, in milliseconds. */
-  readonly durationMs: number;
+  readonly duration: number;
   /** Its steps, in the order they ran. */
   readonly steps: readonly StepReport[];
 }
@@ -56,9 +56,9 @@ export interface ShutdownReport {
   /** The error that started it, for `uncaughtException` / `unhandledRejection`. */
   readonly error?: unknown;
   /** From the trigger to the report, in milliseconds. */
-  readonly durationMs: number;
+  readonly duration: number;
   /** The overall deadline that applied, in milliseconds. */
-  readonly deadlineMs: number;
+  readonly deadline: number;
   /** What forced the shutdown, if anything: a second signal, or the overall deadline. */
   readonly forcedBy?: 'signal' | 'deadline';
   /** Whether it ran in development mode (`beforeShutdown` skipped). */

@@ -1,6 +1,5 @@
 // Runs one hook or task: promise, sync or done-callback style, bounded by its own timeout.
-import type { Clock } from '@lastcall/core';
-import { withTimeout } from '@lastcall/core/internal';
+import { type Clock, withTimeout } from '@lastcall/core';
 import type { ShutdownReason } from './report.js';
 
 /** What every hook and task receives. */
@@ -67,7 +66,7 @@ export function runStep(
   run: StepFunction,
   context: Omit<HookContext, 'abortSignal'>,
   controller: AbortController,
-  timeoutMs: number,
+  timeout: number,
   clock: Clock,
 ): Promise<StepResult> {
   let finish: (result: StepResult) => void = () => undefined;
@@ -75,7 +74,7 @@ export function runStep(
     finish = resolve;
   });
   // The wait, and its timer, start before `run` is called: time spent in its synchronous part counts.
-  const result = withTimeout(finished, timeoutMs, clock, (): StepResult => {
+  const result = withTimeout(finished, timeout, clock, (): StepResult => {
     controller.abort();
     return { outcome: 'timed-out' };
   });

@@ -2,15 +2,8 @@
 // message, PM2's 'shutdown' message, the cluster disconnect task, and its validation.
 import { EventEmitter } from 'node:events';
 import { isInvalidOptionError } from '@lastcall/core';
-import {
-  createCoordinator,
-  type Logger,
-  PM2_DEFAULT_KILL_TIMEOUT_MS,
-  PM2_WARNING_CODES,
-  type Pm2ClusterWorker,
-  type ShutdownCoordinator,
-  underPm2,
-} from '../src/index.js';
+import { createCoordinator, type Logger, PM2_WARNING_CODES, type ShutdownCoordinator, underPm2 } from '../src/index.js';
+import { attachPm2, PM2_DEFAULT_KILL_TIMEOUT_MS, type Pm2ClusterWorker } from '../src/pm2.js';
 
 class FakeProcess extends EventEmitter {
   readonly sent: unknown[] = [];
@@ -70,7 +63,7 @@ afterEach(() => {
 
 test('outside PM2 (no pm_id) nothing happens: no warning, no listener, ready() sends nothing', () => {
   const { proc, logger, coordinator } = setup({});
-  const pm2 = underPm2(coordinator, { process: proc, worker: null });
+  const pm2 = attachPm2(coordinator, { process: proc, worker: null });
   expect(pm2.detected).toBe(false);
   expect(pm2.ready()).toBe(false);
   expect(proc.sent).toEqual([]);
@@ -80,30 +73,30 @@ test('outside PM2 (no pm_id) nothing happens: no warning, no listener, ready() s
 
 test('the settings of a well-configured cluster app give no warning', () => {
   const { proc, logger, coordinator } = setup(PM2_ENV);
-  const pm2 = underPm2(coordinator, { process: proc, worker: null });
+  const pm2 = attachPm2(coordinator, { process: proc, worker: null });
   expect(pm2.detected).toBe(true);
   expect(pm2.settings).toMatchObject({
     id: '0',
     execMode: 'cluster_mode',
-    killTimeoutMs: 30_000,
+    killTimeout: 30_000,
     killTimeoutFrom: 'kill_timeout',
     killSignal: 'SIGINT',
     waitReady: true,
   });
   // 25 s deadline + 1.5 s for forced terminators to report + 1 s logger flush.
-  expect(pm2.budgetMs).toBe(27_500);
+  expect(pm2.budget).toBe(27_500);
   expect(pm2.warnings).toEqual([]);
   expect(logger.warnings).toEqual([]);
 });
 
 test("PM2's default kill_timeout (1600 ms) under the default deadline is warned about, with the fix", () => {
   const { proc, logger, coordinator } = setup({ pm_id: '3', wait_ready: 'true' });
-  const pm2 = underPm2(coordinator, { process: proc, worker: null });
-  expect(pm2.settings?.killTimeoutMs).toBe(PM2_DEFAULT_KILL_TIMEOUT_MS);
+  const pm2 = attachPm2(coordinator, { process: proc, worker: null });
+  expect(pm2.settings?.killTimeout).toBe(PM2_DEFAULT_KILL_TIMEOUT_MS);
   expect(pm2.settings?.killTimeoutFrom).toBe('default');
   expect(pm2.warnings.map((w) => w.code)).toEqual([PM2_WARNING_CODES.killTimeout]);
   expect(pm2.warnings[0]?.message).toContain('set kill_timeout to at least 27500 ms');
-  expect(logger.warnings[0]).toMatchObject({ event: 'pm2', code: 'LASTCALL_PM2_KILL_TIMEOUT', budgetMs: 27_500 });
+  expect(logger.warnings[0]).toMatchObject({ event: 'pm2', code: 'LASTCALL_PM2_KILL_TIMEOUT', budget: 27_500 });
 });
 
 test('PM2_KILL_TIMEOUT is used when the app sets no kill_timeout; a deadline that fits gives no warning', () => {
@@ -111,14 +104,14 @@ test('PM2_KILL_TIMEOUT is used when the app sets no kill_timeout; a deadline tha
     { pm_id: '0', wait_ready: 'true', PM2_KILL_TIMEOUT: '12000' },
     { deadline: 9_000 },
   );
-  const pm2 = underPm2(coordinator, { process: proc, worker: null });
-  expect(pm2.settings).toMatchObject({ killTimeoutMs: 12_000, killTimeoutFrom: 'PM2_KILL_TIMEOUT' });
+  const pm2 = attachPm2(coordinator, { process: proc, worker: null });
+  expect(pm2.settings).toMatchObject({ killTimeout: 12_000, killTimeoutFrom: 'PM2_KILL_TIMEOUT' });
   expect(pm2.warnings).toEqual([]);
 });
 
 test('an infinite deadline never fits kill_timeout', () => {
   const { proc, coordinator } = setup(PM2_ENV, { deadline: Number.POSITIVE_INFINITY });
-  const pm2 = underPm2(coordinator, { process: proc, worker: null });
+  const pm2 = attachPm2(coordinator, { process: proc, worker: null });
   expect(pm2.warnings.map((w) => w.code)).toEqual([PM2_WARNING_CODES.killTimeout]);
   expect(pm2.warnings[0]?.message).toContain('finite deadline');
 });
@@ -128,19 +121,19 @@ test('a stop signal the coordinator does not listen to, and wait_ready off, are 
     { pm_id: '0', kill_timeout: '30000', PM2_KILL_SIGNAL: 'SIGQUIT' },
     { signals: ['SIGTERM'] },
   );
-  const pm2 = underPm2(coordinator, { process: proc, worker: null });
+  const pm2 = attachPm2(coordinator, { process: proc, worker: null });
   expect(pm2.settings?.killSignal).toBe('SIGQUIT');
   expect(pm2.warnings.map((w) => w.code)).toEqual([PM2_WARNING_CODES.signal, PM2_WARNING_CODES.waitReady]);
 });
 
 test('with shutdown_with_message no signal is needed', () => {
   const { proc, coordinator } = setup({ ...PM2_ENV, shutdown_with_message: 'true' }, { signals: [] });
-  expect(underPm2(coordinator, { process: proc, worker: null }).warnings).toEqual([]);
+  expect(attachPm2(coordinator, { process: proc, worker: null }).warnings).toEqual([]);
 });
 
 test("ready() sends 'ready' once; after listen_timeout it warns that PM2 stopped waiting", () => {
   const { proc, coordinator } = setup({ ...PM2_ENV, listen_timeout: '4000' });
-  const pm2 = underPm2(coordinator, { process: proc, worker: null });
+  const pm2 = attachPm2(coordinator, { process: proc, worker: null });
   proc.uptimeS = 5;
   expect(pm2.ready()).toBe(true);
   expect(pm2.ready()).toBe(false);
@@ -150,7 +143,7 @@ test("ready() sends 'ready' once; after listen_timeout it warns that PM2 stopped
 
 test("PM2's 'shutdown' message starts the shutdown; other messages are ignored; dispose() removes the listener", async () => {
   const { proc, coordinator } = setup(PM2_ENV);
-  const pm2 = underPm2(coordinator, { process: proc, worker: null });
+  const pm2 = attachPm2(coordinator, { process: proc, worker: null });
   proc.emit('message', { type: 'log:reload' });
   proc.emit('message', 'shutdown-please');
   expect(coordinator.state).toBe('idle');
@@ -169,7 +162,7 @@ test('in cluster mode the worker leaves the cluster after the servers phase, bef
   coordinator.task('db', () => {
     order.push(`db (connected=${worker.connected})`);
   });
-  underPm2(coordinator, { process: proc, worker });
+  attachPm2(coordinator, { process: proc, worker });
   const report = await coordinator.shutdown();
   expect(worker.disconnects).toBe(1);
   expect(order).toEqual(['db (connected=false)']);
@@ -180,14 +173,19 @@ test('in cluster mode the worker leaves the cluster after the servers phase, bef
 test('bad arguments are refused, naming them', () => {
   const { proc, coordinator } = setup(PM2_ENV);
   expect(() => underPm2({} as never)).toThrow(/underPm2: option "coordinator"/);
-  expect(() => underPm2(coordinator, { process: proc, worker: null, killTimeout: 1 } as never)).toThrow(
+  expect(() => underPm2({ task: () => undefined, shutdown: () => undefined } as never)).toThrow(/"coordinator"/);
+  // The real process (no pm_id under jest): detected false, nothing attached.
+  const outside = underPm2(coordinator);
+  expect(outside.detected).toBe(process.env.pm_id !== undefined);
+  outside.dispose();
+  expect(() => attachPm2(coordinator, { process: proc, worker: null, killTimeout: 1 } as never)).toThrow(
     /"killTimeout"/,
   );
-  expect(() => underPm2(coordinator, { process: {} as never })).toThrow(/"process"/);
-  expect(() => underPm2(coordinator, { process: proc, worker: 'w' as never })).toThrow(/"worker"/);
+  expect(() => attachPm2(coordinator, { process: {} as never })).toThrow(/"process"/);
+  expect(() => attachPm2(coordinator, { process: proc, worker: 'w' as never })).toThrow(/"worker"/);
   let caught: unknown;
   try {
-    underPm2(coordinator, { process: proc, worker: 42 as never });
+    attachPm2(coordinator, { process: proc, worker: 42 as never });
   } catch (error) {
     caught = error;
   }

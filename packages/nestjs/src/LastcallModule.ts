@@ -2,12 +2,12 @@
 // platform), drained in Nest's beforeApplicationShutdown hook, so app.close() and
 // enableShutdownHooks() drain through lastcall.
 import {
+  assertKnownOptions,
   type CreateTerminatorOptions,
   createTerminator,
   type TerminationReport,
   type Terminator,
 } from '@lastcall/core';
-import { assertKnownOptions } from '@lastcall/core/internal';
 import {
   type BeforeApplicationShutdown,
   type DynamicModule,
@@ -25,11 +25,23 @@ export type LastcallModuleOptions = Omit<CreateTerminatorOptions, 'server' | 'se
   logReport?: boolean;
 };
 
-/** The injection token of the module's options. */
-export const LASTCALL_MODULE_OPTIONS: unique symbol = Symbol.for('@lastcall/nestjs:options');
+/** The injection token of the module's options (the module's own: users inject `LastcallService`). */
+const LASTCALL_MODULE_OPTIONS = Symbol.for('@lastcall/nestjs:options');
 
 const WHERE = 'LastcallModule.forRoot';
-const KNOWN_OPTIONS = ['gracefulTimeout', 'drain', 'force', 'container', 'clock', 'logReport'] as const;
+/**
+ * createTerminator's options that pass through (all but the server, which is the app's own).
+ * Derived from core's own type: an option core adds, renames or removes fails this build until
+ * it is listed here, so the list cannot drift from core's.
+ */
+const TERMINATOR_OPTIONS = {
+  gracefulTimeout: true,
+  drain: true,
+  force: true,
+  container: true,
+  clock: true,
+} as const satisfies Record<keyof Omit<CreateTerminatorOptions, 'server' | 'servers'>, true>;
+const KNOWN_OPTIONS = [...Object.keys(TERMINATOR_OPTIONS), 'logReport'];
 
 /** Thrown when the terminator is asked for before the app was initialised (no server yet). */
 export class LastcallNotReadyError extends Error {

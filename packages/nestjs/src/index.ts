@@ -1,7 +1,6 @@
 // @lastcall/nestjs public surface: the module, its service and options, its error. No deep imports.
 export {
   isLastcallNotReadyError,
-  LASTCALL_MODULE_OPTIONS,
   LastcallModule,
   type LastcallModuleOptions,
   LastcallNotReadyError,

@@ -73,6 +73,22 @@ test.each(options)(
   },
 );
 
+describe('task(fn) without a name', () => {
+  it('names the real mistake: the name comes first', () => {
+    const coordinator = createCoordinator({ logger: false, process: fakeProcess() });
+    try {
+      const closePool = (): void => undefined;
+      expect(() => coordinator.task(closePool as never, undefined as never)).toThrow(
+        /^task: option "name" must be a non-empty string \(the name comes first\), received closePool \(function\); register it as task\('closePool', fn\)/,
+      );
+      // Not the old message about the second argument.
+      expect(() => coordinator.task((() => undefined) as never, undefined as never)).not.toThrow(/"run"/);
+    } finally {
+      coordinator.dispose();
+    }
+  });
+});
+
 describe('add() and task() arguments', () => {
   let coordinator: ShutdownCoordinator;
   const server = http.createServer();
