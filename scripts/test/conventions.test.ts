@@ -126,7 +126,9 @@ describe('import cycles', () => {
 const UNIT_SUFFIX = /(Ms|Millis|Sec|Seconds|_MS|_MILLIS|_SEC|_SECONDS)$/;
 
 /** Names that mirror an external configuration key keep its unit (Kubernetes' probe and pod fields). */
-const EXTERNAL_KEYS = new Set(['terminationGracePeriodSeconds', 'periodSeconds']);
+// Keys that mirror another system's own configuration keep its name and unit: Kubernetes'
+// manifest fields and systemd's TimeoutStopSec.
+const EXTERNAL_KEYS = new Set(['terminationGracePeriodSeconds', 'periodSeconds', 'TimeoutStopSec']);
 
 function apiReports(): Map<string, string> {
   const reports = new Map<string, string>();

@@ -27,7 +27,7 @@ import type { NotReadyAnswers } from './state.js';
  *   its client away: on.
  * - `none`: clients connect directly: on, as for `l4`.
  */
-export type BalancerKind = 'l7' | 'l4' | 'none';
+type BalancerKind = 'l7' | 'l4' | 'none';
 
 /** Options of `AcknowledgedDelayDrain`; only `health` is required. */
 export interface AcknowledgedDelayDrainOptions {
@@ -63,7 +63,7 @@ export interface AcknowledgedDelayDrainOptions {
    */
   settleTime?: number;
   /** What sits in front of this process; decides `Connection: close` during the delay. Defaults to `'none'`. */
-  balancer?: BalancerKind;
+  balancer?: 'l7' | 'l4' | 'none';
   /**
    * With `balancer: 'l7'`: how long the balancer keeps an idle pooled connection to this
    * process, in milliseconds (nginx's upstream `keepalive_timeout`, HAProxy's `timeout
@@ -151,7 +151,7 @@ export class AcknowledgedDelayDrain implements DrainStrategy {
    * What sits in front of this process; responses during the delay say `Connection: close`
    * unless it is `l7`. Defaults to `none`.
    */
-  readonly balancer: BalancerKind;
+  readonly balancer: 'l7' | 'l4' | 'none';
   /**
    * How long the balancer keeps an idle pooled connection to this process, in milliseconds
    * (`balancer: 'l7'` only); pooled connections close only after that much idle time plus

@@ -3,7 +3,6 @@
 export {
   AcknowledgedDelayDrain,
   type AcknowledgedDelayDrainOptions,
-  type BalancerKind,
   type DelayOutcome,
 } from './AcknowledgedDelayDrain.js';
 export type { AgentCheckOptions, AgentCheckServer } from './agentCheck.js';
