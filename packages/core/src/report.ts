@@ -1,6 +1,6 @@
 // The TerminationReport: counts taken when terminate() starts and at the force, and the
 // registry's running totals before and after, turned into what happened.
-import type { RegistryCounters } from './registry/SocketRegistry.js';
+import type { RegistryCounters } from './registry/counters.js';
 import type { TrackedConnection } from './registry/TrackedConnection.js';
 import type { ConnectionKind, TerminationFailure, TerminationReport } from './types.js';
 
@@ -66,6 +66,7 @@ export interface Observed {
   readonly before: RegistryCounters;
   readonly after: RegistryCounters;
   readonly failures: readonly TerminationFailure[];
+  readonly runtimeLimits: readonly string[];
 }
 
 /** Everything is closed when the report is built: what was not forced ended gracefully. */
@@ -112,5 +113,6 @@ export function buildReport(o: Observed): TerminationReport {
     },
     kindsAtStart: o.kindsAtStart,
     failures: [...o.failures],
+    runtimeLimits: [...o.runtimeLimits],
   };
 }

@@ -106,6 +106,12 @@ export interface TerminationReport {
    * rejection and whose `strategy` names the failing class.
    */
   readonly failures: readonly { readonly phase: 'drain' | 'force'; readonly error: StrategyError }[];
+  /**
+   * What the runtime kept lastcall from doing as the contract says, one sentence each, naming
+   * the runtime (docs/runtimes.md). Empty on Node and Deno. On Bun, for example: its server
+   * cannot close its listener alone, so idle connections closed with it (no idle grace).
+   */
+  readonly runtimeLimits: readonly string[];
 }
 
 /**

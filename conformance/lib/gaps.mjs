@@ -1,0 +1,18 @@
+// What cannot hold on a runtime, each with the runtime's own issue: the checks name these as
+// their `gaps`, and docs/runtimes.md explains them. A gap that closes shows up as a pass.
+
+/**
+ * Bun's node:http server has no listener-only close: its close() (Bun.serve's graceful stop())
+ * also closes idle keep-alive connections at once, so the idle grace cannot apply, and a
+ * request sent on an idle connection as the drain begins can be reset.
+ */
+export const BUN_IDLE_CLOSED_WITH_LISTENER =
+  'Bun closes idle keep-alive connections together with the listener (no listener-only close): https://github.com/oven-sh/bun/pull/36616';
+
+/**
+ * Bun's node:http server publishes no `http.server.*` diagnostics channel, so a terminator made
+ * while requests are in flight (at signal time) cannot adopt them: they finish, but without
+ * `Connection: close`, and the report does not count them.
+ */
+export const BUN_NO_HTTP_SERVER_CHANNELS =
+  'Bun publishes no http.server.* diagnostics channel: https://github.com/oven-sh/bun/issues/29586';
