@@ -18,6 +18,9 @@ const delayMode = env[BACKEND_ENV.delay] ?? 'ack';
 const fall = Number(env[BACKEND_ENV.fall] ?? 2);
 /** Bound of the acknowledged delay, and the fixed delay, in ms: a balancer that never asks (nginx). */
 const maxDelayMs = Number(env[BACKEND_ENV.maxDelayMs] ?? 1_000);
+/** The balancer's upstream idle timeout, in ms, when it pools connections with no active check (nginx). */
+const upstreamIdleTimeout =
+  env.E2E_UPSTREAM_IDLE_TIMEOUT === undefined ? undefined : Number(env.E2E_UPSTREAM_IDLE_TIMEOUT);
 /** How long each application request takes, in ms: something is always in flight at SIGTERM. */
 const WORK_MS = 5;
 
@@ -57,7 +60,17 @@ const server = http.createServer((req, res) =>
 // Idle connections the balancer keeps for reuse stay open during the delay: behind an L7
 // balancer (`http-reuse`, an nginx keepalive pool) `Connection: close` only churns them.
 const drains: Record<string, () => DrainStrategy> = {
-  ack: () => new AcknowledgedDelayDrain({ health, fall, maxDelay: maxDelayMs, balancer: 'l7' }),
+  ack: () =>
+    new AcknowledgedDelayDrain({
+      health,
+      fall,
+      maxDelay: maxDelayMs,
+      balancer: 'l7',
+      // Behind nginx (no active check: it keeps picking our pooled connections), its upstream
+      // `keepalive_timeout 4s`: pooled connections are not closed under it. E2E_POOL=off shows
+      // the race this removes (POST 502s). HAProxy's check takes us out of rotation first.
+      ...(upstreamIdleTimeout === undefined || env.E2E_POOL === 'off' ? {} : { upstreamIdleTimeout }),
+    }),
   fixed: () => new DelayedCloseDrain({ delay: maxDelayMs, closeConnections: false, drain: new KeepAliveDrain() }),
   off: () => new KeepAliveDrain(),
 };
