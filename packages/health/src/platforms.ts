@@ -14,13 +14,44 @@ import { assertKnownOptions, InvalidOptionRangeError, InvalidOptionTypeError } f
  * - `systemd`: `TimeoutStopSec` (seconds, or a time span such as `'1min 30s'`; default 90 s).
  */
 export type PlatformGracePeriod =
-  | { platform: 'kubernetes'; terminationGracePeriodSeconds?: number }
-  | { platform: 'pm2'; kill_timeout?: number }
-  | { platform: 'cloud-run' }
-  | { platform: 'heroku' }
-  | { platform: 'fly'; kill_timeout?: number | string }
-  | { platform: 'docker'; stop_timeout?: number }
-  | { platform: 'systemd'; TimeoutStopSec?: number | string };
+  | {
+      /** Kubernetes: 30 s unless set. */
+      platform: 'kubernetes';
+      /** The pod's `terminationGracePeriodSeconds`, in seconds (Kubernetes' key and unit). */
+      terminationGracePeriodSeconds?: number;
+    }
+  | {
+      /** PM2: 1600 ms unless set. */
+      platform: 'pm2';
+      /** The ecosystem file's `kill_timeout`, in milliseconds (PM2's key and unit). */
+      kill_timeout?: number;
+    }
+  | {
+      /** Cloud Run: 10 s between SIGTERM and SIGKILL, not configurable. */
+      platform: 'cloud-run';
+    }
+  | {
+      /** Heroku: 30 s between SIGTERM and SIGKILL, not configurable. */
+      platform: 'heroku';
+    }
+  | {
+      /** Fly.io: 5 s unless set. */
+      platform: 'fly';
+      /** fly.toml's `kill_timeout`: seconds, or a duration such as `'10s'` (Fly's key and unit). */
+      kill_timeout?: number | string;
+    }
+  | {
+      /** `docker stop`: 10 s unless set. */
+      platform: 'docker';
+      /** `docker stop --time` / `--stop-timeout`, in seconds. */
+      stop_timeout?: number;
+    }
+  | {
+      /** systemd: 90 s (`DefaultTimeoutStopSec`) unless set. */
+      platform: 'systemd';
+      /** The unit's `TimeoutStopSec`: seconds, or a time span such as `'1min 30s'` (systemd's key and unit). */
+      TimeoutStopSec?: number | string;
+    };
 
 type Platform = PlatformGracePeriod['platform'];
 
