@@ -8,3 +8,11 @@
  */
 export const BUN_IDLE_CLOSED_WITH_LISTENER =
   'Bun closes idle keep-alive connections together with the listener (no listener-only close): https://github.com/oven-sh/bun/pull/36616';
+
+/**
+ * Bun's node:http server publishes no `http.server.*` diagnostics channel, so a terminator made
+ * while requests are in flight (at signal time) cannot adopt them: they finish, but without
+ * `Connection: close`, and the report does not count them.
+ */
+export const BUN_NO_HTTP_SERVER_CHANNELS =
+  'Bun publishes no http.server.* diagnostics channel: https://github.com/oven-sh/bun/issues/29586';

@@ -83,6 +83,7 @@ export default defineConfig({
         items: [
           { text: 'Getting started', link: '/getting-started' },
           { text: 'Concepts', link: '/concepts' },
+          { text: 'Runtimes: Node, Deno, Bun', link: '/runtimes' },
           { text: 'Troubleshooting', link: '/troubleshooting' },
           { text: 'FAQ', link: '/faq' },
         ],
@@ -97,6 +98,7 @@ export default defineConfig({
           { text: '@lastcall/core', link: '/core' },
           { text: 'HTTP/2', link: '/http2' },
           { text: '@lastcall/ws (WebSocket)', link: '/websocket' },
+          { text: 'Server-sent events', link: '/sse' },
           { text: '@lastcall/lifecycle', link: '/lifecycle' },
           { text: '@lastcall/health', link: '/health' },
           { text: '@lastcall/cluster', link: '/cluster' },
