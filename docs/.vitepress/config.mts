@@ -116,6 +116,7 @@ export default defineConfig({
           { text: 'Load balancers', link: '/load-balancers' },
           { text: 'node:cluster', link: '/cluster' },
           { text: 'PM2', link: '/pm2' },
+          { text: 'Prove your shutdown in CI', link: '/verify' },
         ],
       },
       {

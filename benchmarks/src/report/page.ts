@@ -1,6 +1,6 @@
 // docs/benchmarks.md and docs/benchmarks/*.svg, from one run. Every figure is computed from that
 // run's results (also written, as docs/benchmarks/results.json); none is typed in here.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LASTCALL_GRACE0 } from '../adapters/index.js';
 import type { OwnedCheck } from '../checks.js';
@@ -107,6 +107,17 @@ ${checks.some((check) => !check.met && check.unmeasured === undefined) ? '\nWhy 
   for (const scenario of SCENARIOS) {
     const section = scenario.section({ run, chart });
     if (section !== undefined) sections.push(section);
+  }
+
+  // Sections measured by other tools (benchmarks/sections/*.md, e.g. lastcall-verify's runs
+  // against peers), kept by hand and carried over into every generated page.
+  const handKept = path.join(docsDir, '..', 'benchmarks', 'sections');
+  if (existsSync(handKept)) {
+    for (const file of readdirSync(handKept)
+      .filter((name) => name.endsWith('.md'))
+      .sort()) {
+      sections.push(readFileSync(path.join(handKept, file), 'utf8').trim());
+    }
   }
 
   sections.push(whereTheTimeGoes(docsDir));

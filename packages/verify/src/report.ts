@@ -175,7 +175,7 @@ export function formatReport(report: VerifyReport): string {
   const t = report.total;
   lines.push('');
   lines.push(
-    `total over ${report.runs.length} shutdowns: ${t.ok} requests ok (${t.posts} POSTs), ${t.failed} failed, ${t.refused} refused connections (apart)`,
+    `total over ${report.runs.length} shutdown${report.runs.length === 1 ? '' : 's'}: ${t.ok} requests ok (${t.posts} POSTs), ${t.failed} failed, ${t.refused} refused connections (apart)`,
   );
   for (const [cause, count] of Object.entries(t.causes)) lines.push(`  ${count} x ${cause}`);
   if (t.badExits > 0) lines.push(`  ${t.badExits} shutdowns ended with an exit code other than 0`);
@@ -190,7 +190,7 @@ export function formatReport(report: VerifyReport): string {
   lines.push(
     report.passed
       ? 'PASS: no request failed across the shutdowns, and every instance exited 0.'
-      : 'FAIL: see above. docs/verify.md "When it fails" says what to change for each cause.',
+      : 'FAIL: see above. "When it fails" in docs/verify.md says what to change for each cause.',
   );
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@
 // mode, POSTs with a body): 0 failed requests, every exit 0, the CLI exits 0.
 import * as path from 'node:path';
 import { backendScript, describeWith } from '@lastcall/e2e';
-import { figures, ROOT, startCli } from './run-cli';
+import { FIXTURES, figures, ROOT, startCli } from './run-cli';
 
 test('the express 5 example, SIGTERM under load twice: 0 failed, the slow request completes, exit 0', async () => {
   const run = await startCli(
@@ -72,5 +72,37 @@ describeWith('haproxy')('behind HAProxy', () => {
       expect(r.readinessTurned).toBeLessThan(r.listenerClosed ?? Infinity);
     }
     expect(run.code).toBe(0);
+  }, 70_000);
+});
+
+describeWith('nginx')('behind nginx, with a config of the user', () => {
+  test('the end-to-end backend, 2 rolling restarts behind --balancer-config: placeholders filled, every exit 0, the exit code agrees with the report', async () => {
+    const script = await backendScript();
+    const run = await startCli(
+      [
+        '--json',
+        '--mode',
+        'rolling',
+        '--rounds',
+        '1',
+        '--balancer',
+        'nginx',
+        '--balancer-config',
+        path.join(FIXTURES, 'nginx.conf.template'),
+        '--readiness',
+        '/readyz',
+        '--port-env',
+        'E2E_PORT',
+        '--',
+        process.execPath,
+        script,
+      ],
+      60_000,
+    );
+    console.log(figures('e2e backend rolling, own nginx config', run));
+    expect(run.report?.runs).toHaveLength(2);
+    expect(run.report?.total.ok).toBeGreaterThan(100);
+    expect(run.report?.runs.map((r) => r.exitCode)).toEqual([0, 0]);
+    expect(run.code).toBe(run.report?.passed ? 0 : 1);
   }, 70_000);
 });
