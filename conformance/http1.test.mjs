@@ -281,7 +281,7 @@ export async function keepAliveLoad(kind, port, defer, stop) {
         ok++;
       } catch (error) {
         if (error.code === 'ECONNREFUSED' && stopping !== undefined) return;
-        errors.push(error.code ?? error.message);
+        errors.push(`${error.code ?? error.message} (${error.reused ? 'reused socket' : 'new socket'})`);
         if (errors.length > 100) return;
       }
     }
