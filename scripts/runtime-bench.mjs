@@ -60,7 +60,8 @@ async function once(runtime, stopper) {
         };
         look();
       }),
-      20_000,
+      // npx may fetch the Node version first.
+      60_000,
       `${prefix} from ${runtime.label} (${out.slice(-300)})`,
     );
   try {
