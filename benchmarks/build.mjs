@@ -67,6 +67,7 @@ await build({
     'rolling-backend',
     'cluster-service',
     'cluster-load',
+    'storm-clients',
   ].map((name) => path.join(root, 'src', `${name}.ts`)),
   outdir: path.join(root, 'dist'),
   bundle: true,

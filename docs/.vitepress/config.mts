@@ -98,6 +98,7 @@ export default defineConfig({
           { text: '@lastcall/core', link: '/core' },
           { text: 'HTTP/2', link: '/http2' },
           { text: '@lastcall/ws (WebSocket)', link: '/websocket' },
+          { text: 'Server-sent events', link: '/sse' },
           { text: '@lastcall/lifecycle', link: '/lifecycle' },
           { text: '@lastcall/health', link: '/health' },
           { text: '@lastcall/cluster', link: '/cluster' },

@@ -8,6 +8,7 @@ import { idle } from './idle.js';
 import { idleLong } from './idle-long.js';
 import { memory } from './memory.js';
 import { overshoot } from './overshoot.js';
+import { reconnectStorm } from './reconnect-storm.js';
 import { rolling } from './rolling-restart.js';
 import { websocket } from './websocket.js';
 
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   http2,
   websocket,
   rolling,
+  reconnectStorm,
   clusterRestart,
   cpu,
   memory,

@@ -13,7 +13,7 @@ export const CHANNELS = {
   start: 'lastcall:terminate:start',
   /** The drain has begun and the connections open at the start are counted. Message: `TerminateMessage` with `channel: 'drain'`. */
   drain: 'lastcall:terminate:drain',
-  /** A listener delay closed the listener: how long it stayed open, why. Message: `TerminateMessage` with `channel: 'delay'`. */
+  /** A listener delay (`ListenerDelayDrain`, `DelayedCloseDrain`, health's `AcknowledgedDelayDrain`) closed the listener: how long it stayed open, why the delay ended. Message: `TerminateMessage` with `channel: 'delay'`. */
   delay: 'lastcall:terminate:delay',
   /** The graceful period ran out; the force strategy is about to run. Message: `TerminateMessage` with `channel: 'force'`. */
   force: 'lastcall:terminate:force',
@@ -54,11 +54,15 @@ export type TerminateMessage =
       readonly gracefulTimeout: number;
     }
   | {
-      /** Published on `CHANNELS.delay` when a listener delay (`ListenerDelayDrain` and the drains built on it) closes the listener. */
+      /**
+       * Published on `CHANNELS.delay` when a listener delay closes the listener. It names the
+       * servers, not the terminator: a drain does not know its terminator (find the terminator
+       * whose `servers` hold them).
+       */
       readonly channel: 'delay';
       /** The servers whose listener closed (the terminator's `servers`). */
       readonly servers: readonly ServerLike[];
-      /** Why the delay ended (`ListenerDelayDrain.outcome`: `delay`, `acknowledged`, `maxDelay`, `deadline`...). */
+      /** Why the delay ended (the drain's `outcome`: `delay`, `acknowledged`, `maxDelay`, `deadline`...). */
       readonly outcome: string;
       /** How long the listener stayed open after the drain began (milliseconds). */
       readonly duration: number;

@@ -15,7 +15,6 @@ import {
 } from '@lastcall/core';
 import { closeQuietly, internals, sleep, startHttp1, within } from '@lastcall/test-kit';
 
-/** The `CHANNELS.delay` member of the channel messages. */
 type TerminateDelayMessage = Extract<TerminateMessage, { channel: 'delay' }>;
 
 const cleanups: Array<() => unknown> = [];

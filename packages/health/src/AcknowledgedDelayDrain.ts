@@ -8,6 +8,7 @@ import {
   type DrainStrategy,
   InvalidOptionRangeError,
   InvalidOptionTypeError,
+  KeepAliveDrain,
   ListenerDelayDrain,
   type ShutdownContext,
 } from '@lastcall/core';
@@ -63,8 +64,22 @@ export interface AcknowledgedDelayDrainOptions {
   /** What sits in front of this process; decides `Connection: close` during the delay. Defaults to `'none'`. */
   balancer?: BalancerKind;
   /**
+   * With `balancer: 'l7'`: how long the balancer keeps an idle pooled connection to this
+   * process, in milliseconds (nginx's upstream `keepalive_timeout`, HAProxy's `timeout
+   * http-keep-alive`, an ALB's idle timeout). Once the listener has closed, a pooled connection
+   * is then closed only after it has been idle for this long plus 1000 ms, when the balancer has
+   * closed it or can no longer pick it, instead of after `KeepAliveDrain`'s 100 ms grace: a
+   * balancer with no active check (open-source nginx) keeps reusing its pool, and a POST it sends
+   * on a connection we close at that instant is a 502. A request that does arrive is answered
+   * with `Connection: close`. Bounded by the graceful deadline, where the force closes what is
+   * left: keep the balancer's timeout below the graceful timeout. Defaults to unset (the inner
+   * drain's own idle grace).
+   */
+  upstreamIdleTimeout?: number;
+  /**
    * The drain that begins once the listener has closed: a drain or several (combined in
-   * order). Defaults to a `KeepAliveDrain` with its defaults.
+   * order). Defaults to a `KeepAliveDrain` with its defaults (its `idleGrace` is
+   * `upstreamIdleTimeout` + 1000 ms when that is set).
    */
   drain?: DrainStrategy | readonly DrainStrategy[];
 }
@@ -78,11 +93,28 @@ const DEFAULT_MAX_DELAY = 5_000;
 /** Wait after the acknowledgement before the listener closes, in milliseconds. */
 const DEFAULT_SETTLE_TIME = 50;
 
+/**
+ * How much longer than the balancer's upstream idle timeout a pooled connection stays open, in
+ * milliseconds: the balancer starts its idle clock when it has read our response, a little after
+ * ours, and its timer may run late. The same margin `checkKeepAlive` advises for `keepAliveTimeout`.
+ */
+const POOL_MARGIN = 1_000;
+
 /** How the delay ended: acknowledged by the checkers, bounded by `maxDelay`, or cut by the graceful deadline. */
 export type DelayOutcome = 'acknowledged' | 'maxDelay' | 'deadline';
 
 const WHERE = 'AcknowledgedDelayDrain';
-const KNOWN = ['health', 'fall', 'agentFall', 'checkers', 'maxDelay', 'settleTime', 'balancer', 'drain'] as const;
+const KNOWN = [
+  'health',
+  'fall',
+  'agentFall',
+  'checkers',
+  'maxDelay',
+  'settleTime',
+  'balancer',
+  'upstreamIdleTimeout',
+  'drain',
+] as const;
 const BALANCERS: readonly BalancerKind[] = ['l7', 'l4', 'none'];
 
 /**
@@ -119,6 +151,12 @@ export class AcknowledgedDelayDrain implements DrainStrategy {
    * unless it is `l7`. Defaults to `none`.
    */
   readonly balancer: BalancerKind;
+  /**
+   * How long the balancer keeps an idle pooled connection to this process, in milliseconds
+   * (`balancer: 'l7'` only); pooled connections close only after that much idle time plus
+   * 1000 ms. `undefined` when not set.
+   */
+  readonly upstreamIdleTimeout: number | undefined;
   #delay: ListenerDelayDrain;
 
   constructor(options: AcknowledgedDelayDrainOptions) {
@@ -151,12 +189,24 @@ export class AcknowledgedDelayDrain implements DrainStrategy {
       'settleTime',
       options.settleTime === undefined ? DEFAULT_SETTLE_TIME : options.settleTime,
     );
+    this.upstreamIdleTimeout =
+      options.upstreamIdleTimeout === undefined
+        ? undefined
+        : assertDuration(WHERE, 'upstreamIdleTimeout', options.upstreamIdleTimeout);
+    if (this.upstreamIdleTimeout !== undefined && balancer !== 'l7') {
+      throw new InvalidOptionRangeError(
+        WHERE,
+        'upstreamIdleTimeout',
+        "set only with balancer 'l7' (a balancer that pools connections to this process)",
+        this.upstreamIdleTimeout,
+      );
+    }
     this.#delay = new ListenerDelayDrain({
       until: (context, signal) => this.#acknowledgement(context, signal),
       maxDelay: this.maxDelay,
       // Not behind an L7 balancer: there it only makes the balancer open new connections to us.
       closeConnections: balancer !== 'l7',
-      drain: options.drain,
+      drain: this.#inner(options.drain),
     });
   }
 
@@ -233,9 +283,33 @@ export class AcknowledgedDelayDrain implements DrainStrategy {
       maxDelay: this.maxDelay,
       settleTime: this.settleTime,
       balancer: this.balancer,
+      ...(this.upstreamIdleTimeout === undefined ? {} : { upstreamIdleTimeout: this.upstreamIdleTimeout }),
     });
-    copy.#delay = this.#delay.wrap(inner);
+    copy.#delay = this.#delay.wrap(copy.#inner(inner) as DrainStrategy);
     return copy;
+  }
+
+  /**
+   * The inner drain: with `upstreamIdleTimeout`, the default `KeepAliveDrain` keeps pooled
+   * connections until the balancer is done with them, and a given one that would close them
+   * sooner is refused (it would race the balancer's pool, the 502s this option is for).
+   */
+  #inner(
+    drain: DrainStrategy | readonly DrainStrategy[] | undefined,
+  ): DrainStrategy | readonly DrainStrategy[] | undefined {
+    const upstream = this.upstreamIdleTimeout;
+    if (upstream === undefined) return drain;
+    if (drain === undefined) return new KeepAliveDrain({ idleGrace: upstream + POOL_MARGIN });
+    for (const keepAlive of keepAliveDrains(drain)) {
+      if (keepAlive.idleGrace > upstream) continue;
+      throw new InvalidOptionRangeError(
+        WHERE,
+        'drain',
+        `a KeepAliveDrain whose idleGrace is above upstreamIdleTimeout (${upstream} ms), or no drain (then idleGrace is ${upstream + POOL_MARGIN} ms)`,
+        `KeepAliveDrain { idleGrace: ${keepAlive.idleGrace} }`,
+      );
+    }
+    return drain;
   }
 
   /**
@@ -273,6 +347,16 @@ export class AcknowledgedDelayDrain implements DrainStrategy {
       }
     });
   }
+}
+
+/** The `KeepAliveDrain`s in a drain option: itself, an array's, a combination's. */
+function keepAliveDrains(drain: DrainStrategy | readonly DrainStrategy[]): KeepAliveDrain[] {
+  if (Array.isArray(drain)) return drain.flatMap((one: DrainStrategy) => keepAliveDrains(one));
+  if (drain instanceof KeepAliveDrain) return [drain];
+  // A combination (core's `combineDrains`): its drains are listed on it.
+  const combined = (drain as { drains?: unknown }).drains;
+  if (Array.isArray(combined)) return keepAliveDrains(combined as DrainStrategy[]);
+  return [];
 }
 
 function count(where: string, option: string, value: unknown, fallback: number): number {

@@ -19,12 +19,11 @@ import {
 import { AcknowledgedDelayDrain, createHealth, type Health } from '@lastcall/health';
 import { within } from '@lastcall/test-kit';
 
-/** The `CHANNELS.delay` member of the channel messages. */
 type TerminateDelayMessage = Extract<TerminateMessage, { channel: 'delay' }>;
 
 const SHUTDOWNS = Number(process.env.LISTENER_CLOSE_SHUTDOWNS ?? 20);
 const CLIENTS = 8;
-/** Load before each `terminate()`, in milliseconds: every client has a kept-alive connection. */
+/** Load before each `terminate()`, in milliseconds, once every client has had an answer. */
 const LOAD_BEFORE = 60;
 
 interface Counts {
@@ -97,7 +96,12 @@ describe('the listener closes without resetting a client', () => {
     };
     diagnosticsChannel.subscribe(CHANNELS.delay, onDelay);
     try {
-      await ask({ start: { port, clients: CLIENTS, checker: testCase.checker ? { every: 20 } : false } }, 'started');
+      const started = await ask<boolean>(
+        { start: { port, clients: CLIENTS, checker: testCase.checker ? { every: 20 } : false } },
+        'started',
+      );
+      // Every client has its kept-alive connection: none is still connecting at the shutdown.
+      expect(started).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, LOAD_BEFORE));
       const report = await within(terminator.terminate(), 5_000, 'terminate()');
       // The clients now meet a closed listener (refused); let each see it once.

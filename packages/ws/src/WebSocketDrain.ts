@@ -1,15 +1,22 @@
-// A drain for WebSockets: a close frame (1001 Going Away) to every client of the given `ws`
-// servers, and nothing else. Combined with the HTTP drain; built on @lastcall/core's public
-// exports only.
-import { type DrainStrategy, InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
-import { assertKnownOptions } from '@lastcall/core/internal';
+// A drain for WebSockets: a close frame (1001 Going Away by default) to every client of the given
+// `ws` servers, spread over a short window so the clients do not all reconnect at the same instant.
+// Combined with the HTTP drain; built on @lastcall/core's public exports only.
+import {
+  assertDuration,
+  assertKnownOptions,
+  type DrainStrategy,
+  InvalidOptionRangeError,
+  InvalidOptionTypeError,
+  type ShutdownContext,
+} from '@lastcall/core';
+import { type CloseSchedule, planCloses } from './spread.js';
 
-/** Close code sent to every client: 1001 Going Away ("a server going down", RFC 6455 7.4.1). */
-export const DEFAULT_CLOSE_CODE = 1001;
-/** Close reason sent to every client when none is configured. */
-export const DEFAULT_CLOSE_REASON = 'server shutting down';
+/** 1001 Going Away ("a server going down", RFC 6455 7.4.1): see `closeCode` for why not 1012. */
+const DEFAULT_CLOSE_CODE = 1001;
+const DEFAULT_CLOSE_REASON = 'server shutting down';
 /** A close frame's payload is at most 125 bytes, two of them the code (RFC 6455 5.5). */
-export const MAX_CLOSE_REASON_BYTES = 123;
+const MAX_CLOSE_REASON_BYTES = 123;
+const DEFAULT_SPREAD = 1_000;
 
 /** `ws`'s readyState of an open socket (the `WebSocket.OPEN` constant). */
 const OPEN = 1;
@@ -44,24 +51,34 @@ export interface WebSocketDrainOptions {
   /** The `ws` server(s) whose clients get a close frame when the drain begins. Required. */
   webSocketServers: WebSocketServerLike | readonly WebSocketServerLike[];
   /**
-   * Close code: 1000-1014 except the reserved 1004-1006, or 3000-4999.
-   * Defaults to 1001 (Going Away).
+   * Close code: 1000-1014 except the reserved 1004-1006, or 3000-4999. Defaults to 1001
+   * (Going Away), the code RFC 6455 gives a server going down: every client library knows it,
+   * and a reconnecting client reconnects on it. 1012 (Service Restart, IANA registry only)
+   * says the same more precisely; set it if your clients look for it.
    */
   closeCode?: number;
   /**
    * Close reason, at most 123 bytes of UTF-8. Defaults to "server shutting down".
    */
   closeReason?: string;
+  /**
+   * The window over which the close frames are spread, in milliseconds. Each client gets a
+   * random instant in its own slice of the window, so the reconnects reach the other servers
+   * evenly instead of all at once (a reconnect storm). Bounded by half of the graceful time
+   * left when the drain begins, so every client has the other half to answer. `0` closes
+   * every client at once. Defaults to 1000 ms.
+   */
+  spread?: number;
 }
 
 const WHERE = 'WebSocketDrain';
-const KNOWN_OPTIONS = ['webSocketServers', 'closeCode', 'closeReason'] as const;
+const KNOWN_OPTIONS = ['webSocketServers', 'closeCode', 'closeReason', 'spread'] as const;
 
 /**
  * A participant: when the drain begins, every open WebSocket client of the given servers gets
- * a close frame (`closeCode`, `closeReason`); a client whose upgrade completes while draining
- * gets one at once. It does nothing else: combine it with the HTTP drain, which closes the
- * listener and drains HTTP traffic, and put that one first:
+ * a close frame (`closeCode`, `closeReason`), spread over `spread` milliseconds; a client whose
+ * upgrade completes while draining gets one at once. It does nothing else: combine it with the
+ * HTTP drain, which closes the listener and drains HTTP traffic, and put that one first:
  *
  * ```ts
  * createTerminator({ server, drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss })] });
@@ -76,13 +93,16 @@ const KNOWN_OPTIONS = ['webSocketServers', 'closeCode', 'closeReason'] as const;
 export class WebSocketDrain implements DrainStrategy {
   /** The `ws` servers whose clients get a close frame (`webSocketServers` option, as an array). */
   readonly webSocketServers: readonly WebSocketServerLike[];
-  /** The close code sent (`closeCode` option, default `DEFAULT_CLOSE_CODE`, 1001). */
+  /** The close code sent (`closeCode` option, default 1001). */
   readonly closeCode: number;
-  /** The close reason sent (`closeReason` option, default `DEFAULT_CLOSE_REASON`). */
+  /** The close reason sent (`closeReason` option, default "server shutting down"). */
   readonly closeReason: string;
+  /** The longest window the close frames are spread over, in milliseconds (`spread` option, default 1000). */
+  readonly spread: number;
   /** Clients upgraded while draining get their close frame as soon as `ws` hands them over. */
-  readonly #onConnection = (socket: WebSocketLike): void => this.closeClient(socket);
+  readonly #onConnection = (socket: WebSocketLike): void => this.#closeClient(socket);
   #listening = false;
+  #schedule: CloseSchedule | undefined;
 
   constructor(options: WebSocketDrainOptions) {
     assertKnownOptions(WHERE, options, KNOWN_OPTIONS);
@@ -90,31 +110,30 @@ export class WebSocketDrain implements DrainStrategy {
     // `=== undefined`, not `??`: an explicit null is bad input, not "use the default".
     this.closeCode = validateCode(options.closeCode === undefined ? DEFAULT_CLOSE_CODE : options.closeCode);
     this.closeReason = validateReason(options.closeReason === undefined ? DEFAULT_CLOSE_REASON : options.closeReason);
+    this.spread = assertDuration(WHERE, 'spread', options.spread === undefined ? DEFAULT_SPREAD : options.spread);
   }
 
-  begin(): void {
+  begin(context: ShutdownContext): void {
     for (const server of this.webSocketServers) server.on('connection', this.#onConnection);
     this.#listening = true;
-    this.closeClients();
+    // A copy: `ws` removes a client from the set when its socket closes.
+    const clients = this.webSocketServers.flatMap((server) => [...server.clients]);
+    const left = context.deadline - context.clock.now();
+    const window = Math.max(0, Math.min(this.spread, left / 2));
+    this.#schedule = planCloses(clients, window, context.clock, (client) => this.#closeClient(client));
   }
 
   dispose(): void {
+    this.#schedule?.cancel();
+    this.#schedule = undefined;
     if (this.#listening) {
       for (const server of this.webSocketServers) server.off('connection', this.#onConnection);
       this.#listening = false;
     }
   }
 
-  /** Sends the close frame to every open client of every server. */
-  protected closeClients(): void {
-    for (const server of this.webSocketServers) {
-      // A copy: `ws` removes a client from the set when its socket closes.
-      for (const client of [...server.clients]) this.closeClient(client);
-    }
-  }
-
   /** Starts the close handshake with one client; a client already closing is left alone. */
-  protected closeClient(client: WebSocketLike): void {
+  #closeClient(client: WebSocketLike): void {
     if (client.readyState === OPEN) client.close(this.closeCode, this.closeReason);
   }
 }

@@ -4,9 +4,12 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { createTerminator, isInvalidOptionError, KeepAliveDrain, type Terminator } from '@lastcall/core';
 import { sleep, within } from '@lastcall/test-kit';
-import { DEFAULT_CLOSE_CODE, DEFAULT_CLOSE_REASON, WebSocketDrain } from '@lastcall/ws';
+import { WebSocketDrain } from '@lastcall/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 
+/** The documented defaults (docs/websocket.md), no longer exported. */
+const DEFAULT_CLOSE_CODE = 1001;
+const DEFAULT_CLOSE_REASON = 'server shutting down';
 /** KeepAliveDrain's default idle grace (milliseconds), read from a default drain. */
 const DEFAULT_IDLE_GRACE_MS = new KeepAliveDrain().idleGrace;
 
@@ -180,7 +183,8 @@ describe('WebSocketDrain', () => {
       // for a loaded machine's late timers.
       const terminator = terminatorFor(server, {
         gracefulTimeout: 2_000,
-        drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss })],
+        // At once (no spread): the check at 200 ms needs the close frame sent.
+        drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss, spread: 0 })],
       });
       const { ws, closed } = await client(port);
       // A paused client does not read the close frame, so it never sends its own.
@@ -416,7 +420,7 @@ describe('WebSocketDrain', () => {
         'an option of the HTTP drain (0.1 took idleGraceMs here; 0.2 is a participant)',
         () => new WebSocketDrain({ webSocketServers: wss, idleGraceMs: 0 } as never),
         TypeError,
-        /"idleGraceMs" must be a known option \(one of webSocketServers, closeCode, closeReason\), received 0/,
+        /"idleGraceMs" must be a known option \(one of webSocketServers, closeCode, closeReason, spread\), received 0/,
       ],
     ];
     test.each(cases)('%s', (_name, make, kind, message) => {

@@ -3,8 +3,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { CHANNELS, type TerminateMessage } from '../diagnostics.js';
 
-/** The message published on `CHANNELS.delay` (one member of `TerminateMessage`). */
-export type TerminateDelayMessage = Extract<TerminateMessage, { channel: 'delay' }>;
+type TerminateDelayMessage = Extract<TerminateMessage, { channel: 'delay' }>;
 
 // Held at module level: channel objects are weakly referenced by Node < 22 until subscribed.
 const channel = diagnosticsChannel.channel(CHANNELS.delay);
