@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { type Clock, systemClock } from '../clock.js';
+import { defersListenerClose } from '../runtime/runtime.js';
 import { connectionKindOf, isHttp2Server, isTlsServer, speaksHttp1, stopAccepting } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
 import type { Connection, RegistryView } from './Connection.js';
@@ -265,6 +266,8 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
 
   /** Closes the server's listener, leaving its connections open (see `stopAccepting`). */
   stopAccepting(server: ServerLike): void {
+    // Bun: its close() would close the idle connections too; closeIdle() closes it later.
+    if (defersListenerClose(server, this.connections(server))) return;
     const tracker = this.#servers.get(server);
     if (tracker) tracker.stopAccepting();
     else stopAccepting(server);
