@@ -91,7 +91,9 @@ const nextCoreFile = readdirSync(tarballs).find((file) => file.startsWith(`lastc
 files.splice(files.indexOf(coreFile), 1, nextCoreFile);
 // Every sibling names core as a caret peer (never a dependency: that would install a second copy
 // under the sibling as soon as the ranges part).
-for (const file of files.filter((f) => f !== nextCoreFile)) {
+// @lastcall/verify is a CLI that uses no part of core: it names neither.
+const CORE_FREE = new Set(['@lastcall/verify']);
+for (const file of files.filter((f) => f !== nextCoreFile && !CORE_FREE.has(packageOf(f)))) {
   const manifest = JSON.parse(
     execFileSync('tar', ['-xzOf', path.join(tarballs, file), 'package/package.json'], { encoding: 'utf8' }),
   );
@@ -296,5 +298,66 @@ if (required !== 'function function function') {
   finish(1);
 }
 console.log('ok   plain require() of every package');
+
+// 6. @lastcall/verify as a CI job runs it: `npx` of the packed tarball from an empty folder
+// (--help), then `npx lastcall-verify` in the project against a small lastcall service: one
+// SIGTERM under keep-alive load with a slow request in flight; exit 0 and a JSON report that passed.
+const verifyFile = files.find((file) => packageOf(file) === '@lastcall/verify');
+const npxDir = path.join(scratch, 'npx');
+mkdirSync(npxDir);
+const help = step(
+  'npx --package <the @lastcall/verify tarball> lastcall-verify --help, from an empty folder',
+  'npx',
+  ['--yes', '--package', path.join(tarballs, verifyFile), 'lastcall-verify', '--help'],
+  npxDir,
+);
+if (!help.includes('lastcall-verify [options] -- <command...>')) {
+  console.log(`FAIL lastcall-verify --help printed:\n${help}`);
+  finish(1);
+}
+writeFileSync(
+  path.join(project, 'verify-service.mjs'),
+  `import * as http from 'node:http';
+import { createTerminator } from '@lastcall/core';
+import { createCoordinator } from '@lastcall/lifecycle';
+
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => setTimeout(() => res.end('ok'), req.url === '/slow' ? 500 : 2));
+});
+const shutdown = createCoordinator({ logger: false });
+shutdown.add(createTerminator({ server, gracefulTimeout: 5_000 }), { name: 'api' });
+server.listen(Number(process.env.PORT), '127.0.0.1');
+`,
+);
+const verified = step(
+  'npx lastcall-verify -- node verify-service.mjs (one SIGTERM under load, a slow request in flight)',
+  'npx',
+  [
+    '--no-install',
+    'lastcall-verify',
+    '--json',
+    '--quiet',
+    '--runs',
+    '1',
+    '--post',
+    '/items',
+    '--slow',
+    '/slow',
+    '--grace',
+    '10s',
+    '--',
+    process.execPath,
+    'verify-service.mjs',
+  ],
+  project,
+);
+// The report is stdout; npm may add a warning of its own (stderr) after it.
+const verifyReport = JSON.parse(verified.slice(verified.indexOf('{'), verified.lastIndexOf('}') + 1));
+if (!verifyReport.passed || verifyReport.total.ok < 1 || verifyReport.runs[0]?.slow?.completed !== true) {
+  console.log(`FAIL lastcall-verify's report:\n${verified}`);
+  finish(1);
+}
+console.log(`ok   lastcall-verify: ${verifyReport.total.ok} requests ok, ${verifyReport.total.failed} failed, exit 0`);
 console.log(`pack smoke passed: ${packed.join(', ')}`);
 finish(0);

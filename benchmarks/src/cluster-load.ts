@@ -14,7 +14,7 @@ const send = (event: ClusterLoadEvent): void => void process.send?.(event);
 
 process.on('message', (command: ClusterLoadCommand) => {
   if (command.type === 'start' && load === undefined) {
-    const started = startLoad(command.port, command.clients, command.maxMs);
+    const started = startLoad({ port: command.port, clients: command.clients, maxDuration: command.maxMs });
     load = started;
     const poll = setInterval(() => {
       if (started.counts.ok === 0) return;

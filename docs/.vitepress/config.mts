@@ -101,6 +101,7 @@ export default defineConfig({
           { text: 'Server-sent events', link: '/sse' },
           { text: '@lastcall/lifecycle', link: '/lifecycle' },
           { text: '@lastcall/health', link: '/health' },
+          { text: '@lastcall/otel (OpenTelemetry)', link: '/otel' },
           { text: '@lastcall/cluster', link: '/cluster' },
           { text: '@lastcall/fastify', link: '/fastify' },
           { text: '@lastcall/nestjs', link: '/nestjs' },

@@ -3,6 +3,7 @@ import type { Scenario } from '../scenario.js';
 import { clusterRestart } from './cluster-restart.js';
 import { cpu } from './cpu.js';
 import { dropped } from './dropped.js';
+import { h2Goaway } from './h2-goaway.js';
 import { http2 } from './http2.js';
 import { idle } from './idle.js';
 import { idleLong } from './idle-long.js';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   idle,
   idleLong,
   http2,
+  h2Goaway,
   websocket,
   rolling,
   reconnectStorm,

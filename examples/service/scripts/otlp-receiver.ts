@@ -1,6 +1,7 @@
-// A small OTLP/HTTP trace receiver: what the OTLP/HTTP JSON exporter
-// (@opentelemetry/exporter-trace-otlp-http) sends to /v1/traces, decoded into spans. `pnpm dev`
-// runs one so the service's traces land somewhere; the end-to-end test counts what arrived.
+// A small OTLP/HTTP receiver: what the OTLP/HTTP JSON exporters (@opentelemetry/exporter-trace-otlp-http,
+// exporter-metrics-otlp-http) send to /v1/traces and /v1/metrics, decoded into spans and metric
+// names. `pnpm dev` runs one so the service's telemetry lands somewhere; the end-to-end test counts
+// what arrived.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 
@@ -18,6 +19,8 @@ export interface OtlpReceiver {
   readonly endpoint: string;
   /** Every span received so far, in arrival order. */
   readonly spans: readonly ReceivedSpan[];
+  /** The name of every metric received so far (once per export that carried it). */
+  readonly metrics: readonly string[];
   /** Export requests received, and how many of them could not be decoded. */
   readonly requests: { received: number; undecodable: number };
   close(): Promise<void>;
@@ -29,6 +32,10 @@ interface AnyValue {
   doubleValue?: number;
   boolValue?: boolean;
   arrayValue?: { values?: AnyValue[] };
+}
+
+interface ExportMetricsServiceRequest {
+  resourceMetrics?: Array<{ scopeMetrics?: Array<{ metrics?: Array<{ name: string }> }> }>;
 }
 
 interface ExportTraceServiceRequest {
@@ -68,9 +75,10 @@ export async function startOtlpReceiver(
   onSpans?: (spans: readonly ReceivedSpan[]) => void,
 ): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
+  const metrics: string[] = [];
   const requests = { received: 0, undecodable: 0 };
   const server: Server = createServer(async (req, res) => {
-    if (req.method !== 'POST' || req.url !== '/v1/traces') {
+    if (req.method !== 'POST' || (req.url !== '/v1/traces' && req.url !== '/v1/metrics')) {
       res.writeHead(404).end();
       return;
     }
@@ -82,6 +90,15 @@ export async function startOtlpReceiver(
         // The protobuf exporter (exporter-trace-otlp-proto) is not decoded here: say so to the sender.
         requests.undecodable++;
         res.writeHead(415).end();
+        return;
+      }
+      if (req.url === '/v1/metrics') {
+        const decoded = JSON.parse(body.toString('utf8')) as ExportMetricsServiceRequest;
+        for (const resource of decoded.resourceMetrics ?? []) {
+          for (const scope of resource.scopeMetrics ?? [])
+            for (const metric of scope.metrics ?? []) metrics.push(metric.name);
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         return;
       }
       const decoded = JSON.parse(body.toString('utf8')) as ExportTraceServiceRequest;
@@ -118,6 +135,7 @@ export async function startOtlpReceiver(
   return {
     endpoint: `http://127.0.0.1:${actual}`,
     spans,
+    metrics,
     requests,
     close: () =>
       new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@
 // Every step's outcome (ok, timed-out, failed) is in the coordinator's report and its last log line.
 import { createTerminator } from '@lastcall/core';
 import type { ShutdownCoordinator } from '@lastcall/lifecycle';
+import { instrumentShutdown } from '@lastcall/otel';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import type { Service } from './service.js';
 
@@ -59,10 +60,7 @@ export function registerShutdown(coordinator: ShutdownCoordinator, service: Serv
   );
   // 5. Nobody queries any more: end the pool.
   coordinator.task('postgres pool', () => pool.end(), { order: 3, timeout: BOUNDS.pool });
-  // 6. Telemetry last, so the spans of everything above are exported. Same order as health's
-  //    probe-server close (which runs alongside it): nothing runs after it.
-  coordinator.task('telemetry flush', () => sdk.shutdown(), {
-    order: Number.MAX_SAFE_INTEGER,
-    timeout: BOUNDS.telemetry,
-  });
+  // 6. Telemetry last: the shutdown's phases and steps as spans, its reports as metrics, and the
+  //    SDK's shutdown (the flush) as the very last step, so everything above is in it.
+  instrumentShutdown(coordinator, { flush: () => sdk.shutdown(), flushTimeout: BOUNDS.telemetry });
 }

@@ -65,6 +65,9 @@ export interface RunCounts {
   /** Answered requests, and how many of them have their server span at the receiver. */
   answered: number;
   spansReceived: number;
+  /** The @lastcall/otel spans (shutdown, phases, steps) and metric names that reached the receiver. */
+  shutdownSpans: string[];
+  metricNames: string[];
   /** Service log lines matching ORDER_ERRORS. */
   orderErrors: string[];
   lines: string[];
@@ -219,7 +222,12 @@ export async function runOnce(
     await within(Promise.all(Array.from({ length: CLIENTS }, client)), LOAD_BOUND + REQUEST_TIMEOUT, 'load');
     if (!signalled) throw new Error(`only ${ok} POSTs answered 201 in ${LOAD_BOUND} ms: ${lines.join('\n')}`);
     const exitCode = await within(exited, EXIT_BOUND, 'exit after SIGTERM');
-    return await count(postgres, redis, answers, receiver.spans, exitCode, lines);
+    const counts = await count(postgres, redis, answers, receiver.spans, exitCode, lines);
+    counts.shutdownSpans = receiver.spans
+      .filter((span) => span.name.startsWith('lastcall.'))
+      .map((span) => span.attributes['lastcall.step.name'] ?? span.attributes['lastcall.phase'] ?? span.name);
+    counts.metricNames = [...new Set(receiver.metrics)];
+    return counts;
   } finally {
     agent.destroy();
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -287,6 +295,8 @@ async function count(
     stalled,
     answered: answered.length,
     spansReceived: answered.filter((answer) => spanIds.has(answer.requestId)).length,
+    shutdownSpans: [],
+    metricNames: [],
     orderErrors: lines.filter((line) => ORDER_ERRORS.test(line)),
     lines,
   };
@@ -299,6 +309,7 @@ export function describeRun(name: string, counts: RunCounts): string {
     `non-2xx ${counts.notOk}; unanswered ${JSON.stringify(counts.unanswered)}; ` +
     `jobs accepted ${jobs.accepted}: completed ${jobs.completed}, handed back ${jobs.handedBack}, never started ${jobs.queued}, ` +
     `left active ${jobs.active}, failed ${jobs.failed}, other ${jobs.other}, stalled ${counts.stalled}, run twice ${counts.runTwice}; ` +
-    `spans received ${counts.spansReceived} of ${counts.answered} answered; order errors ${counts.orderErrors.length}`
+    `spans received ${counts.spansReceived} of ${counts.answered} answered; order errors ${counts.orderErrors.length}; ` +
+    `shutdown spans ${counts.shutdownSpans.length}, lastcall metrics ${counts.metricNames.filter((name) => name.startsWith('lastcall.')).length}`
   );
 }

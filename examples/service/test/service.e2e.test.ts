@@ -64,6 +64,13 @@ describeIf('examples/service: SIGTERM under load with PostgreSQL, Redis and OTLP
         expect(counts.runTwice).toBe(0);
         expect(counts.spansReceived).toBe(counts.answered);
         expect(counts.orderErrors).toEqual([]);
+        // @lastcall/otel: the shutdown's steps as spans and its metrics, exported by the last step.
+        expect(counts.shutdownSpans).toEqual(
+          expect.arrayContaining(['http', 'bullmq worker', 'redis', 'postgres pool']),
+        );
+        expect(counts.metricNames).toEqual(
+          expect.arrayContaining(['lastcall.shutdown.duration', 'lastcall.terminate.connections']),
+        );
       } catch (error) {
         console.log(counts.lines.join('\n'));
         throw error;

@@ -5,7 +5,8 @@
 
 export { assertDuration as assertDurationMs, assertDuration, assertKnownOptions, describeValue } from './errors.js';
 export { FORCE_SETTLE_TIMEOUT_MS, type TerminatorConfig } from './options.js';
-export { type RegistryCounters, SocketRegistry, type SocketRegistryEvents } from './registry/SocketRegistry.js';
+export type { RegistryCounters } from './registry/counters.js';
+export { SocketRegistry, type SocketRegistryEvents } from './registry/SocketRegistry.js';
 export { TerminatorImpl } from './Terminator.js';
 export { INTERNAL_TOKENS } from './tokens.js';
 export { withTimeout } from './wait.js';

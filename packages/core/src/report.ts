@@ -1,6 +1,6 @@
 // The TerminationReport: counts taken when terminate() starts and at the force, and the
 // registry's running totals before and after, turned into what happened.
-import type { RegistryCounters } from './registry/SocketRegistry.js';
+import type { RegistryCounters } from './registry/counters.js';
 import type { TrackedConnection } from './registry/TrackedConnection.js';
 import type { ConnectionKind, TerminationFailure, TerminationReport } from './types.js';
 

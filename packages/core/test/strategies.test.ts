@@ -13,7 +13,6 @@ import {
   type ShutdownContext,
   TOKENS,
 } from '@lastcall/core';
-import { FORCE_SETTLE_TIMEOUT_MS } from '@lastcall/core/internal';
 import {
   closeQuietly,
   type Deferred,
@@ -26,6 +25,7 @@ import {
 } from '@lastcall/test-kit';
 import request from 'supertest';
 import { container } from 'tsyringe';
+import { FORCE_SETTLE_TIMEOUT_MS } from '../src/options.js';
 import { WARNING_CODES } from '../src/warnings.js';
 import { get, keepAliveAgent } from './helpers/clients';
 import { ManualClock } from './helpers/manualClock';

@@ -1,7 +1,6 @@
 // withTimeout, the one bounded wait: driven by a manual clock, then by the real one (bounded).
 import { getEventListeners } from 'node:events';
-import { InvalidOptionRangeError, InvalidOptionTypeError, systemClock } from '@lastcall/core';
-import { withTimeout } from '@lastcall/core/internal';
+import { InvalidOptionRangeError, InvalidOptionTypeError, systemClock, withTimeout } from '@lastcall/core';
 import { countingClock, deferred, within } from '@lastcall/test-kit';
 import { ManualClock } from './helpers/manualClock';
 

@@ -1,6 +1,6 @@
 // The backend service the end-to-end tests put behind a balancer, as a user writes it: an HTTP
 // server owned by lastcall (core + lifecycle + health), readiness on /readyz, an HAProxy
-// agent-check responder, the acknowledged delay. Run as a child process; env in BACKEND_ENV.
+// agent-check responder, the acknowledged delay. A GET answers `ok <pid>`, a POST `ok <pid> <bytes>`. Run as a child process; env in BACKEND_ENV.
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import { createTerminator, DelayedCloseDrain, type DrainStrategy, KeepAliveDrain } from '@lastcall/core';
@@ -40,6 +40,15 @@ const server = http.createServer((req, res) =>
     if (!firstRequestSeen) {
       firstRequestSeen = true;
       console.log('FIRST_REQUEST');
+    }
+    if (req.method === 'POST') {
+      // The body read whole, its size in the answer: the client checks it arrived complete.
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      req.once('end', () => setTimeout(() => res.end(`ok ${process.pid} ${bytes}\n`), WORK_MS));
+      return;
     }
     setTimeout(() => res.end(`ok ${process.pid}\n`), WORK_MS);
   }),

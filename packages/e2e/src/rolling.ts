@@ -1,13 +1,13 @@
-// One rolling-restart run: a balancer in front of N backend processes under keep-alive load;
-// each backend in turn gets SIGTERM and, once it has exited, a new one takes its port (a static
-// balancer config, as a systemd or PM2 deploy behind HAProxy/nginx has). Returns what the clients saw.
-import { mkdtempSync, rmSync } from 'node:fs';
+// One rolling-restart run of this repository's own backend (backend.ts): verify's rolling mode
+// (packages/verify, the same code as `lastcall-verify --mode rolling`) with a balancer in front of N
+// backend processes under keep-alive load of GETs and POSTs with a body; each backend in turn gets
+// SIGTERM and, once it has exited, a new one takes its port (a static balancer config, as a systemd
+// or PM2 deploy behind HAProxy/nginx has). Returns what the clients saw.
+import { mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type BackendSlot, type BalancerKind, binaryOf, findBinary, haproxyStats, startBalancer } from './balancers';
-import { type LoadCounts, percentile, startLoad } from './load';
-import { type Child, freePorts, startChild } from './processes';
-import { BACKEND_ENV, type BackendExit } from './protocol';
+import { type Answer, type BalancerKind, type LoadCounts, percentile, runRolling } from '../../verify/src/harness';
+import { BACKEND_ENV, type BackendExit, READINESS_PATH } from './protocol';
 
 export interface RollingOptions {
   readonly kind: BalancerKind;
@@ -17,6 +17,8 @@ export interface RollingOptions {
   readonly rounds?: number;
   /** Keep-alive clients through the balancer. */
   readonly clients?: number;
+  /** Share of the requests that are POSTs with a body (checked for the complete echo), 0 to 1 (default 0.25; 0 with `script`, whose answers may differ). */
+  readonly postShare?: number;
   /** Steady-state load before the first restart, in ms. */
   readonly steadyMs?: number;
   /** Extra environment of every backend (the switches in BACKEND_ENV). */
@@ -87,104 +89,81 @@ export function backendScript(): Promise<string> {
   return bundled;
 }
 
+/** The backend's answers: `ok <pid>` to a GET, `ok <pid> <bytes received>` to a POST (the body arrived whole). */
+export function completeAnswer(answer: Answer): boolean {
+  return answer.method === 'POST'
+    ? new RegExp(`^ok \\d+ ${answer.sent}\\n$`).test(answer.body)
+    : /^ok \d+\n$/.test(answer.body);
+}
+
 /** Runs the whole thing; every child is stopped by its pid before it returns or throws. */
 export async function rollingRestart(options: RollingOptions): Promise<RollingResult> {
-  const binary = findBinary(binaryOf(options.kind));
-  if (binary === undefined) throw new Error(`${binaryOf(options.kind)} is not installed`);
-  const count = options.backends ?? 3;
-  const rounds = options.rounds ?? 3;
-  const log = options.log ?? (() => undefined);
   const script = options.script ?? (await backendScript());
-  const dir = mkdtempSync(path.join(os.tmpdir(), `lastcall-e2e-${options.kind}-`));
-  const ports = await freePorts(1 + 3 * count);
-  const front = ports[0] as number;
-  const slots: BackendSlot[] = Array.from({ length: count }, (_, i) => ({
-    port: ports[1 + i] as number,
-    agentPort: ports[1 + count + i] as number,
-    ...(options.probe === undefined ? {} : { probePort: ports[1 + 2 * count + i] as number }),
-  }));
-  const haproxy = options.kind !== 'nginx';
-  const connectsNow = async (): Promise<number> =>
-    (await haproxyStats(dir)).reduce((sum, server) => sum + server.connect, 0);
-  const live: Child[] = [];
-  let balancer: Child | undefined;
-  let load: ReturnType<typeof startLoad> | undefined;
-
-  const startBackend = async (slot: BackendSlot, index: number): Promise<Child> => {
-    const child = startChild(`backend ${index}`, process.execPath, [script], {
-      ...options.backendEnv,
-      [BACKEND_ENV.port]: String(slot.port),
-      [BACKEND_ENV.agentPort]: options.kind === 'haproxy-agent' ? String(slot.agentPort) : '0',
-      [BACKEND_ENV.fall]: String(FALL),
-      ...(slot.probePort === undefined ? {} : { [BACKEND_ENV.probePort]: String(slot.probePort) }),
-    });
-    live.push(child);
-    await child.waitForLine(/^READY/, START_BOUND_MS);
-    return child;
-  };
-
-  try {
-    const backends = await Promise.all(slots.map(startBackend));
-    balancer = await startBalancer(
-      {
-        kind: options.kind,
-        dir,
-        port: front,
-        backends: slots,
-        checkIntervalMs: CHECK_INTERVAL_MS,
-        fall: FALL,
-        ...(options.probe === undefined ? {} : { checkPath: options.probe.path }),
-        ...(options.nextUpstream === undefined ? {} : { nextUpstream: options.nextUpstream }),
+  const agent = options.kind === 'haproxy-agent';
+  const outcome = await runRolling({
+    kind: options.kind,
+    instances: options.backends ?? 3,
+    rounds: options.rounds ?? 3,
+    checkInterval: CHECK_INTERVAL_MS,
+    fall: FALL,
+    ...(options.nextUpstream === undefined ? {} : { nextUpstream: options.nextUpstream }),
+    ...(options.probe === undefined ? {} : { probePath: options.probe.path }),
+    // The generated HAProxy config checks READINESS_PATH (option httpchk), or the agent says "drain".
+    service: {
+      command: [process.execPath, script],
+      portEnv: BACKEND_ENV.port,
+      startTimeout: START_BOUND_MS,
+      ...(options.probe === undefined ? { readiness: READINESS_PATH } : {}),
+    },
+    instanceSpec: (slot) => ({
+      command: [process.execPath, script],
+      portEnv: BACKEND_ENV.port,
+      startTimeout: START_BOUND_MS,
+      ...(options.probe === undefined ? { readiness: READINESS_PATH } : {}),
+      env: {
+        ...options.backendEnv,
+        [BACKEND_ENV.agentPort]: agent ? String(slot.agentPort) : '0',
+        [BACKEND_ENV.fall]: String(FALL),
+        ...(slot.probePort === undefined ? {} : { [BACKEND_ENV.probePort]: String(slot.probePort) }),
       },
-      binary,
-    );
-    const roundMs = count * (EXIT_BOUND_MS + START_BOUND_MS + SERVE_BOUND_MS);
-    load = startLoad(front, options.clients ?? 8, (options.steadyMs ?? 1_000) + rounds * roundMs + 10_000);
-    // Every backend serves through the balancer before anything is measured.
-    await Promise.all(backends.map((backend) => backend.waitForLine(/^FIRST_REQUEST/, SERVE_BOUND_MS)));
-    load.phase('steady');
-    await new Promise((resolve) => setTimeout(resolve, options.steadyMs ?? 1_000));
-    const connectsBefore = haproxy ? await connectsNow() : undefined;
-    load.phase('restart');
-
-    const shutdowns: Shutdown[] = [];
-    for (let round = 0; round < rounds; round++) {
-      for (let i = 0; i < count; i++) {
-        const old = backends[i] as Child;
-        const signalled = performance.now();
-        const exitCode = await old.stop('SIGTERM', EXIT_BOUND_MS);
-        const sigtermToExitMs = Math.round(performance.now() - signalled);
-        const line = old.lines.find((l) => l.startsWith('EXIT '));
-        const exit = line === undefined ? undefined : (JSON.parse(line.slice(5)) as BackendExit);
-        shutdowns.push({ exitCode, sigtermToExitMs, exit });
-        log(
-          `round ${round} backend ${i}: exit ${exitCode} after ${sigtermToExitMs} ms; failed so far ${load.counts.failed}`,
-        );
-        const next = await startBackend(slots[i] as BackendSlot, i);
-        backends[i] = next;
-        // A deploy waits for the new instance to be in rotation before it stops the next one.
-        await next.waitForLine(/^FIRST_REQUEST/, SERVE_BOUND_MS);
-      }
-    }
-    load.phase('after');
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const haproxyConnects = haproxy ? await connectsNow() : undefined;
-    const counts = await load.stop();
-    load = undefined;
+    }),
+    // In rotation: the backend has served its first request through the balancer.
+    inRotation: async (child) => {
+      await child.waitForLine(/^READY/, START_BOUND_MS);
+      await child.waitForLine(/^FIRST_REQUEST/, SERVE_BOUND_MS);
+    },
+    load: {
+      clients: options.clients ?? 8,
+      get: ['/'],
+      post: ['/echo'],
+      postShare: options.postShare ?? (options.script === undefined ? 0.25 : 0),
+      bodySize: 16 * 1024,
+      ...(options.script === undefined ? { check: completeAnswer } : {}),
+    },
+    steady: options.steadyMs ?? 1_000,
+    grace: EXIT_BOUND_MS - 10_000,
+    signal: 'SIGTERM',
+    progress: options.log ?? (() => undefined),
+  });
+  const shutdowns = outcome.runs.map((run, i) => {
+    const line = outcome.lines[i]?.find((l) => l.startsWith('EXIT '));
     return {
-      counts,
-      shutdowns,
-      steadyP99Ms: percentile(counts.latencies.steady ?? [], 99),
-      restartP99Ms: percentile(counts.latencies.restart ?? [], 99),
-      ...(haproxyConnects === undefined ? {} : { haproxyConnects }),
-      ...(haproxyConnects === undefined || connectsBefore === undefined
-        ? {}
-        : { restartConnects: haproxyConnects - connectsBefore }),
+      exitCode: run.exitCode ?? 'unknown',
+      sigtermToExitMs: run.signalToExit ?? 0,
+      exit: line === undefined ? undefined : (JSON.parse(line.slice(5)) as BackendExit),
     };
-  } finally {
-    await load?.stop();
-    await balancer?.stop('SIGTERM', 5_000);
-    await Promise.all(live.map((child) => child.stop('SIGKILL')));
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
+  const counts = outcome.counts;
+  return {
+    counts,
+    shutdowns,
+    steadyP99Ms: percentile(counts.latencies.steady ?? [], 99),
+    restartP99Ms: percentile(counts.latencies.restart ?? [], 99),
+    ...(outcome.connects === undefined
+      ? {}
+      : {
+          haproxyConnects: outcome.connects.after,
+          restartConnects: outcome.connects.after - outcome.connects.before,
+        }),
+  };
 }

@@ -1,6 +1,6 @@
 // Whether a balancer's tests can run here: outside CI a missing binary skips them with a message;
 // in CI (`process.env.CI`) it must fail, so a broken install step cannot turn the proof green.
-import { findBinary } from './balancers';
+import { findBinary } from '../../verify/src/harness';
 
 export function describeWith(binary: 'haproxy' | 'nginx'): jest.Describe {
   if (findBinary(binary) !== undefined || process.env.CI) return describe;

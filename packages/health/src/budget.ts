@@ -1,8 +1,10 @@
 // One shutdown budget: readiness delay + graceful timeout + hooks, checked against the
 // platform's grace period at start-up.
+
 import { InvalidOptionRangeError, InvalidOptionTypeError } from '@lastcall/core';
 import { assertDurationMs, assertKnownOptions } from '@lastcall/core/internal';
 import { assertBoolean } from './options.js';
+import { type PlatformGracePeriod, platformGracePeriod } from './platforms.js';
 import { emit, HEALTH_WARNING_CODES, type HealthWarning } from './warnings.js';
 
 /** Probe settings the readiness delay is computed from (Kubernetes' names). */
@@ -28,7 +30,8 @@ export type GracePeriod =
   | {
       /** PM2's `kill_timeout`, in milliseconds (PM2's own default is 1600). */
       pm2KillTimeoutMs: number;
-    };
+    }
+  | PlatformGracePeriod;
 
 /** Options of `checkShutdownBudget`; `gracefulTimeoutMs` and `gracePeriod` are required. */
 export interface ShutdownBudgetOptions {
@@ -110,6 +113,7 @@ export function gracePeriodMs(value: GracePeriod, where = 'gracePeriodMs', optio
       value,
     );
   }
+  if ('platform' in value) return platformGracePeriod(value, where, option);
   if ('terminationGracePeriodSeconds' in value) {
     assertKnownOptions(`${where} ${option}`, value, ['terminationGracePeriodSeconds']);
     const seconds = value.terminationGracePeriodSeconds;

@@ -54,5 +54,6 @@ export {
   type HealthOptions,
   type ProbePaths,
 } from './options.js';
+export type { PlatformGracePeriod } from './platforms.js';
 export { DEFAULT_PROBE_REQUEST_TIMEOUT_MS, type ProbeServer, type ProbeServerOptions } from './probeServer.js';
 export { HEALTH_WARNING_CODES, type HealthWarning, type HealthWarningCode } from './warnings.js';

@@ -1,6 +1,7 @@
 // Runs the steps of one shutdown's phases (hooks, tasks, terminators), each bounded, into the report.
 import type { TerminationReport, Terminator } from '@lastcall/core';
 import { describeValue, FORCE_SETTLE_TIMEOUT_MS, withTimeout } from '@lastcall/core/internal';
+import { publishPhaseEnd, publishPhaseStart, publishStepEnd, publishStepStart } from './diagnostics.js';
 import { ShutdownForcedError, StepFailedError, StepTimeoutError } from './errors.js';
 import type { CoordinatorConfig, HookConfig } from './options.js';
 import type { Phase } from './phases.js';
@@ -89,6 +90,7 @@ export class PhaseRunner {
     if (this.#forcedBy !== undefined && phase !== 'servers') return skip('forced');
 
     const phaseStarted = clock.now();
+    publishPhaseStart(phase);
     const reports: StepReport[] = [];
     for (const group of groupByOrder(steps)) {
       if (this.#forcedBy !== undefined && phase !== 'servers') reports.push(...group.map(skipped));
@@ -102,7 +104,9 @@ export class PhaseRunner {
         `${phase} done in ${Math.round(durationMs)} ms (${reports.length} step${reports.length === 1 ? '' : 's'}${bad ? `, ${bad} not ok` : ''})`,
       );
     }
-    return { phase, ran: true, durationMs, steps: reports };
+    const report: PhaseReport = { phase, ran: true, durationMs, steps: reports };
+    publishPhaseEnd(report);
+    return report;
   }
 
   /** Runs steps of one `order` concurrently; after a force, waits (bounded) only for terminators. */
@@ -143,8 +147,13 @@ export class PhaseRunner {
     );
   }
 
-  #runStep(step: Step, context: StepContext, started: number): Promise<StepReport> {
-    return step.kind === 'terminator' ? this.#runTerminator(step, started) : this.#runHook(step, context);
+  async #runStep(step: Step, context: StepContext, started: number): Promise<StepReport> {
+    publishStepStart(step, base(step));
+    const report = await (step.kind === 'terminator'
+      ? this.#runTerminator(step, started)
+      : this.#runHook(step, context));
+    publishStepEnd(step, report);
+    return report;
   }
 
   async #runHook(step: FnStep, context: StepContext): Promise<StepReport> {

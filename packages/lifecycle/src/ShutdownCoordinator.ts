@@ -1,6 +1,7 @@
 // The shutdown coordinator: one per process; signals in, ordered phases, one exit out.
 import { InvalidOptionTypeError, type Terminator } from '@lastcall/core';
 import { assertDurationMs, describeValue } from '@lastcall/core/internal';
+import { publishShutdownEnd, publishShutdownStart } from './diagnostics.js';
 import { CoordinatorActiveError, ShutdownStartedError, StepFailedError } from './errors.js';
 import { flushLogger } from './logger.js';
 import { assertOrder, type CoordinatorConfig, type HookConfig } from './options.js';
@@ -10,6 +11,7 @@ import { isPhase, PHASES, type Phase } from './phases.js';
 import { watchTerminators } from './progress.js';
 import { chooseExitCode, type PhaseReport, type ShutdownReason, type ShutdownReport } from './report.js';
 import type { StepFunction } from './runStep.js';
+import { warnForeignListeners } from './signals.js';
 
 /** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
 export type CoordinatorState = 'idle' | 'shutting-down' | 'done';
@@ -50,6 +52,9 @@ export class ShutdownCoordinator {
   #counter = 0;
   /** Undo of every process listener added, run in reverse by `dispose()`. */
   #subscriptions: Array<() => void> = [];
+  /** The signal listeners this coordinator added, and the foreign ones already warned about. */
+  readonly #ownListeners = new Set<ProcessListener>();
+  readonly #warnedListeners = new Map<string, Set<ProcessListener>>();
   #result: Promise<ShutdownReport> | undefined;
   /** Runs the phases' steps; knows whether, and by what, the shutdown was forced. */
   readonly #runner: PhaseRunner;
@@ -64,6 +69,15 @@ export class ShutdownCoordinator {
     for (const hook of config.onShutdown) this.#addHook('hook', 'onShutdown', hook);
     this.#listen();
     active.set(config.process, this);
+    // One owner of the signals: another listener would run a second shutdown beside ours.
+    warnForeignListeners(
+      config.process,
+      config.signals,
+      this.#ownListeners,
+      this.#warnedListeners,
+      config.logger,
+      'start',
+    );
   }
 
   /** `idle` until a trigger, `shutting-down` while the phases run, `done` once the report is out. */
@@ -160,7 +174,11 @@ export class ShutdownCoordinator {
       process.on(event, listener);
       this.#subscriptions.push(() => process.removeListener(event, listener));
     };
-    for (const signal of signals) on(signal, () => this.#onSignal(signal));
+    for (const signal of signals) {
+      const listener = (): void => this.#onSignal(signal);
+      this.#ownListeners.add(listener);
+      on(signal, listener);
+    }
     if (shutdownOnUncaught) {
       on('uncaughtException', (error) => this.#onUncaught('uncaughtException', error));
       on('unhandledRejection', (error) => this.#onUncaught('unhandledRejection', error));
@@ -169,6 +187,9 @@ export class ShutdownCoordinator {
 
   #onSignal(signal: NodeJS.Signals): void {
     if (this.#state === 'idle') {
+      // Listeners added after createCoordinator (NestJS' enableShutdownHooks runs late) run now too.
+      const { process, logger } = this.config;
+      warnForeignListeners(process, [signal], this.#ownListeners, this.#warnedListeners, logger, 'signal');
       void this.#begin({ reason: 'signal', signal });
     } else if (this.#state === 'shutting-down' && this.#runner.forcedBy === undefined) {
       this.#force('signal', signal);
@@ -226,6 +247,7 @@ export class ShutdownCoordinator {
       `shutdown started by ${trigger.signal ?? trigger.reason}: ${this.#describePlan()}; deadline ${deadlineMs} ms${development ? '; development mode: no grace' : ''}`,
     );
 
+    publishShutdownStart(trigger.reason, trigger.signal, deadlineMs);
     const context = { reason: trigger.reason, signal: trigger.signal, error: trigger.error };
     const phases: PhaseReport[] = [];
     try {
@@ -263,6 +285,7 @@ export class ShutdownCoordinator {
       `${ending} in ${Math.round(report.durationMs)} ms: exit code ${report.exitCode}${exit ? '' : ' (no exit: set as process.exitCode)'}; ${steps.text}`,
     );
     logger.debug?.({ event: 'report', report }, 'shutdown report');
+    publishShutdownEnd(report);
     this.#state = 'done';
     this.dispose();
     if (exit) {

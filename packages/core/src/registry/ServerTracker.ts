@@ -1,7 +1,7 @@
-// One tracked server's state machine for the registry: whether lastcall stopped or closed it, its
-// `close`/`listening` events, and every listener the registry added to it (with their undo).
+// One tracked server's facts for the registry: whether lastcall stopped or closed it (set by
+// ServerControls), its `close`/`listening` events, and every listener the registry added to it.
 import type { EventEmitter } from 'node:events';
-import { releaseConnectionsChecker, stopAccepting } from '../servers.js';
+import { closeTracked, releaseConnectionsChecker, type ServerState } from '../ServerControls.js';
 import type { ServerLike } from '../types.js';
 import type { TrackedConnection } from './TrackedConnection.js';
 
@@ -12,7 +12,7 @@ type Listener = Parameters<EventEmitter['on']>[1];
  * One per server a registry tracks, made by `track()` and dropped by `untrack()`. The registry
  * owns the connections; this owns the server's listeners and its close/stop state.
  */
-export class ServerTracker {
+export class ServerTracker implements ServerState {
   readonly undo: Array<() => void> = [];
   /** TLS sockets in their handshake, by peer address, to join the raw socket to its TLS socket. */
   readonly handshaking: Map<string, TrackedConnection> | undefined;
@@ -110,32 +110,13 @@ export class ServerTracker {
     this.on('listening', () => {
       this.closed = false;
       this.everListened = true;
-      if (this.stopRequested) this.closeServer();
+      if (this.stopRequested) closeTracked(this);
     });
   }
 
   /** Removes every listener added to the server, the last added first. */
   dispose(): void {
     for (const undo of this.undo.splice(0).reverse()) undo();
-  }
-
-  /** Closes the server's listener, leaving its connections open (see `SocketRegistry.stopAccepting`). */
-  stopAccepting(): void {
-    this.stopRequested = true;
-    if (this.server.listening) this.stoppedByUs = true;
-    stopAccepting(this.server);
-  }
-
-  /** See `SocketRegistry.closeServer`. */
-  closeServer(): boolean {
-    this.stopRequested = true;
-    if (this.closed) return false;
-    if (this.server.listening || this.stoppedByUs) {
-      this.stoppedByUs = false;
-      this.server.close();
-      return true;
-    }
-    return false;
   }
 
   /** See `SocketRegistry.whenServerClosed`. */

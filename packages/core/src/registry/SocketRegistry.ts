@@ -4,10 +4,11 @@ import * as http from 'node:http';
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { type Clock, systemClock } from '../clock.js';
-import { defersListenerClose } from '../runtime/runtime.js';
-import { connectionKindOf, isHttp2Server, isTlsServer, speaksHttp1, stopAccepting } from '../servers.js';
+import { ServerControls } from '../ServerControls.js';
+import { connectionKindOf, isHttp2Server, isTlsServer, speaksHttp1 } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
 import type { Connection, RegistryView } from './Connection.js';
+import { Counters, type RegistryCounters } from './counters.js';
 import { onUnseenFinish, responsesInFlight } from './earlyRequests.js';
 import { type Http2Hooks, trackHttp2 } from './http2.js';
 import { ServerTracker } from './ServerTracker.js';
@@ -37,23 +38,6 @@ export interface SocketRegistryEvents {
   drained: [];
 }
 
-/** Running totals since the registry was made; the terminator reports differences of two snapshots. */
-export interface RegistryCounters {
-  /** Connections seen through the servers' `connection` event. */
-  readonly accepted: number;
-  readonly requests: number;
-  readonly completed: number;
-  readonly aborted: number;
-  /** HTTP/2 sessions joined to a tracked connection. */
-  readonly sessions: number;
-  /** HTTP/2 streams opened; also counted in `requests` (and their ends in `completed`/`aborted`). */
-  readonly streams: number;
-  readonly streamsCompleted: number;
-  readonly streamsAborted: number;
-  /** Connections handed to an `upgrade`/`connect` listener. */
-  readonly upgraded: number;
-}
-
 const UPGRADE_EVENTS = ['upgrade', 'connect'] as const;
 
 /** Old records a new connection checks for a closed socket before `watch()`: two keep dead ones bounded. */
@@ -78,32 +62,30 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   #sweeper: Iterator<TrackedConnection> | undefined;
   #size = 0;
   #view: RegistryView | undefined;
-  #inFlight = 0;
-  #accepted = 0;
-  #requests = 0;
-  #completed = 0;
-  #aborted = 0;
-  /** HTTP/2 and upgrade totals (see `RegistryCounters`). */
-  readonly #more = { sessions: 0, streams: 0, streamsCompleted: 0, streamsAborted: 0, upgraded: 0 };
+  readonly #counts = new Counters();
   readonly #http2Hooks: Http2Hooks = {
     sessionJoined: (connection) => {
-      this.#more.sessions++;
+      this.#counts.sessions++;
       this.emit('session', connection);
     },
     streamOpened: (connection) => {
       connectionState.addStreams(connection, 1);
-      this.#inFlight++;
-      this.#requests++;
-      this.#more.streams++;
+      this.#counts.streamOpened();
     },
     streamClosed: (connection, completed) => {
       // Zero once the connection was removed: its streams were settled then.
       if (connection.openStreams === 0) return;
       connectionState.addStreams(connection, -1);
-      this.#settleStream(completed);
+      this.#counts.streamClosed(completed);
       if (connection.idle) this.emit('idle', connection);
     },
   };
+
+  /** What strategies may do to the tracked servers (the `RegistryView`'s controls). */
+  readonly controls = new ServerControls(
+    (server) => this.#servers.get(server),
+    (server) => this.connections(server),
+  );
 
   // Shared listeners: `this` is the emitter, so no closure is allocated per socket or response.
   readonly #onSocketClose: (this: net.Socket) => void;
@@ -131,7 +113,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
 
   /** HTTP/1 responses not yet closed, plus open HTTP/2 streams, across every connection. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#counts.inFlight;
   }
 
   /** The servers being tracked, in the order they were added. */
@@ -140,13 +122,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   }
 
   counters(): RegistryCounters {
-    return {
-      accepted: this.#accepted,
-      requests: this.#requests,
-      completed: this.#completed,
-      aborted: this.#aborted,
-      ...this.#more,
-    };
+    return this.#counts.snapshot();
   }
 
   /** Every tracked connection (each once, even a TLS connection known by two sockets). */
@@ -264,46 +240,14 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     this.removeAllListeners();
   }
 
-  /** Closes the server's listener, leaving its connections open (see `stopAccepting`). */
-  stopAccepting(server: ServerLike): void {
-    // Bun: its close() would close the idle connections too; closeIdle() closes it later.
-    if (defersListenerClose(server, this.connections(server))) return;
-    const tracker = this.#servers.get(server);
-    if (tracker) tracker.stopAccepting();
-    else stopAccepting(server);
-  }
-
-  /**
-   * The server's own full `close()` (for http, that also ends its idle connections and its
-   * timeout checker), once, and never after it emitted `close`: a second `close` event would
-   * surprise the application's listeners.
-   * Returns true when it called `close()` (which, for http, already closed the idle connections).
-   */
-  closeServer(server: ServerLike): boolean {
-    const tracker = this.#servers.get(server);
-    if (tracker) return tracker.closeServer();
-    if (!server.listening) return false;
-    server.close();
-    return true;
-  }
-
-  /** See `RegistryView.closeIdle`. */
-  closeIdle(server: ServerLike): void {
-    // close() runs closeIdleConnections() itself (http, and http2 with allowHTTP1, on Node >= 19).
-    if (!this.closeServer(server)) (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-    // A live walk: destroy() removes no record in this turn (sockets report `close` later).
-    for (const connection of this.connections(server)) {
-      if (!connection.socket.destroyed && (connection.handshaking || connection.unused)) connection.destroy();
-    }
-  }
-
   /**
    * What strategies are handed: a frozen object of the registry's read-only parts and server
-   * controls. Made once; `watch`, `untrack`, `dispose`, `track` and the events are not on it.
+   * controls (`ServerControls`). Made once; `watch`, `untrack`, `dispose`, `track` and the events are not on it.
    */
   get view(): RegistryView {
     if (this.#view === undefined) {
       const registry = this;
+      const controls = this.controls;
       this.#view = Object.freeze({
         get size() {
           return registry.size;
@@ -313,10 +257,10 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
         },
         connections: (server?: ServerLike): IterableIterator<Connection> => registry.connections(server),
         mayHaveUntracked: (server: ServerLike) => registry.mayHaveUntracked(server),
-        stopAccepting: (server: ServerLike) => registry.stopAccepting(server),
-        closeIdle: (server: ServerLike) => registry.closeIdle(server),
-        closeServer: (server: ServerLike) => registry.closeServer(server),
-        isClosed: (server: ServerLike) => registry.isClosed(server),
+        stopAccepting: (server: ServerLike) => controls.stopAccepting(server),
+        closeIdle: (server: ServerLike) => controls.closeIdle(server),
+        closeServer: (server: ServerLike) => controls.closeServer(server),
+        isClosed: (server: ServerLike) => controls.isClosed(server),
       });
     }
     return this.#view;
@@ -326,12 +270,6 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   neverListened(server: ServerLike): boolean {
     const tracker = this.#servers.get(server);
     return tracker !== undefined && !tracker.everListened && !server.listening;
-  }
-
-  /** True once the server's listener is closed and it emitted `close` (or it never listened). */
-  isClosed(server: ServerLike): boolean {
-    const tracker = this.#servers.get(server);
-    return tracker ? tracker.closed : !server.listening;
   }
 
   /**
@@ -390,7 +328,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     tracker.count++;
     this.#size++;
     if (accepted) {
-      this.#accepted++;
+      this.#counts.accepted++;
       this.emit('connection', connection);
     }
     return connection;
@@ -418,8 +356,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     const connection = this.#lookup(socket) ?? this.#adopt(tracker, socket);
     connectionState.addResponse(connection, response);
     response.on('close', this.#onResponseClose);
-    this.#inFlight++;
-    this.#requests++;
+    this.#counts.requestOpened();
     this.emit('request', connection, request, response);
   }
 
@@ -438,8 +375,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       const connection = this.#lookup(response.req.socket) ?? this.#adopt(tracker, response.req.socket);
       connectionState.addResponse(connection, response);
       response.on('close', this.#onResponseClose);
-      this.#inFlight++;
-      this.#requests++;
+      this.#counts.requestOpened();
     }
     const stopWaiting = onUnseenFinish(server, (_response, socket) => this.#unseenFinished(tracker, socket));
     tracker.undo.push(stopWaiting);
@@ -462,7 +398,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       const connection = this.#lookup(request.socket);
       if (connection === undefined || connection.kind === 'upgraded') return;
       connectionState.setKind(connection, 'upgraded');
-      this.#more.upgraded++;
+      this.#counts.upgraded++;
       this.emit('upgrade', connection);
     };
     tracker.mirror(UPGRADE_EVENTS, onUpgrade);
@@ -472,25 +408,8 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     const connection = this.#lookup(response.req.socket);
     if (connection === undefined) return;
     if (!connectionState.removeResponse(connection, response, this.clock.now())) return;
-    this.#settle(response);
+    this.#counts.responseClosed(response.writableFinished);
     if (connection.idle) this.emit('idle', connection);
-  }
-
-  #settle(response: http.ServerResponse): void {
-    this.#inFlight--;
-    if (response.writableFinished) this.#completed++;
-    else this.#aborted++;
-  }
-
-  #settleStream(completed: boolean): void {
-    this.#inFlight--;
-    if (completed) {
-      this.#completed++;
-      this.#more.streamsCompleted++;
-    } else {
-      this.#aborted++;
-      this.#more.streamsAborted++;
-    }
   }
 
   /** The record of a raw socket, or of the TLS socket over it. */
@@ -526,10 +445,10 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     // Responses still queued behind a closed socket never get their own `close` from Node.
     for (const response of connectionState.takeResponses(connection)) {
       response.removeListener('close', this.#onResponseClose);
-      this.#settle(response);
+      this.#counts.responseClosed(response.writableFinished);
     }
     // Likewise streams whose `close` Node has not emitted yet: they ended with their session.
-    for (; connection.openStreams > 0; connectionState.addStreams(connection, -1)) this.#settleStream(false);
+    for (; connection.openStreams > 0; connectionState.addStreams(connection, -1)) this.#counts.streamClosed(false);
     const tracker = this.#servers.get(connection.server);
     if (tracker) {
       tracker.count--;

@@ -12,7 +12,6 @@ import {
   KeepAliveDrain,
   type ShutdownContext,
 } from '@lastcall/core';
-import { FORCE_SETTLE_TIMEOUT_MS } from '@lastcall/core/internal';
 import {
   closeQuietly,
   collect,
@@ -27,6 +26,7 @@ import {
   startHttp1,
   within,
 } from '@lastcall/test-kit';
+import { FORCE_SETTLE_TIMEOUT_MS } from '../../src/options.js';
 import { get, keepAliveAgent } from '../helpers/clients';
 import { Cleanups, expectAllClosed, rawClient, serveHttp1, timedTerminate } from './harness';
 

@@ -1,11 +1,11 @@
-// The two balancers the end-to-end tests use, as the docs recommend them (docs/load-balancers.md):
-// their configs on 127.0.0.1 ports in a temp folder, and each started in the foreground as a child.
+// The two balancers, as the docs recommend them (docs/load-balancers.md): their configs on 127.0.0.1
+// ports in a temp folder (generated, or the user's own with placeholders filled in), each started in
+// the foreground as a child.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { type Child, startChild } from './processes';
-import { READINESS_PATH } from './protocol';
+import { type Child, startChild, waitForListen } from './processes.js';
 
 export type BalancerKind = 'haproxy-httpchk' | 'haproxy-agent' | 'nginx';
 
@@ -30,8 +30,13 @@ export interface BalancerOptions {
   readonly fall: number;
   /** nginx only: `false` leaves out `proxy_next_upstream` (to show what it is worth). */
   readonly nextUpstream?: boolean;
-  /** HAProxy's `option httpchk` path; defaults to READINESS_PATH. */
-  readonly checkPath?: string;
+  /** HAProxy's `option httpchk` path (`haproxy-httpchk`); undefined: a plain TCP connect check. */
+  readonly checkPath?: string | undefined;
+  /**
+   * The user's own config file instead of the generated one: `{{front}}` becomes the port clients
+   * connect to, `{{backend0}}`, `{{backend1}}`... the instances' ports, `{{dir}}` the run's folder.
+   */
+  readonly template?: string | undefined;
 }
 
 /** Which binary a kind runs. */
@@ -42,7 +47,10 @@ export function binaryOf(kind: BalancerKind): 'haproxy' | 'nginx' {
 /** The binary's path, or undefined when it is not installed (it lives in /usr/sbin on Debian). */
 export function findBinary(name: 'haproxy' | 'nginx'): string | undefined {
   try {
-    const found = execFileSync('sh', ['-c', `command -v ${name} || ls /usr/sbin/${name}`], { encoding: 'utf8' });
+    const found = execFileSync('sh', ['-c', `command -v ${name} || ls /usr/sbin/${name}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     return found.trim().split('\n')[0] || undefined;
   } catch {
     return undefined;
@@ -79,7 +87,7 @@ export function haproxyConfig(options: BalancerOptions): string {
     '  balance roundrobin',
     '  http-reuse always',
     // With agent-check the health check is a plain TCP connect; the agent says "drain".
-    ...(agent ? [] : [`  option httpchk GET ${options.checkPath ?? READINESS_PATH}`]),
+    ...(agent || options.checkPath === undefined ? [] : [`  option httpchk GET ${options.checkPath}`]),
     `  default-server inter ${options.checkIntervalMs} fall ${options.fall} rise 2`,
     ...servers,
     '',
@@ -128,12 +136,27 @@ export function nginxConfig(options: BalancerOptions): string {
   ].join('\n');
 }
 
+/** The user's config with its placeholders filled in. */
+export function fillTemplate(text: string, options: BalancerOptions): string {
+  return text
+    .replaceAll('{{front}}', String(options.port))
+    .replaceAll('{{dir}}', options.dir)
+    .replace(/\{\{backend(\d+)\}\}/g, (whole, index: string) => {
+      const slot = options.backends[Number(index)];
+      if (slot === undefined)
+        throw new RangeError(`the balancer config names ${whole}, but only ${options.backends.length} instances run`);
+      return String(slot.port);
+    });
+}
+
 /** Writes the config and starts the balancer in the foreground; resolves once it accepts connections. */
 export async function startBalancer(options: BalancerOptions, binary: string): Promise<Child> {
   let child: Child;
+  const own =
+    options.template === undefined ? undefined : fillTemplate(readFileSync(options.template, 'utf8'), options);
   if (options.kind === 'nginx') {
     const conf = path.join(options.dir, 'nginx.conf');
-    writeFileSync(conf, nginxConfig(options));
+    writeFileSync(conf, own ?? nginxConfig(options));
     // -e: nginx opens its default error log before it reads the config; keep it in the folder too.
     child = startChild('nginx', binary, [
       '-p',
@@ -147,38 +170,16 @@ export async function startBalancer(options: BalancerOptions, binary: string): P
     ]);
   } else {
     const cfg = path.join(options.dir, 'haproxy.cfg');
-    writeFileSync(cfg, haproxyConfig(options));
+    writeFileSync(cfg, own ?? haproxyConfig(options));
     child = startChild('haproxy', binary, ['-f', cfg, '-db']);
   }
-  try {
-    await acceptsConnections(options.port, child, 10_000);
-  } catch (error) {
+  if (!(await waitForListen(options.port, child, 10_000))) {
     await child.stop('SIGKILL');
-    throw error;
+    throw new Error(
+      `${child.name} did not accept connections on ${options.port} within 10000 ms:\n${child.lines.join('\n')}`,
+    );
   }
   return child;
-}
-
-/** Tries to connect every 50 ms until it works, the child exits, or `ms` passes. */
-async function acceptsConnections(port: number, child: Child, ms: number): Promise<void> {
-  const until = performance.now() + ms;
-  let exited = false;
-  void child.exited.then(() => {
-    exited = true;
-  });
-  while (performance.now() < until && !exited) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${child.name} did not accept connections on ${port} within ${ms} ms:\n${child.lines.join('\n')}`);
 }
 
 /** One `show stat` line per server of backend `be`: name, status and HAProxy's counters. */
