@@ -3,11 +3,12 @@
 
 /**
  * Bun's node:http server has no listener-only close: its close() (Bun.serve's graceful stop())
- * also closes idle keep-alive connections at once, so the idle grace cannot apply, and a
- * request sent on an idle connection as the drain begins can be reset.
+ * also closes idle keep-alive connections at once. lastcall keeps the listener open for the idle
+ * grace instead (every response gets `Connection: close`), then closes it; a connection a client
+ * opened in that window and had not used yet when the grace ended is closed with it.
  */
 export const BUN_IDLE_CLOSED_WITH_LISTENER =
-  'Bun closes idle keep-alive connections together with the listener (no listener-only close): https://github.com/oven-sh/bun/pull/36616';
+  'Bun closes idle keep-alive connections together with the listener (no listener-only close), so a connection opened during the idle grace and not yet used when it ends is closed: https://github.com/oven-sh/bun/pull/36616';
 
 /**
  * Bun's node:http server publishes no `http.server.*` diagnostics channel, so a terminator made

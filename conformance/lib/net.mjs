@@ -182,7 +182,11 @@ export function request(kind, port, path, agent) {
         res.on('end', () => resolve({ status: res.statusCode, connection: res.headers.connection, body }));
         res.on('error', reject);
       });
-      req.on('error', reject);
+      // Whether the request went out on a kept-alive socket or a new one: a failure says which.
+      req.on('error', (error) => {
+        error.reused = req.reusedSocket;
+        reject(error);
+      });
     }),
     8_000,
     `GET ${path}`,

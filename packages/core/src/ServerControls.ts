@@ -2,7 +2,7 @@
 // the server, and the one private field it touches. The registry knows; this acts.
 import * as net from 'node:net';
 import type { Connection } from './registry/Connection.js';
-import { closesListenerAlone, stopAcceptingWithClose } from './runtime/runtime.js';
+import { closesListenerAlone, defersListenerClose, stopAcceptingWithClose } from './runtime/runtime.js';
 import type { ServerLike } from './types.js';
 
 /** What the controls read and set of a tracked server (a `ServerTracker`). */
@@ -35,6 +35,8 @@ export class ServerControls {
 
   /** Closes the server's listener, leaving its connections open. */
   stopAccepting(server: ServerLike): void {
+    // Bun: its close() would close the idle connections too; closeIdle() closes it after the grace.
+    if (defersListenerClose(server, this.#connections(server))) return;
     const state = this.#stateOf(server);
     if (state === undefined) {
       closeListener(server);

@@ -43,8 +43,11 @@ const limitsByServer = new WeakMap<ServerLike, Set<string>>();
 
 /** The sentences the report's `runtimeLimits` holds; docs/runtimes.md explains each. */
 export const RUNTIME_LIMITS = {
-  /** Bun: no listener-only close; the server's own `close()` also ends its idle connections. */
-  idleClosedWithListener: `${RUNTIME}: the server cannot close its listener alone; its own close() closed any idle keep-alive connection at once (no idle grace)`,
+  /**
+   * Bun: no listener-only close; the server's own `close()` also ends its idle connections, so
+   * with idle connections open the listener stays open for their grace.
+   */
+  listenerKeptForGrace: `${RUNTIME}: the server cannot close its listener alone (its close() also closes idle connections), so the listener stayed open for the idle grace; a connection opened then was answered with Connection: close`,
   /** Bun publishes no `http.server.*` diagnostics channel. */
   noEarlyRequests: `${RUNTIME}: no http.server diagnostics channel; responses in flight before createTerminator() were not adopted`,
 } as const;
@@ -71,13 +74,32 @@ export function takeLimits(servers: readonly ServerLike[]): string[] {
 
 /**
  * Stops accepting on a server that cannot close its listener alone: its own `close()`. On Bun
- * that is its server's graceful stop: the listener closes (a new connection is refused), the
- * idle keep-alive connections close at once, and responses in flight finish on their
- * connections. The idle grace cannot apply: recorded for the report.
+ * that is its server's graceful stop: the listener closes (a new connection is refused), idle
+ * keep-alive connections close at once, and responses in flight finish on their connections.
  */
 export function stopAcceptingWithClose(server: ServerLike): void {
   server.close();
-  noteLimit(server, RUNTIME_LIMITS.idleClosedWithListener);
+}
+
+/**
+ * True when closing the listener now would also close idle connections a client may be sending
+ * its next request on (Bun: `defersListenerClose` keeps it open instead, recorded for the report).
+ * The drain closes the server, listener and idle connections at once, when the idle grace ends
+ * (`RegistryView.closeIdle`); until then a new connection is accepted and every response on it
+ * gets `Connection: close`. With no idle connection the listener closes at once.
+ */
+export function defersListenerClose(
+  server: ServerLike,
+  connections: Iterable<{ readonly idle: boolean; readonly kind: string }>,
+): boolean {
+  if (closesListenerAlone(server) || !server.listening) return false;
+  for (const connection of connections) {
+    if (connection.idle && (connection.kind === 'http1' || connection.kind === 'tls')) {
+      noteLimit(server, RUNTIME_LIMITS.listenerKeptForGrace);
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Whether this runtime publishes the `http.server.*` diagnostics channels (Node and Deno do, Bun does not). */
