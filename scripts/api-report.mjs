@@ -20,7 +20,7 @@ function newest(dir) {
   return latest;
 }
 
-// Only the main entry (`.`) of each published package: `@lastcall/core/internal` is outside semver.
+// Only the main entry (`.`) of each published package: it is the whole public surface.
 const targets = readdirSync(packagesDir)
   .sort()
   .map((name) => path.join(packagesDir, name))

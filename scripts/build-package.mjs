@@ -39,9 +39,9 @@ function listFiles(dir, suffix) {
     .map((name) => path.join(dir, name));
 }
 
-// One CommonJS file per module, not one bundle per entry: a package with two entries (core's `.`
-// and `./internal`) would otherwise load two copies of every shared module into one process (two
-// SocketRegistry classes, two sets of error classes: `instanceof` across entries would fail). Our
+// One CommonJS file per module, not one bundle per entry: a package with two entries would
+// otherwise load two copies of every shared module into one process (two SocketRegistry classes,
+// two sets of error classes: `instanceof` across entries would fail). Our
 // relative imports stay `require('./x.js')`; only an ESM-only dependency is inlined, into the one
 // file that imports it.
 const esmDir = path.join(root, 'dist/esm');

@@ -38,8 +38,7 @@ for (const name of readdirSync(packagesDir).sort()) {
     continue;
   }
   run('publint', process.execPath, [bin('publint', 'src/cli.js'), '--strict', dir], root);
-  // A subpath entry also needs a folder with a package.json (packages/core/internal/) for
-  // TypeScript's node10 resolution, which ignores `exports`: attw's node10 column checks it.
+  // attw checks every entry under each module resolution (node10, node16 CJS/ESM, bundler).
   run(
     'are-the-types-wrong',
     process.execPath,
@@ -47,7 +46,7 @@ for (const name of readdirSync(packagesDir).sort()) {
     root,
   );
 
-  // Every code entry (`.`, `./internal`, ...), resolved by name from the package's own directory
+  // Every code entry (`.` and any subpath), resolved by name from the package's own directory
   // (self-reference via `exports`).
   const entries = Object.keys(manifest.exports ?? { '.': {} }).filter((key) => !key.endsWith('.json'));
   for (const entry of entries) {
@@ -99,25 +98,6 @@ run(
   ['--input-type=module', '-e', smoke('esm')],
   coreDir,
 );
-
-// Both core entries in one process share one copy of each module: an error thrown through
-// `./internal` is an instance of the class exported by `.` (two CommonJS bundles would each carry
-// their own errors.js, and this would be false).
-const oneCopy = (kind) => `
-  const load = ${kind === 'cjs' ? 'async (name) => require(name)' : '(name) => import(name)'};
-  const core = await load('@lastcall/core');
-  const internal = await load('@lastcall/core/internal');
-  let error;
-  try { internal.assertDurationMs('check-exports', 'timeout', -1); } catch (caught) { error = caught; }
-  if (!(error instanceof core.InvalidOptionRangeError)) throw new Error('${kind}: two copies of errors.js: ' + error);
-  console.log('${kind}: one copy of each module across @lastcall/core and @lastcall/core/internal');`;
-run(
-  'core entries share modules in CommonJS',
-  process.execPath,
-  ['-e', `(async () => {${oneCopy('cjs')}})().catch((error) => { console.error(error); process.exit(1); })`],
-  coreDir,
-);
-run('core entries share modules in ESM', process.execPath, ['--input-type=module', '-e', oneCopy('esm')], coreDir);
 
 if (failed > 0) {
   console.log(`\n${failed} export check(s) failed`);

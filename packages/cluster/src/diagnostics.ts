@@ -23,6 +23,7 @@ export const CLUSTER_CHANNELS = {
  */
 export type ClusterMessage =
   | {
+      /** Which channel published it: `restartStart` (A rolling restart began.) */
       readonly channel: 'restartStart';
       /** The restart's number, counting from 1 in this primary (as `RestartReport.id`). */
       readonly id: number;
@@ -32,11 +33,13 @@ export type ClusterMessage =
       readonly workers: readonly WorkerRef[];
     }
   | {
+      /** Which channel published it: `restartEnd` (A rolling restart ended.) */
       readonly channel: 'restartEnd';
       /** The restart's report, the one `restart()` resolves with. */
       readonly report: RestartReport;
     }
   | {
+      /** Which channel published it: `workerCrash` (A worker crashed.) */
       readonly channel: 'workerCrash';
       /** The worker that exited. */
       readonly worker: WorkerRef;
@@ -50,6 +53,7 @@ export type ClusterMessage =
       readonly refork: number | undefined;
     }
   | {
+      /** Which channel published it: `shutdownEnd` (The primary's shutdown is done.) */
       readonly channel: 'shutdownEnd';
       /** The shutdown's report, the one `shutdown()` resolves with. */
       readonly report: PrimaryShutdownReport;

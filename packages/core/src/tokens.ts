@@ -20,11 +20,17 @@ const token = <T>(name: string): Token<T> => Symbol.for(`lastcall.${name}`) as T
  */
 export const TOKENS: {
   /** The drain strategy: how connections are asked to end. Default `KeepAliveDrain`. */
-  readonly drain: symbol & { readonly __lastcallTokenType?: DrainStrategy };
+  readonly drain: symbol & {
+    /** Type-only marker that carries the registered type; never set at run time. */ readonly __lastcallTokenType?: DrainStrategy;
+  };
   /** The force strategy: how what is left ends at the deadline. Default `DestroyForce`. */
-  readonly force: symbol & { readonly __lastcallTokenType?: ForceStrategy };
+  readonly force: symbol & {
+    /** Type-only marker that carries the registered type; never set at run time. */ readonly __lastcallTokenType?: ForceStrategy;
+  };
   /** The clock used for every deadline and timer. Default `systemClock`. */
-  readonly clock: symbol & { readonly __lastcallTokenType?: Clock };
+  readonly clock: symbol & {
+    /** Type-only marker that carries the registered type; never set at run time. */ readonly __lastcallTokenType?: Clock;
+  };
 } = {
   /** The drain strategy: how connections are asked to end. Default `KeepAliveDrain`. */
   drain: token<DrainStrategy>('DrainStrategy'),

@@ -105,7 +105,12 @@ export interface TerminationReport {
    * the drain or the force failed, `error` is a `StrategyError` whose `cause` is the throw or
    * rejection and whose `strategy` names the failing class.
    */
-  readonly failures: readonly { readonly phase: 'drain' | 'force'; readonly error: StrategyError }[];
+  readonly failures: readonly {
+    /** Whether the drain or the force strategy failed. */
+    readonly phase: 'drain' | 'force';
+    /** The `StrategyError`: `cause` is what was thrown, `strategy` the failing class's name. */
+    readonly error: StrategyError;
+  }[];
   /**
    * What the runtime kept lastcall from doing as the contract says, one sentence each, naming
    * the runtime (docs/runtimes.md). Empty on Node and Deno. On Bun, for example: its server

@@ -31,7 +31,17 @@ export interface ShutdownBudgetOptions {
    * Kubernetes' own default is 30), or `{ pm2KillTimeout }` (PM2's `kill_timeout`, in
    * milliseconds; PM2's own default is 1600). Required.
    */
-  gracePeriod: number | { terminationGracePeriodSeconds: number } | { pm2KillTimeout: number } | PlatformGracePeriod;
+  gracePeriod:
+    | number
+    | {
+        /** Kubernetes' `terminationGracePeriodSeconds`, in seconds. */
+        terminationGracePeriodSeconds: number;
+      }
+    | {
+        /** PM2's `kill_timeout`, in milliseconds. */
+        pm2KillTimeout: number;
+      }
+    | PlatformGracePeriod;
   /** Emit the warning through `process.emitWarning` when it does not fit. Defaults to true. */
   emitWarning?: boolean;
 }
@@ -43,7 +53,12 @@ export interface ShutdownBudget {
    * timeout. `name` as in the warning (`preStop`, `readiness delay`, `graceful timeout`, `hooks`);
    * `duration` in milliseconds.
    */
-  readonly parts: readonly { readonly name: string; readonly duration: number }[];
+  readonly parts: readonly {
+    /** Which part: `'preStop'`, `'readiness delay'`, `'graceful timeout'` or `'hooks'`. */
+    readonly name: string;
+    /** How long it may take, in milliseconds. */
+    readonly duration: number;
+  }[];
   /** Sum of the parts, in milliseconds. */
   readonly total: number;
   /** The grace period, in milliseconds. */

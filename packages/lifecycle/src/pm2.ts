@@ -99,7 +99,9 @@ export interface Pm2Integration {
    * values to change.
    */
   readonly warnings: readonly {
+    /** Which check warned (the log line's `code`). */
     readonly code: (typeof PM2_WARNING_CODES)[keyof typeof PM2_WARNING_CODES];
+    /** The warning in words, with the fix. */
     readonly message: string;
   }[];
   /**
