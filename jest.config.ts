@@ -20,7 +20,7 @@ const config: Config = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/[^/]+/node_modules/)?p-timeout/)'],
   moduleNameMapper: {
-    // The one subpath entry; listed first, as the pattern below only matches a bare package name.
+    // Each package by its bare name (there are no subpath entries), to its TypeScript source.
     '^@lastcall/([a-z0-9-]+)$': '<rootDir>/packages/$1/src/index.ts',
     // Sources import './x.js' (NodeNext style); inside jest they resolve to './x.ts'.
     '^(\\.{1,2}/.*)\\.js$': '$1',
