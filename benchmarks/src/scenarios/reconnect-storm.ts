@@ -204,7 +204,7 @@ ${table(
   },
 
   whyMissed: () =>
-    'Why: with the spread, the survivor sees about clients / window reconnects per ms; a miss is a machine so loaded that the closes bunch up (late timers), or an at-once storm that the machine itself slowed down (its peak then is low, and the ratio high).',
+    "Why: with the spread, the survivor sees about clients / window reconnects per ms, so the spread peak cannot go below clients closed x 100 / window: with 1,000 clients closed over the default 1000 ms, 100 per 100 ms, and a ratio of 1/5 needs an at-once peak of 500 or more, a storm the machine absorbs within 200 ms. The at-once peak is the machine's capacity (a loaded machine spreads the at-once storm itself, and its peak is low, the ratio high); and once the planned rate is above what the machine can take, the reconnects queue and arrive in bunches whatever the plan. The close frames themselves keep to the plan: a blocked event loop moves the rest of it later instead of sending the backlog at once.",
 });
 
 function empty(variant: Variant): StormRun {

@@ -2,8 +2,8 @@
 // and real `ws` clients on 127.0.0.1.
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { createTerminator, isInvalidOptionError, KeepAliveDrain, type Terminator } from '@lastcall/core';
-import { sleep, within } from '@lastcall/test-kit';
+import { createTerminator, isInvalidOptionError, KeepAliveDrain, systemClock, type Terminator } from '@lastcall/core';
+import { countingClock, sleep, within } from '@lastcall/test-kit';
 import { WebSocketDrain } from '@lastcall/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -225,6 +225,90 @@ describe('WebSocketDrain', () => {
       expect(report.timedOut).toBe(true);
       expect(report.upgraded).toEqual({ atStart: 1, upgradedDuringDrain: 0, closedGracefully: 0, forced: 1 });
       expect(report.kindsAtStart.upgraded).toBe(1);
+    });
+  });
+
+  describe('with the close frames spread over a window, terminate() follows the last close, not the window', () => {
+    /**
+     * The server side's WebSocket `close` times, and a promise for all `count` of them. Waited
+     * for before reading: a socket's `close` comes a loop turn after Node destroyed it, while
+     * terminate() resolves on the destruction (the benchmark once read them too early, issue 16).
+     */
+    function serverCloses(wss: WebSocketServer, count: number): { at: number[]; all: Promise<void> } {
+      const at: number[] = [];
+      const all = new Promise<void>((resolve) => {
+        wss.on('connection', (ws) =>
+          ws.on('close', () => {
+            at.push(performance.now());
+            if (at.length === count) resolve();
+          }),
+        );
+      });
+      return { at, all };
+    }
+
+    test('8 clients closed by the drain over 600 ms: it resolves within 200 ms of the last close', async () => {
+      const { server, wss, port } = await start('server');
+      const closes = serverCloses(wss, 8);
+      // A deadline far past the window (600 ms, under half of it): only the closes can end it early.
+      const terminator = terminatorFor(server, {
+        gracefulTimeout: 10_000,
+        drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss, spread: 600 })],
+      });
+      const clients = await Promise.all(Array.from({ length: 8 }, () => client(port)));
+
+      const started = performance.now();
+      const report = await within(terminator.terminate(), 8_000, 'terminate() to resolve');
+      const resolvedAt = performance.now();
+      await within(closes.all, 2_000, 'every server-side close');
+      const codes = await Promise.all(clients.map(async ({ closed }) => (await closed).code));
+      const first = Math.min(...closes.at);
+      const last = Math.max(...closes.at);
+      const gap = resolvedAt - last;
+      console.log(
+        `spread 600 ms, 8 clients: closes from ${(first - started).toFixed(1)} to ${(last - started).toFixed(1)} ms, ` +
+          `terminate() resolved ${gap >= 0 ? `${gap.toFixed(1)} ms after` : `${(-gap).toFixed(1)} ms before`} the last close's event`,
+      );
+
+      expect(codes).toEqual(Array(8).fill(1001));
+      expect(report.timedOut).toBe(false);
+      expect(report.upgraded).toMatchObject({ atStart: 8, closedGracefully: 8, forced: 0 });
+      // The closes were spread (one per 75 ms slice; nominally 450 ms or more from first to last).
+      expect(last - first).toBeGreaterThan(150);
+      // Typically under 2 ms either way; 200 ms leaves room for a loaded machine.
+      expect(gap).toBeLessThan(200);
+    });
+
+    test('clients that leave on their own cut a 5 s window short, and no timer is left armed', async () => {
+      const { server, wss, port } = await start('server');
+      const closes = serverCloses(wss, 4);
+      const clock = countingClock(systemClock);
+      const terminator = terminatorFor(server, {
+        gracefulTimeout: 20_000,
+        clock,
+        drain: [new KeepAliveDrain(), new WebSocketDrain({ webSocketServers: wss, spread: 5_000 })],
+      });
+      const clients = await Promise.all(Array.from({ length: 4 }, () => client(port)));
+
+      const started = performance.now();
+      const done = terminator.terminate();
+      // Each client closes first (1000); the drain's own close frames are not due yet.
+      for (const { ws } of clients) ws.close(1000, 'leaving');
+      const report = await within(done, 8_000, 'terminate() to resolve');
+      const resolvedAt = performance.now();
+      await within(closes.all, 2_000, 'every server-side close');
+      const last = Math.max(...closes.at);
+      console.log(
+        `spread 5000 ms, 4 clients leaving on their own: terminate() resolved after ${(resolvedAt - started).toFixed(1)} ms`,
+      );
+
+      expect(report.timedOut).toBe(false);
+      expect(report.upgraded).toMatchObject({ atStart: 4, closedGracefully: 4, forced: 0 });
+      expect(resolvedAt - last).toBeLessThan(200);
+      // Far below the window: neither the schedule nor the deadline held it.
+      expect(resolvedAt - started).toBeLessThan(2_500);
+      // The schedule's timer (for the closes never made) and the deadline's are both cleared.
+      expect(clock.live).toBe(0);
     });
   });
 

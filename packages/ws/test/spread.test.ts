@@ -94,8 +94,10 @@ test(`${CLIENTS} clients, spread 600 ms: the closes cover the window evenly, eve
   expect(middle).toBeGreaterThanOrEqual(250);
   expect(span).toBeGreaterThanOrEqual(300);
   expect(peak).toBeLessThanOrEqual(45);
-  // Not later than the window, plus the close handshake and room for a loaded machine.
-  expect(closes.at(-1)).toBeLessThan(600 + 700);
+  // Not much later than the window: the close handshake, and on a loaded machine the plan moved
+  // later by timers that ran late (it may move up to half of the 10 s left; a 2-core machine at
+  // load average 10 moved it by about 200 ms).
+  expect(closes.at(-1)).toBeLessThan(2_000);
 });
 
 test('the window is at most half the graceful time left: spread 5000 ms with a 600 ms deadline ends within 300 ms', async () => {
@@ -131,6 +133,16 @@ describe('planCloses', () => {
         timers.delete(id as number);
       },
       pending: () => timers.size,
+      /** A blocked event loop: the time jumps to `to`, then the timers due run, late, at `to`. */
+      stall(to: number) {
+        now = to;
+        for (;;) {
+          const due = [...timers.entries()].filter(([, t]) => t.at <= to).sort((a, b) => a[1].at - b[1].at)[0];
+          if (due === undefined) break;
+          timers.delete(due[0]);
+          due[1].run();
+        }
+      },
       advance(to: number) {
         for (;;) {
           const due = [...timers.entries()].filter(([, t]) => t.at <= to).sort((a, b) => a[1].at - b[1].at)[0];
@@ -149,6 +161,7 @@ describe('planCloses', () => {
     const closed: Array<[number, number]> = [];
     planCloses(
       [0, 1, 2, 3],
+      400,
       400,
       clock,
       (item) => closed.push([item, clock.now()]),
@@ -171,6 +184,7 @@ describe('planCloses', () => {
     const schedule = planCloses(
       [0, 1, 2, 3],
       400,
+      400,
       clock,
       (item) => closed.push(item),
       () => 0,
@@ -182,10 +196,63 @@ describe('planCloses', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  test('a timer 300 ms late moves the rest of the plan later instead of closing the backlog at once', () => {
+    const clock = manualClock();
+    const closed: Array<[number, number]> = [];
+    // 10 items over 100 ms, due at 5, 15, ..., 95; room until 1000 ms.
+    planCloses(
+      Array.from({ length: 10 }, (_, i) => i),
+      100,
+      1_000,
+      clock,
+      (item) => closed.push([item, clock.now()]),
+      () => 0.5,
+    );
+    clock.advance(5);
+    // The loop is blocked from 5 ms to 305 ms: the timer due at 15 runs 290 ms late.
+    clock.stall(305);
+    clock.advance(2_000);
+    // At 305: what the first 10 ms of lateness allow (due at 15 and 25); the rest 280 ms later
+    // than planned, 10 ms apart as before. Catching up, all nine would close at 305.
+    expect(closed).toEqual([
+      [0, 5],
+      [1, 305],
+      [2, 305],
+      [3, 315],
+      [4, 325],
+      [5, 335],
+      [6, 345],
+      [7, 355],
+      [8, 365],
+      [9, 375],
+    ]);
+    expect(clock.pending()).toBe(0);
+  });
+
+  test('the plan moves no later than `latest`: with no room left a late timer catches up at once', () => {
+    const clock = manualClock();
+    const closed: Array<[number, number]> = [];
+    // Room for 100 ms of moves (latest 200, window 100): a 290 ms stall uses it all.
+    planCloses(
+      Array.from({ length: 10 }, (_, i) => i),
+      100,
+      200,
+      clock,
+      (item) => closed.push([item, clock.now()]),
+      () => 0.5,
+    );
+    clock.advance(5);
+    clock.stall(305);
+    clock.advance(2_000);
+    // At 305 the plan, moved by 100, is at 205: everything due by then closes at once.
+    expect(closed.filter(([, at]) => at === 305).length).toBe(9);
+    expect(clock.pending()).toBe(0);
+  });
+
   test('a window of 0 closes everything in the same turn, without a timer', () => {
     const clock = manualClock();
     const closed: number[] = [];
-    planCloses([0, 1, 2], 0, clock, (item) => closed.push(item));
+    planCloses([0, 1, 2], 0, 0, clock, (item) => closed.push(item));
     expect(closed).toEqual([0, 1, 2]);
     expect(clock.pending()).toBe(0);
   });
