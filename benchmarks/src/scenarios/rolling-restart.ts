@@ -192,10 +192,10 @@ export const rolling = defineScenario<RollingParams, RollingRun, RollingRow>({
         target: targets[1],
         measured: `${x(ratio)} (p99 ${fmt(own.restartP99Ms.median)} ms during restarts vs ${fmt(own.steadyP99Ms.median)} ms steady)`,
         met: p99Met,
-        // Judged by the full run, reported by smoke (as node:cluster's): CI's smoke saw p99 ~1 s
-        // during restarts (HAProxy's connect retry) after the listener-close change: open, see
-        // issue 16's note.
-        gated: !smoke,
+        // Gated by smoke too: the p99 ~1 to 3 s CI's smoke saw (HAProxy's connect retries) was the
+        // harness's own readiness probe counted as one of HAProxy's checks (fixed in verify's
+        // runRolling, which now reads the turn from HAProxy's check).
+        gated: true,
         missBy: p99Met ? undefined : `${x(ratio)} vs ${x(ROLLING_P99_RATIO)}`,
         timingOnly: !p99Met && failedMet,
       },
