@@ -19,8 +19,8 @@ import { notMeasured, type TargetCheck } from '../checks.js';
 import {
   FIXED_DELAY_MS,
   LASTCALL_VARIANTS,
-  LIGHTSHIP_READINESS_PATH,
   type LastcallVariant,
+  LIGHTSHIP_READINESS_PATH,
   NGINX_UPSTREAM_IDLE_MS,
   ROLLING_MODE_ENV,
   ROLLING_MODES,
@@ -137,9 +137,9 @@ const BASE = {
 export const rolling = defineScenario<RollingParams, RollingRun, RollingRow>({
   id: 'rolling-restart',
   plans: {
-    // Full: 4 lastcall drains x 2 balancers + 5 peers behind HAProxy. The rows added with nginx and
-    // the drains (7, two rounds each) add about 4 min to the full run (at ~2.5 s per restart, ~7 s
-    // behind nginx with upstreamIdleTimeout, where the pooled connections are waited out).
+    // Full: 4 lastcall drains x 2 balancers + 5 peers behind HAProxy. The 7 rows added with nginx
+    // and the drains (2 runs of 2 rounds each) add 4 to 5 min to the full run: the quick run took
+    // 175 s for lastcall's 8 rows of 1 run (~22 s a run of 4 restarts, 2-core machine at load 8).
     quick: { own: { ...BASE, runs: 1, rounds: 2, variantRounds: 2 } },
     full: { own: { ...BASE, runs: 2, rounds: 3, variantRounds: 2 } },
     // lastcall's recommended drain behind HAProxy alone, one round: about 10 s on top of the smoke run.
@@ -437,7 +437,7 @@ ${chart(
     if (checkId === 'rolling-restart:failed')
       return "Why: a failed request is one HAProxy answered 502/503/504 or a reset at the client; the table's failure causes say which. lastcall's listener stays open until HAProxy has been answered \"not ready\" `fall` times; a failure means HAProxy still sent a request after the listener closed (its check answers counted too early, or the bound of the delay passed first). What would close it: the backend's HAProxy log (run the e2e test `pnpm test:e2e haproxy`) around the failure.";
     if (checkId === 'rolling-restart:p99')
-      return 'Why: the restarts add a process start (JIT-cold code) and, on a 2-core machine, a competing process to every request; a p99 this short moves with the machine. What would close it: compare the steady and restart p99 of the fixed-delay rows in the same run; if they move alike, it is the machine.';
+      return "Why: a p99 near 1 s (or 2, 3 s) is HAProxy's connect retry after its 1 s turn-around: the listener closed while HAProxy still had the backend UP (a readiness answer counted that HAProxy never saw: another prober of `/readyz`; the harness reads HAProxy's check instead of probing since issue 16). Otherwise the restarts add a process start (JIT-cold code) and, on a 2-core machine, a competing process to every request; a p99 this short moves with the machine. What would close it: compare the steady and restart p99 of the fixed-delay rows in the same run; if they move alike, it is the machine.";
     return "Why: the acknowledged delay ends once HAProxy has checked `fall` times after SIGTERM (up to (fall + 1) x inter), then the drain and exit follow. A miss means the checks came late or the exit waited on something else. What would close it: the backends' `EXIT` lines (sigtermToExitMs, measured inside the process) against the harness's figure.";
   },
 });
