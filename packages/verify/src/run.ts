@@ -312,7 +312,12 @@ export async function runRolling(options: RollingRunOptions): Promise<RollingOut
           slot.port,
           specOf(i).readiness,
           checked
-            ? async () => (await haproxyStats(dir)).some((s) => s.name === `b${i}` && s.checkStatus === 'L7STS')
+            ? () =>
+                haproxyStats(dir).then(
+                  (stats) => stats.some((s) => s.name === `b${i}` && s.checkStatus === 'L7STS'),
+                  // A stats socket that does not answer this once: asked again in 20 ms.
+                  () => false,
+                )
             : undefined,
         );
         const signalled = performance.now();
