@@ -1,12 +1,14 @@
 // The backend of the rolling-restart scenario: one HTTP service whose shutdown is one of
-// ROLLING_MODES, each library used as its README shows it. Speaks the e2e harness's protocol
-// (READY, FIRST_REQUEST, EXIT {json}); run by the harness as `node dist/rolling-backend.js`.
+// ROLLING_MODES, each library used as its README shows it (and lastcall's other drains). Speaks
+// the e2e harness's protocol (READY, FIRST_REQUEST, EXIT {json}) and answers as its backend does
+// (`ok <pid>`, a POST `ok <pid> <bytes received>`: the client checks the body arrived whole); run
+// by the harness as `node dist/rolling-backend.js`.
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import { createTerminus } from '@godaddy/terminus';
-import { createTerminator } from '@lastcall/core';
+import { createTerminator, DelayedCloseDrain, type DrainStrategy, KeepAliveDrain } from '@lastcall/core';
 import { BACKEND_ENV, type BackendExit, READINESS_PATH } from '@lastcall/e2e';
-import { AcknowledgedDelayDrain, createHealth } from '@lastcall/health';
+import { AcknowledgedDelayDrain, createHealth, type Health } from '@lastcall/health';
 import { createCoordinator } from '@lastcall/lifecycle';
 import { createHttpTerminator } from 'http-terminator';
 import { createLightship } from 'lightship';
@@ -15,6 +17,7 @@ import {
   ROLLING_GRACEFUL_MS,
   ROLLING_MODE_ENV,
   ROLLING_MODES,
+  ROLLING_UPSTREAM_IDLE_ENV,
   type RollingMode,
 } from './lib/rolling.js';
 
@@ -53,6 +56,15 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (!Number.isNaN(sigtermAt)) stats.connectionsAfterSigterm++;
   }
   if (stats.requests++ === 0) console.log('FIRST_REQUEST');
+  if (req.method === 'POST') {
+    // The body read whole, its size in the answer (as packages/e2e's backend).
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    req.once('end', () => setTimeout(() => res.end(`ok ${process.pid} ${bytes}\n`), WORK_MS));
+    return;
+  }
   setTimeout(() => res.end(`ok ${process.pid}\n`), WORK_MS);
 }
 
@@ -62,20 +74,52 @@ function plain(req: http.IncomingMessage, res: http.ServerResponse): void {
   else serve(req, res);
 }
 
+/** The balancer's upstream idle timeout, in ms, for AcknowledgedDelayDrain 'l7' (behind nginx). */
+const upstreamIdle = env[ROLLING_UPSTREAM_IDLE_ENV] === undefined ? undefined : Number(env[ROLLING_UPSTREAM_IDLE_ENV]);
+
+/** lastcall as a user writes it: health on the server, attached to the coordinator, the drain given. */
+function withLastcall(server: http.Server, drainOf: (health: Health) => DrainStrategy): void {
+  const health = createHealth({ paths: { readiness: READINESS_PATH } });
+  server.on('request', (req, res) => health.handler(req, res, () => serve(req, res)));
+  const shutdown = createCoordinator({ deadline: 10_000, logger: false, finally: printExit });
+  shutdown.add(createTerminator({ server, gracefulTimeout: ROLLING_GRACEFUL_MS, drain: drainOf(health) }), {
+    name: 'api',
+  });
+  health.attach(shutdown);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sets up `server`'s shutdown in this mode; resolves once the backend can report READY. */
 const modes: Record<RollingMode, (server: http.Server) => Promise<void> | void> = {
   // As packages/e2e/src/backend.ts: @lastcall/health's readiness flips at SIGTERM, and the listener
   // closes once HAProxy has been answered "not ready" `fall` times (bounded by FIXED_DELAY_MS).
-  lastcall(server) {
-    const health = createHealth({ paths: { readiness: READINESS_PATH } });
-    server.on('request', (req, res) => health.handler(req, res, () => serve(req, res)));
-    const drain = new AcknowledgedDelayDrain({ health, fall, maxDelay: FIXED_DELAY_MS, balancer: 'l7' });
-    const shutdown = createCoordinator({ deadline: 10_000, logger: false, finally: printExit });
-    shutdown.add(createTerminator({ server, gracefulTimeout: ROLLING_GRACEFUL_MS, drain }), { name: 'api' });
-    health.attach(shutdown);
-  },
+  lastcall: (server) =>
+    withLastcall(
+      server,
+      (health) =>
+        new AcknowledgedDelayDrain({
+          health,
+          fall,
+          maxDelay: FIXED_DELAY_MS,
+          balancer: 'l7',
+          ...(upstreamIdle === undefined ? {} : { upstreamIdleTimeout: upstreamIdle }),
+        }),
+    ),
+  // The listener closes at SIGTERM (the readiness still flips, too late for any balancer).
+  'lastcall-keepalive': (server) => withLastcall(server, () => new KeepAliveDrain()),
+  // A fixed delay, idle connections kept open during it (behind an L7 balancer, as documented).
+  'lastcall-delayed': (server) =>
+    withLastcall(
+      server,
+      () => new DelayedCloseDrain({ delay: FIXED_DELAY_MS, closeConnections: false, drain: new KeepAliveDrain() }),
+    ),
+  // The acknowledged delay with `Connection: close` on every response during it.
+  'lastcall-ack-l4': (server) =>
+    withLastcall(
+      server,
+      (health) => new AcknowledgedDelayDrain({ health, fall, maxDelay: FIXED_DELAY_MS, balancer: 'l4' }),
+    ),
   'node-close'(server) {
     server.on('request', plain);
     process.once('SIGTERM', () => {

@@ -19,6 +19,8 @@ export interface RollingOptions {
   readonly clients?: number;
   /** Share of the requests that are POSTs with a body (checked for the complete echo), 0 to 1 (default 0.25; 0 with `script`, whose answers may differ). */
   readonly postShare?: number;
+  /** Checks each complete 2xx answer (default `completeAnswer` for this package's backend; none with `script`). */
+  readonly check?: (answer: Answer) => boolean;
   /** Steady-state load before the first restart, in ms. */
   readonly steadyMs?: number;
   /** Extra environment of every backend (the switches in BACKEND_ENV). */
@@ -138,7 +140,11 @@ export async function rollingRestart(options: RollingOptions): Promise<RollingRe
       post: ['/echo'],
       postShare: options.postShare ?? (options.script === undefined ? 0.25 : 0),
       bodySize: 16 * 1024,
-      ...(options.script === undefined ? { check: completeAnswer } : {}),
+      ...(options.check !== undefined
+        ? { check: options.check }
+        : options.script === undefined
+          ? { check: completeAnswer }
+          : {}),
     },
     steady: options.steadyMs ?? 1_000,
     grace: EXIT_BOUND_MS - 10_000,

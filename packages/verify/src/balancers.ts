@@ -189,6 +189,8 @@ export interface ServerStat {
   /** Connections HAProxy opened to it (`connect`), and requests it sent on reused ones (`reuse`). */
   readonly connect: number;
   readonly reuse: number;
+  /** HAProxy's last check result (`L7OK`, `L7STS`: a non-2xx answer, `L4CON`: refused...), without its `* ` prefix. */
+  readonly checkStatus: string;
 }
 
 export function haproxyStats(dir: string): Promise<ServerStat[]> {
@@ -214,6 +216,7 @@ export function haproxyStats(dir: string): Promise<ServerStat[]> {
             status: cells[at('status')] ?? '',
             connect: Number(cells[at('connect')] ?? 0),
             reuse: Number(cells[at('reuse')] ?? 0),
+            checkStatus: (cells[at('check_status')] ?? '').replace(/^\* /, ''),
           })),
       );
     });

@@ -302,7 +302,24 @@ export async function runRolling(options: RollingRunOptions): Promise<RollingOut
         const snapshot = load.snapshot();
         const slow = options.slow === undefined ? undefined : sendSlow(slot.port, options.slow, bound);
         if (slow !== undefined) await sleep(200);
-        const watcher = watchShutdown(slot.port, specOf(i).readiness);
+        // Behind the generated HAProxy the readiness turn is read from HAProxy's check, not probed:
+        // a probe of ours would be one more not-ready answer, and a backend that counts its
+        // checker's answers (AcknowledgedDelayDrain, fall 2) would close its listener after
+        // HAProxy's first failed check, while HAProxy still routes to it (connects refused,
+        // each retried after HAProxy's 1 s turn-around: restart p99 ~1 to 3 s).
+        const checked = generatedHaproxy && options.kind === 'haproxy-httpchk' && specOf(i).readiness !== undefined;
+        const watcher = watchShutdown(
+          slot.port,
+          specOf(i).readiness,
+          checked
+            ? () =>
+                haproxyStats(dir).then(
+                  (stats) => stats.some((s) => s.name === `b${i}` && s.checkStatus === 'L7STS'),
+                  // A stats socket that does not answer this once: asked again in 20 ms.
+                  () => false,
+                )
+            : undefined,
+        );
         const signalled = performance.now();
         old.process.kill(options.signal);
         const exitCode = await awaitExit(old, bound);

@@ -89,8 +89,17 @@ export interface ShutdownOrder {
   readonly listenerClosed?: number;
 }
 
-/** Probes readiness (when given) and the listener every 20 ms until `stop()`. */
-export function watchShutdown(port: number, readiness: string | undefined): { stop(): Promise<ShutdownOrder> } {
+/**
+ * Probes readiness (when given) and the listener every 20 ms until `stop()`. With `turned`, readiness
+ * is not probed: `turned` says whether it has turned (the balancer's own view of its check), so the
+ * watcher is not one more checker a backend counts (an acknowledged delay counts every not-ready
+ * answer, whoever asked).
+ */
+export function watchShutdown(
+  port: number,
+  readiness: string | undefined,
+  turned?: () => Promise<boolean>,
+): { stop(): Promise<ShutdownOrder> } {
   const since = performance.now();
   let stopped = false;
   let readinessTurned: number | undefined;
@@ -99,8 +108,10 @@ export function watchShutdown(port: number, readiness: string | undefined): { st
     for (let i = 0; i < 100_000 && !stopped; i++) {
       if (listenerClosed === undefined && !(await accepts(port))) listenerClosed = performance.now() - since;
       if (readiness !== undefined && readinessTurned === undefined && listenerClosed === undefined) {
-        const status = await probe(port, readiness);
-        if (status !== undefined && status !== 200) readinessTurned = performance.now() - since;
+        if (turned === undefined) {
+          const status = await probe(port, readiness);
+          if (status !== undefined && status !== 200) readinessTurned = performance.now() - since;
+        } else if (await turned()) readinessTurned = performance.now() - since;
       }
       if (listenerClosed !== undefined && (readiness === undefined || readinessTurned !== undefined)) break;
       await sleep(20);
