@@ -147,3 +147,29 @@ function flushLoggerOnly(logger: Logger, clock: Clock): Promise<void> {
   }
   return wait;
 }
+
+/**
+ * A `logger` option as lifecycle reads it, for packages that take one too (`@lastcall/cluster`):
+ * `undefined` gives `consoleLogger(prefix)` (`[lastcall]` unless `prefix` says otherwise), `false`
+ * a logger that drops everything, and anything else must have `info`, `warn` and `error`
+ * functions (and `debug`, when present, a function).
+ * @throws InvalidOptionTypeError naming `where` and the option `logger` otherwise.
+ */
+export function resolveLogger(where: string, value: Logger | false | undefined, prefix?: string): Logger {
+  if (value === undefined) return prefix === undefined ? consoleLogger() : consoleLogger(prefix);
+  if (value === false) return silentLogger;
+  const candidate = value as Partial<Record<keyof Logger, unknown>> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.info !== 'function' ||
+    typeof candidate.warn !== 'function' ||
+    typeof candidate.error !== 'function'
+  ) {
+    throw new InvalidOptionTypeError(where, 'logger', 'a logger with info, warn and error methods, or false', value);
+  }
+  if (candidate.debug !== undefined && typeof candidate.debug !== 'function') {
+    throw new InvalidOptionTypeError(where, 'logger.debug', 'a function when present', candidate.debug);
+  }
+  return value;
+}
