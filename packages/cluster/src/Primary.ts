@@ -5,8 +5,8 @@
 import { describeValue } from '@lastcall/core';
 import { publish } from './diagnostics.js';
 import type { PrimaryConfig } from './options.js';
-import type { PrimaryShutdownReport, RestartReport, WorkerRef } from './report.js';
 import { RollingRestarts } from './RollingRestarts.js';
+import type { PrimaryShutdownReport, RestartReport, WorkerRef } from './report.js';
 import { ms, Workers } from './Workers.js';
 
 /**

@@ -1,7 +1,7 @@
 // What a shutdown resolves with, and the exit policy that reads it.
 import type { TerminationReport } from '@lastcall/core';
 import { StepFailedError } from './errors.js';
-import type { CoordinatorConfig } from './options.js';
+import type { Logger } from './logger.js';
 import type { Phase } from './phases.js';
 
 /** What started the shutdown. */
@@ -111,7 +111,13 @@ export function chooseExitCode(
 export function runFinally(
   report: ShutdownReport,
   facts: Parameters<typeof chooseExitCode>[0],
-  config: Pick<CoordinatorConfig, 'finally' | 'logger' | 'failureExitCode' | 'forceExitCode'>,
+  // The coordinator's config, as far as this reads it (its type would import the options into the report).
+  config: {
+    readonly finally: ((report: ShutdownReport) => void) | undefined;
+    readonly logger: Logger;
+    readonly failureExitCode: number;
+    readonly forceExitCode: number;
+  },
 ): ShutdownReport {
   const run = config.finally;
   if (!run) return report;
