@@ -1,5 +1,6 @@
 // The logger the coordinator reports progress to: pino's shape, with a console default.
 import { assertKnownOptions, type Clock, InvalidOptionTypeError, withTimeout } from '@lastcall/core';
+import { hasMethods } from './shape.js';
 
 /** Structured fields first, the human line second: the argument order of pino, bunyan-style. */
 export type LogFn = (fields: Record<string, unknown>, message: string) => void;
@@ -158,18 +159,11 @@ function flushLoggerOnly(logger: Logger, clock: Clock): Promise<void> {
 export function resolveLogger(where: string, value: Logger | false | undefined, prefix?: string): Logger {
   if (value === undefined) return prefix === undefined ? consoleLogger() : consoleLogger(prefix);
   if (value === false) return silentLogger;
-  const candidate = value as Partial<Record<keyof Logger, unknown>> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.info !== 'function' ||
-    typeof candidate.warn !== 'function' ||
-    typeof candidate.error !== 'function'
-  ) {
+  if (!hasMethods(value, ['info', 'warn', 'error'])) {
     throw new InvalidOptionTypeError(where, 'logger', 'a logger with info, warn and error methods, or false', value);
   }
-  if (candidate.debug !== undefined && typeof candidate.debug !== 'function') {
-    throw new InvalidOptionTypeError(where, 'logger.debug', 'a function when present', candidate.debug);
+  if (value.debug !== undefined && typeof value.debug !== 'function') {
+    throw new InvalidOptionTypeError(where, 'logger.debug', 'a function when present', value.debug);
   }
   return value;
 }

@@ -13,6 +13,7 @@ import type { ProcessLike } from './ProcessLike.js';
 import { isProcessLike } from './ProcessLike.js';
 import type { ShutdownReport } from './report.js';
 import type { StepFunction } from './runStep.js';
+import { hasMethods } from './shape.js';
 
 /** Signals that start a shutdown when `signals` is not given. */
 export const DEFAULT_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -228,14 +229,7 @@ function resolveProcess(value: unknown): ProcessLike {
 
 function resolveClock(value: unknown): Clock {
   if (value === undefined) return systemClock;
-  const clock = value as Partial<Record<keyof Clock, unknown>> | null;
-  if (
-    typeof clock !== 'object' ||
-    clock === null ||
-    typeof clock.now !== 'function' ||
-    typeof clock.setTimeout !== 'function' ||
-    typeof clock.clearTimeout !== 'function'
-  ) {
+  if (!hasMethods(value, ['now', 'setTimeout', 'clearTimeout'])) {
     throw new InvalidOptionTypeError(WHERE, 'clock', 'a Clock (now, setTimeout, clearTimeout)', value);
   }
   return value as Clock;

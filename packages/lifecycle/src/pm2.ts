@@ -6,6 +6,7 @@ import { FLUSH_TIMEOUT_MS } from './logger.js';
 import { FORCED_WAIT_MS } from './PhaseRunner.js';
 import { type Pm2Settings, readPm2Settings } from './pm2Settings.js';
 import { Coordinator, type ShutdownCoordinator } from './ShutdownCoordinator.js';
+import { hasMethods } from './shape.js';
 
 /**
  * How long a PM2 cluster worker waits, after its servers closed, for the primary (PM2's daemon) to
@@ -218,16 +219,8 @@ function leaveCluster(worker: Pm2ClusterWorker): Promise<void> {
 
 function resolveProcess(value: unknown): Pm2ProcessLike {
   if (value === undefined) return globalThis.process as unknown as Pm2ProcessLike;
-  const candidate = value as Partial<Record<keyof Pm2ProcessLike, unknown>> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.env !== 'object' ||
-    candidate.env === null ||
-    typeof candidate.on !== 'function' ||
-    typeof candidate.removeListener !== 'function' ||
-    typeof candidate.uptime !== 'function'
-  ) {
+  const env = (value as { env?: unknown } | null)?.env;
+  if (!hasMethods(value, ['on', 'removeListener', 'uptime']) || typeof env !== 'object' || env === null) {
     throw new InvalidOptionTypeError(
       WHERE,
       'process',
@@ -241,14 +234,7 @@ function resolveProcess(value: unknown): Pm2ProcessLike {
 function resolveWorker(value: unknown): Pm2ClusterWorker | null {
   if (value === undefined) return cluster.isWorker && cluster.worker ? cluster.worker : null;
   if (value === null) return null;
-  const candidate = value as Partial<Record<keyof Pm2ClusterWorker, unknown>> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.isConnected !== 'function' ||
-    typeof candidate.disconnect !== 'function' ||
-    typeof candidate.once !== 'function'
-  ) {
+  if (!hasMethods(value, ['isConnected', 'disconnect', 'once'])) {
     throw new InvalidOptionTypeError(
       WHERE,
       'worker',
