@@ -60,7 +60,7 @@ export function isLastcallNotReadyError(error: unknown): error is LastcallNotRea
 }
 
 /**
- * One line a log reader can take in (@lastcall/fastify words its own the same way: sharing it would
+ * One line a log reader can take in (`@lastcall/fastify` words its own the same way: sharing it would
  * take a public name of core, whose 30 are all taken, and the two packages share nothing else).
  */
 function describeReport(report: TerminationReport): string {
