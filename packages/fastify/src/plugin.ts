@@ -40,7 +40,11 @@ const TERMINATOR_OPTIONS = {
 } as const satisfies Record<keyof Omit<CreateTerminatorOptions, 'server' | 'servers'>, true>;
 const KNOWN_OPTIONS = [...Object.keys(TERMINATOR_OPTIONS), 'logReport'];
 
-/** One line a log reader can take in: what was drained, what was forced, how long it took. */
+/**
+ * One line a log reader can take in: what was drained, what was forced, how long it took.
+ * `@lastcall/nestjs` words its own the same way: sharing it would take a public name of core, whose
+ * 30 are all taken, and the two packages share nothing else.
+ */
 function describeReport(report: TerminationReport): string {
   const { connections, requests } = report;
   return (

@@ -144,6 +144,8 @@ function resolvePaths(value: unknown): Readonly<Required<ProbePaths>> {
   return Object.freeze(paths);
 }
 
+// Lifecycle has the same few lines (core checks its own option inline): one shared check would be a
+// public name of core, whose 30 are all taken (scripts/test/conventions.test.ts).
 export function resolveClock(value: unknown, where = WHERE): Clock {
   if (value === undefined) return systemClock;
   const clock = value as Partial<Clock> | null;

@@ -2,7 +2,8 @@
 import { describeValue, type TerminationReport, type Terminator, withTimeout } from '@lastcall/core';
 import { publishPhaseEnd, publishPhaseStart, publishStepEnd, publishStepStart } from './diagnostics.js';
 import { ShutdownForcedError, StepFailedError, StepTimeoutError } from './errors.js';
-import type { CoordinatorConfig, HookConfig } from './options.js';
+import type { HookConfig } from './hooks.js';
+import type { CoordinatorConfig } from './options.js';
 import type { Phase } from './phases.js';
 import type { PhaseReport, StepReport } from './report.js';
 import { type HookContext, runStep } from './runStep.js';

@@ -1,4 +1,5 @@
 // The slice of `process` the coordinator uses, so a test can hand it an emitter and a fake exit.
+import { hasMethods } from './shape.js';
 
 /** A listener for a signal, `uncaughtException` or `unhandledRejection`. */
 export type ProcessListener = (value: unknown) => void;
@@ -18,13 +19,5 @@ export interface ProcessLike {
   exitCode?: number | string | null | undefined;
 }
 
-export const isProcessLike = (value: unknown): value is ProcessLike => {
-  const candidate = value as Partial<Record<keyof ProcessLike, unknown>> | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    typeof candidate.on === 'function' &&
-    typeof candidate.removeListener === 'function' &&
-    typeof candidate.exit === 'function'
-  );
-};
+export const isProcessLike = (value: unknown): value is ProcessLike =>
+  hasMethods(value, ['on', 'removeListener', 'exit']);

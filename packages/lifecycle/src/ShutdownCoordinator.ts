@@ -1,14 +1,22 @@
 // The shutdown coordinator: one per process; signals in, ordered phases, one exit out.
 import { assertDuration, describeValue, InvalidOptionTypeError, type Terminator } from '@lastcall/core';
 import { publishShutdownEnd, publishShutdownStart } from './diagnostics.js';
-import { CoordinatorActiveError, ShutdownStartedError, StepFailedError } from './errors.js';
+import { CoordinatorActiveError, ShutdownStartedError } from './errors.js';
+import { assertName, assertOrder, type HookConfig } from './hooks.js';
 import { flushLogger } from './logger.js';
-import { assertOrder, type CoordinatorConfig, type HookConfig } from './options.js';
+import type { CoordinatorConfig } from './options.js';
 import { type FnStep, type ForcedBy, PhaseRunner, type Step, type TerminatorStep } from './PhaseRunner.js';
 import type { ProcessListener } from './ProcessLike.js';
 import { isPhase, PHASES, type Phase } from './phases.js';
 import { watchTerminators } from './progress.js';
-import { chooseExitCode, type PhaseReport, type ShutdownReason, type ShutdownReport } from './report.js';
+import {
+  chooseExitCode,
+  type PhaseReport,
+  runFinally,
+  type ShutdownReason,
+  type ShutdownReport,
+  summarizeSteps,
+} from './report.js';
 import type { StepFunction } from './runStep.js';
 import { warnForeignListeners } from './signals.js';
 
@@ -294,7 +302,7 @@ export class Coordinator implements ShutdownCoordinator {
       phases,
       exitCode: chooseExitCode(facts, this.config),
     };
-    report = this.#runFinally(report, facts);
+    report = runFinally(report, facts, this.config);
 
     const { exit, process } = this.config;
     const ending = forcedBy
@@ -323,63 +331,10 @@ export class Coordinator implements ShutdownCoordinator {
     return report;
   }
 
-  #runFinally(report: ShutdownReport, facts: Parameters<typeof chooseExitCode>[0]): ShutdownReport {
-    const run = this.config.finally;
-    if (!run) return report;
-    try {
-      const returned: unknown = run(report);
-      if (typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function') {
-        this.config.logger.warn(
-          { event: 'finally' },
-          'finally returned a promise: it is not awaited (finally is synchronous)',
-        );
-        (returned as PromiseLike<unknown>).then(undefined, () => undefined);
-      }
-      return report;
-    } catch (error) {
-      const failure = new StepFailedError('finally', 'finally', error);
-      this.config.logger.error({ event: 'finally', err: failure }, failure.message);
-      return {
-        ...report,
-        finallyError: failure,
-        exitCode: chooseExitCode({ ...facts, finallyFailed: true }, this.config),
-      };
-    }
-  }
-
   #describePlan(): string {
     return PHASES.map((phase) => {
       const count = this.#steps.filter((step) => step.phase === phase).length;
       return `${phase} ${count} step${count === 1 ? '' : 's'}`;
     }).join(', ');
   }
-}
-
-function assertName(where: string, option: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '')
-    throw new InvalidOptionTypeError(where, option, 'a non-empty string', value);
-  return value;
-}
-
-/**
- * The steps' outcomes in a few words: `4 steps ok`, or `3 steps ok, timed-out: api`, naming
- * each step that did not end ok (skipped ones only counted).
- */
-function summarizeSteps(phases: readonly PhaseReport[]): { counts: Record<string, number>; text: string } {
-  const counts: Record<string, number> = {};
-  const named: string[] = [];
-  let total = 0;
-  for (const phase of phases) {
-    for (const step of phase.steps) {
-      total++;
-      counts[step.outcome] = (counts[step.outcome] ?? 0) + 1;
-      if (step.outcome !== 'ok' && step.outcome !== 'skipped') named.push(`${step.outcome}: ${step.name}`);
-    }
-  }
-  if (total === 0) return { counts, text: 'no steps' };
-  const ok = counts.ok ?? 0;
-  const parts = [`${ok} step${ok === 1 ? '' : 's'} ok`];
-  if (counts.skipped) parts.push(`${counts.skipped} skipped`);
-  return { counts, text: [...parts, ...named].join(', ') };
 }

@@ -18,11 +18,13 @@ export {
   StepFailedError,
   StepTimeoutError,
 } from './errors.js';
-export { type ConsoleLoggerOptions, consoleLogger, type LogFn, type Logger } from './logger.js';
-export { type CoordinatorOptions, type HookDefinition, resolveLogger } from './options.js';
+export type { HookDefinition } from './hooks.js';
+export { type ConsoleLoggerOptions, consoleLogger, type LogFn, type Logger, resolveLogger } from './logger.js';
+export type { CoordinatorOptions } from './options.js';
 export type { ProcessLike } from './ProcessLike.js';
 export type { Phase } from './phases.js';
-export { PM2_WARNING_CODES, type Pm2Integration, type Pm2Settings, underPm2 } from './pm2.js';
+export { PM2_WARNING_CODES, type Pm2Integration, underPm2 } from './pm2.js';
+export type { Pm2Settings } from './pm2Settings.js';
 export type { PhaseReport, ShutdownReason, ShutdownReport, StepOutcome, StepReport } from './report.js';
 export type { HookContext, StepFunction } from './runStep.js';
 export type { ShutdownCoordinator } from './ShutdownCoordinator.js';

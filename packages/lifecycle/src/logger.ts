@@ -1,5 +1,6 @@
 // The logger the coordinator reports progress to: pino's shape, with a console default.
 import { assertKnownOptions, type Clock, InvalidOptionTypeError, withTimeout } from '@lastcall/core';
+import { hasMethods } from './shape.js';
 
 /** Structured fields first, the human line second: the argument order of pino, bunyan-style. */
 export type LogFn = (fields: Record<string, unknown>, message: string) => void;
@@ -146,4 +147,23 @@ function flushLoggerOnly(logger: Logger, clock: Clock): Promise<void> {
     done();
   }
   return wait;
+}
+
+/**
+ * A `logger` option as lifecycle reads it, for packages that take one too (`@lastcall/cluster`):
+ * `undefined` gives `consoleLogger(prefix)` (`[lastcall]` unless `prefix` says otherwise), `false`
+ * a logger that drops everything, and anything else must have `info`, `warn` and `error`
+ * functions (and `debug`, when present, a function).
+ * @throws InvalidOptionTypeError naming `where` and the option `logger` otherwise.
+ */
+export function resolveLogger(where: string, value: Logger | false | undefined, prefix?: string): Logger {
+  if (value === undefined) return prefix === undefined ? consoleLogger() : consoleLogger(prefix);
+  if (value === false) return silentLogger;
+  if (!hasMethods(value, ['info', 'warn', 'error'])) {
+    throw new InvalidOptionTypeError(where, 'logger', 'a logger with info, warn and error methods, or false', value);
+  }
+  if (value.debug !== undefined && typeof value.debug !== 'function') {
+    throw new InvalidOptionTypeError(where, 'logger.debug', 'a function when present', value.debug);
+  }
+  return value;
 }

@@ -7,11 +7,13 @@ import {
   InvalidOptionTypeError,
   systemClock,
 } from '@lastcall/core';
-import { consoleLogger, type Logger, silentLogger } from './logger.js';
+import { type HookConfig, type HookDefinition, resolveHook } from './hooks.js';
+import { type Logger, resolveLogger } from './logger.js';
 import type { ProcessLike } from './ProcessLike.js';
 import { isProcessLike } from './ProcessLike.js';
 import type { ShutdownReport } from './report.js';
 import type { StepFunction } from './runStep.js';
+import { hasMethods } from './shape.js';
 
 /** Signals that start a shutdown when `signals` is not given. */
 export const DEFAULT_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
@@ -23,18 +25,6 @@ export const DEFAULT_HOOK_TIMEOUT_MS = 5_000;
 export const DEFAULT_FAILURE_EXIT_CODE = 1;
 /** Exit code after a second signal forced the shutdown. */
 export const DEFAULT_FORCE_EXIT_CODE = 1;
-
-/** A hook with its own name, timeout and order. */
-export interface HookDefinition {
-  /** Shown in the log and the report. Defaults to the function's name, or `hook N`. */
-  name?: string;
-  /** The hook itself: may return a promise, or take a `done` callback. */
-  run: StepFunction;
-  /** This hook's timeout in milliseconds. Defaults to the coordinator's `hookTimeout`. */
-  timeout?: number;
-  /** Position within its phase: ascending; equal orders run concurrently. Defaults to 0. */
-  order?: number;
-}
 
 /** Options of `createCoordinator`; every one has a default. */
 export interface CoordinatorOptions {
@@ -83,18 +73,6 @@ export interface CoordinatorOptions {
   process?: ProcessLike;
   /** Time and timers (tests). Defaults to the system clock. */
   clock?: Clock;
-}
-
-/** A hook after validation. */
-export interface HookConfig {
-  /** The hook's name, when it was given one. */
-  readonly name: string | undefined;
-  /** The hook itself. */
-  readonly run: StepFunction;
-  /** The hook's own timeout in milliseconds; `undefined` for the coordinator's `hookTimeout`. */
-  readonly timeout: number | undefined;
-  /** Position within its phase (ascending; equal orders run concurrently). */
-  readonly order: number;
 }
 
 /** What the coordinator runs with, after validation. */
@@ -214,35 +192,6 @@ function resolveSignals(value: unknown): readonly NodeJS.Signals[] {
   return [...new Set(value as NodeJS.Signals[])];
 }
 
-/** Validates a hook (function or definition) and names it. Shared with `task()`. */
-export function resolveHook(where: string, option: string, hook: unknown): HookConfig {
-  if (typeof hook === 'function')
-    return { name: hook.name || undefined, run: hook as StepFunction, timeout: undefined, order: 0 };
-  const definition = hook as Partial<HookDefinition> | null;
-  if (typeof definition !== 'object' || definition === null || typeof definition.run !== 'function') {
-    throw new InvalidOptionTypeError(where, option, 'a function or { run, name?, timeout?, order? }', hook);
-  }
-  if (definition.name !== undefined && (typeof definition.name !== 'string' || definition.name === '')) {
-    throw new InvalidOptionTypeError(where, `${option}.name`, 'a non-empty string', definition.name);
-  }
-  return {
-    name: definition.name ?? (definition.run.name || undefined),
-    run: definition.run,
-    timeout:
-      definition.timeout === undefined
-        ? undefined
-        : assertDuration(where, `${option}.timeout`, definition.timeout, true),
-    order: assertOrder(where, `${option}.order`, definition.order),
-  };
-}
-
-export function assertOrder(where: string, option: string, value: unknown): number {
-  if (value === undefined) return 0;
-  if (typeof value !== 'number') throw new InvalidOptionTypeError(where, option, 'a finite number', value);
-  if (!Number.isFinite(value)) throw new InvalidOptionRangeError(where, option, 'a finite number', value);
-  return value;
-}
-
 function resolveHooks(option: string, value: unknown): HookConfig[] {
   if (value === undefined) return [];
   const list: readonly unknown[] = Array.isArray(value) ? value : [value];
@@ -270,32 +219,6 @@ function assertExitCode(option: string, value: unknown, fallback: number): numbe
   return value;
 }
 
-/**
- * A `logger` option as lifecycle reads it, for packages that take one too (`@lastcall/cluster`):
- * `undefined` gives `consoleLogger(prefix)` (`[lastcall]` unless `prefix` says otherwise), `false`
- * a logger that drops everything, and anything else must have `info`, `warn` and `error`
- * functions (and `debug`, when present, a function).
- * @throws InvalidOptionTypeError naming `where` and the option `logger` otherwise.
- */
-export function resolveLogger(where: string, value: Logger | false | undefined, prefix?: string): Logger {
-  if (value === undefined) return prefix === undefined ? consoleLogger() : consoleLogger(prefix);
-  if (value === false) return silentLogger;
-  const candidate = value as Partial<Record<keyof Logger, unknown>> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.info !== 'function' ||
-    typeof candidate.warn !== 'function' ||
-    typeof candidate.error !== 'function'
-  ) {
-    throw new InvalidOptionTypeError(where, 'logger', 'a logger with info, warn and error methods, or false', value);
-  }
-  if (candidate.debug !== undefined && typeof candidate.debug !== 'function') {
-    throw new InvalidOptionTypeError(where, 'logger.debug', 'a function when present', candidate.debug);
-  }
-  return value;
-}
-
 function resolveProcess(value: unknown): ProcessLike {
   if (value === undefined) return globalThis.process as unknown as ProcessLike;
   if (!isProcessLike(value)) {
@@ -304,16 +227,11 @@ function resolveProcess(value: unknown): ProcessLike {
   return value;
 }
 
+// Health has the same few lines (core checks its own option inline): one shared check would be a
+// public name of core, whose 30 are all taken (scripts/test/conventions.test.ts).
 function resolveClock(value: unknown): Clock {
   if (value === undefined) return systemClock;
-  const clock = value as Partial<Record<keyof Clock, unknown>> | null;
-  if (
-    typeof clock !== 'object' ||
-    clock === null ||
-    typeof clock.now !== 'function' ||
-    typeof clock.setTimeout !== 'function' ||
-    typeof clock.clearTimeout !== 'function'
-  ) {
+  if (!hasMethods(value, ['now', 'setTimeout', 'clearTimeout'])) {
     throw new InvalidOptionTypeError(WHERE, 'clock', 'a Clock (now, setTimeout, clearTimeout)', value);
   }
   return value as Clock;

@@ -4,14 +4,10 @@ import cluster from 'node:cluster';
 import { assertKnownOptions, InvalidOptionTypeError } from '@lastcall/core';
 import { FLUSH_TIMEOUT_MS } from './logger.js';
 import { FORCED_WAIT_MS } from './PhaseRunner.js';
+import { type Pm2Settings, readPm2Settings } from './pm2Settings.js';
 import { Coordinator, type ShutdownCoordinator } from './ShutdownCoordinator.js';
+import { hasMethods } from './shape.js';
 
-/** PM2's own `kill_timeout` when neither the app nor `PM2_KILL_TIMEOUT` sets one, in milliseconds (PM2 7). */
-export const PM2_DEFAULT_KILL_TIMEOUT_MS = 1_600;
-/** PM2's own `listen_timeout` when neither the app nor `PM2_GRACEFUL_LISTEN_TIMEOUT` sets one, in milliseconds (PM2 7). */
-export const PM2_DEFAULT_LISTEN_TIMEOUT_MS = 3_000;
-/** The signal PM2 stops a process with unless its daemon runs with `PM2_KILL_SIGNAL`. */
-export const PM2_DEFAULT_KILL_SIGNAL: NodeJS.Signals = 'SIGINT';
 /**
  * How long a PM2 cluster worker waits, after its servers closed, for the primary (PM2's daemon) to
  * acknowledge that it leaves the cluster, in milliseconds. The answer takes one IPC round trip.
@@ -32,26 +28,6 @@ export const PM2_WARNING_CODES = {
 
 type Pm2WarningCode = (typeof PM2_WARNING_CODES)[keyof typeof PM2_WARNING_CODES];
 type Pm2Warning = Pm2Integration['warnings'][number];
-
-/** What PM2 tells the process through its environment (every app option is copied into `process.env`). */
-export interface Pm2Settings {
-  /** `pm_id` of this process. */
-  readonly id: string;
-  /** `cluster_mode` or `fork_mode`. */
-  readonly execMode: string | undefined;
-  /** Time PM2 waits after the stop signal before SIGKILL, in milliseconds. */
-  readonly killTimeout: number;
-  /** Where `killTimeout` came from: the app's `kill_timeout`, the `PM2_KILL_TIMEOUT` variable, or PM2's default. */
-  readonly killTimeoutFrom: 'kill_timeout' | 'PM2_KILL_TIMEOUT' | 'default';
-  /** The signal PM2 stops the process with (not sent when `shutdownWithMessage`). */
-  readonly killSignal: NodeJS.Signals;
-  /** `shutdown_with_message`: PM2 sends the IPC message `'shutdown'` instead of a signal. */
-  readonly shutdownWithMessage: boolean;
-  /** `wait_ready`: on start and reload, PM2 waits for `process.send('ready')`. */
-  readonly waitReady: boolean;
-  /** How long PM2 waits for `ready` (or `listening`) before it goes on anyway, in milliseconds. */
-  readonly listenTimeout: number;
-}
 
 /** The slice of `process` `underPm2` uses, so a test can hand it an emitter with an `env`. */
 export interface Pm2ProcessLike {
@@ -233,31 +209,6 @@ export function attachPm2(coordinator: ShutdownCoordinator, options: UnderPm2Opt
   };
 }
 
-/** Reads PM2's settings from the environment it gives its processes; `undefined` when not under PM2. */
-export function readPm2Settings(env: Readonly<Record<string, string | undefined>>): Pm2Settings | undefined {
-  if (env.pm_id === undefined || env.pm_id === '') return undefined;
-  const own = positiveMs(env.kill_timeout);
-  const daemon = positiveMs(env.PM2_KILL_TIMEOUT);
-  const signal = env.PM2_KILL_SIGNAL;
-  return {
-    id: env.pm_id,
-    execMode: env.exec_mode,
-    killTimeout: own ?? daemon ?? PM2_DEFAULT_KILL_TIMEOUT_MS,
-    killTimeoutFrom: own !== undefined ? 'kill_timeout' : daemon !== undefined ? 'PM2_KILL_TIMEOUT' : 'default',
-    killSignal: signal?.startsWith('SIG') ? (signal as NodeJS.Signals) : PM2_DEFAULT_KILL_SIGNAL,
-    shutdownWithMessage: env.shutdown_with_message === 'true',
-    waitReady: env.wait_ready === 'true',
-    listenTimeout:
-      positiveMs(env.listen_timeout) ?? positiveMs(env.PM2_GRACEFUL_LISTEN_TIMEOUT) ?? PM2_DEFAULT_LISTEN_TIMEOUT_MS,
-  };
-}
-
-// PM2 itself falls back to its default on a value it cannot use (0, empty, not a number): so do we.
-function positiveMs(value: string | undefined): number | undefined {
-  const ms = value === undefined ? Number.NaN : Number(value);
-  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
-}
-
 function leaveCluster(worker: Pm2ClusterWorker): Promise<void> {
   if (!worker.isConnected()) return Promise.resolve();
   return new Promise((resolve) => {
@@ -268,16 +219,8 @@ function leaveCluster(worker: Pm2ClusterWorker): Promise<void> {
 
 function resolveProcess(value: unknown): Pm2ProcessLike {
   if (value === undefined) return globalThis.process as unknown as Pm2ProcessLike;
-  const candidate = value as Partial<Record<keyof Pm2ProcessLike, unknown>> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.env !== 'object' ||
-    candidate.env === null ||
-    typeof candidate.on !== 'function' ||
-    typeof candidate.removeListener !== 'function' ||
-    typeof candidate.uptime !== 'function'
-  ) {
+  const env = (value as { env?: unknown } | null)?.env;
+  if (!hasMethods(value, ['on', 'removeListener', 'uptime']) || typeof env !== 'object' || env === null) {
     throw new InvalidOptionTypeError(
       WHERE,
       'process',
@@ -291,14 +234,7 @@ function resolveProcess(value: unknown): Pm2ProcessLike {
 function resolveWorker(value: unknown): Pm2ClusterWorker | null {
   if (value === undefined) return cluster.isWorker && cluster.worker ? cluster.worker : null;
   if (value === null) return null;
-  const candidate = value as Partial<Record<keyof Pm2ClusterWorker, unknown>> | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.isConnected !== 'function' ||
-    typeof candidate.disconnect !== 'function' ||
-    typeof candidate.once !== 'function'
-  ) {
+  if (!hasMethods(value, ['isConnected', 'disconnect', 'once'])) {
     throw new InvalidOptionTypeError(
       WHERE,
       'worker',

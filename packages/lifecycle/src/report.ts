@@ -1,5 +1,7 @@
 // What a shutdown resolves with, and the exit policy that reads it.
 import type { TerminationReport } from '@lastcall/core';
+import { StepFailedError } from './errors.js';
+import type { Logger } from './logger.js';
 import type { Phase } from './phases.js';
 
 /** What started the shutdown. */
@@ -100,4 +102,64 @@ export function chooseExitCode(
     facts.finallyFailed ||
     !isClean(facts.phases);
   return failed ? codes.failureExitCode : 0;
+}
+
+/**
+ * Runs the `finally` option with the report: synchronously (a returned promise is not awaited, and
+ * said so); a throw is reported as a `StepFailedError` and makes the exit code a failure's.
+ */
+export function runFinally(
+  report: ShutdownReport,
+  facts: Parameters<typeof chooseExitCode>[0],
+  // The coordinator's config, as far as this reads it (its type would import the options into the report).
+  config: {
+    readonly finally: ((report: ShutdownReport) => void) | undefined;
+    readonly logger: Logger;
+    readonly failureExitCode: number;
+    readonly forceExitCode: number;
+  },
+): ShutdownReport {
+  const run = config.finally;
+  if (!run) return report;
+  try {
+    const returned: unknown = run(report);
+    if (typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function') {
+      config.logger.warn(
+        { event: 'finally' },
+        'finally returned a promise: it is not awaited (finally is synchronous)',
+      );
+      (returned as PromiseLike<unknown>).then(undefined, () => undefined);
+    }
+    return report;
+  } catch (error) {
+    const failure = new StepFailedError('finally', 'finally', error);
+    config.logger.error({ event: 'finally', err: failure }, failure.message);
+    return {
+      ...report,
+      finallyError: failure,
+      exitCode: chooseExitCode({ ...facts, finallyFailed: true }, config),
+    };
+  }
+}
+
+/**
+ * The steps' outcomes in a few words: `4 steps ok`, or `3 steps ok, timed-out: api`, naming
+ * each step that did not end ok (skipped ones only counted).
+ */
+export function summarizeSteps(phases: readonly PhaseReport[]): { counts: Record<string, number>; text: string } {
+  const counts: Record<string, number> = {};
+  const named: string[] = [];
+  let total = 0;
+  for (const phase of phases) {
+    for (const step of phase.steps) {
+      total++;
+      counts[step.outcome] = (counts[step.outcome] ?? 0) + 1;
+      if (step.outcome !== 'ok' && step.outcome !== 'skipped') named.push(`${step.outcome}: ${step.name}`);
+    }
+  }
+  if (total === 0) return { counts, text: 'no steps' };
+  const ok = counts.ok ?? 0;
+  const parts = [`${ok} step${ok === 1 ? '' : 's'} ok`];
+  if (counts.skipped) parts.push(`${counts.skipped} skipped`);
+  return { counts, text: [...parts, ...named].join(', ') };
 }

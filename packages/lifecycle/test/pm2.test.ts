@@ -3,7 +3,8 @@
 import { EventEmitter } from 'node:events';
 import { isInvalidOptionError } from '@lastcall/core';
 import { createCoordinator, type Logger, PM2_WARNING_CODES, type ShutdownCoordinator, underPm2 } from '../src/index.js';
-import { attachPm2, PM2_DEFAULT_KILL_TIMEOUT_MS, type Pm2ClusterWorker } from '../src/pm2.js';
+import { attachPm2, type Pm2ClusterWorker } from '../src/pm2.js';
+import { PM2_DEFAULT_KILL_TIMEOUT_MS } from '../src/pm2Settings.js';
 
 class FakeProcess extends EventEmitter {
   readonly sent: unknown[] = [];

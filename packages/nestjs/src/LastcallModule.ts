@@ -59,7 +59,10 @@ export function isLastcallNotReadyError(error: unknown): error is LastcallNotRea
   return (error as { isLastcallNotReadyError?: unknown } | null)?.isLastcallNotReadyError === true;
 }
 
-/** One line a log reader can take in. */
+/**
+ * One line a log reader can take in (`@lastcall/fastify` words its own the same way: sharing it would
+ * take a public name of core, whose 30 are all taken, and the two packages share nothing else).
+ */
 function describeReport(report: TerminationReport): string {
   const { connections, requests } = report;
   return (
