@@ -33,9 +33,10 @@ type Variant = 'at-once' | 'spread' | 'sized';
 const VARIANTS: readonly Variant[] = ['at-once', 'spread', 'sized'];
 
 /**
- * The reconnects per second the survivor takes comfortably, for the sized row: about a tenth of
- * what it absorbs at once on the 2-core machine measured (a 100 ms peak of 160 to 220 at once),
- * so that the reconnects' own bunching (about twice the planned rate) stays under 1/5 of it.
+ * The reconnects per second the survivor takes comfortably, for the sized row: about half of what
+ * the 2-core machine measured sustains at once (1,000 in 2.5 to 3 s, with 100 ms bursts of 150 to
+ * 250), so that the reconnects' own bunching (about twice the planned rate) stays near 1/5 of the
+ * at-once peak.
  */
 export const STORM_COMFORTABLE_RATE = 200;
 
@@ -147,7 +148,7 @@ export const reconnectStorm = defineScenario<StormParams, StormRun, StormRow>({
     if (sized === undefined || spread === undefined || atOnce === undefined) return [];
     const ratioTitle =
       'Reconnect storm behind HAProxy: peak reconnects per 100 ms, spread sized for the count vs at once';
-    const ratioTarget = `the sized spread's median peak (spread = clients closed / ${STORM_COMFORTABLE_RATE} per s) <= ${STORM_PEAK_RATIO} of the at-once median peak (reported, not gated: on a shared machine both peaks are the machine's)`;
+    const ratioTarget = `the sized spread's median peak (spread = clients closed / ${STORM_COMFORTABLE_RATE} per s) <= ${STORM_PEAK_RATIO} of the at-once median peak (reported, not gated: on a shared machine both peaks are the machine's, and the smoke run's 200 closed miss it, 0.21 to 0.31 in six runs)`;
     const allTitle = 'Reconnect storm behind HAProxy: every client reconnected before the deadline';
     const allTarget =
       'every client the leaving backend closed reconnects to the survivor before its deadline, close 1001';
@@ -173,6 +174,9 @@ export const reconnectStorm = defineScenario<StormParams, StormRun, StormRow>({
         measured: `median peak ${fmt(sized.peak.median)} spread ${sized.spread} ms vs ${fmt(atOnce.peak.median)} at once (${ratio.toFixed(2)}); default 1000 ms: ${fmt(spread.peak.median)} (${defaultRatio.toFixed(2)})`,
         met,
         // Timing on a machine shared with other work: reported, like CPU; the page has the figures.
+        // Not gated in smoke either: with 400 clients (200 closed, the sized spread the default's
+        // 1000 ms) the ratio was 0.21 to 0.31 in six runs (one beside a CPU burner), since a storm
+        // of 200 is absorbed within a few hundred ms even at once; with 2,000, 0.13 to 0.20.
         gated: false,
         missBy: met ? undefined : `ratio ${ratio.toFixed(2)}`,
         timingOnly: true,
@@ -226,11 +230,20 @@ ${table(
   },
 
   whyMissed: () =>
-    `Why: with the spread, the survivor sees about clients / window reconnects per ms, so the spread peak cannot go below clients closed x 100 / window, and the reconnects bunch (about twice that, measured). The at-once peak is the machine's capacity: a loaded machine spreads the at-once storm itself, and its peak is low, the ratio high; once the planned rate is above what the machine takes, the reconnects queue and the spread changes nothing (the default 1000 ms with 1,000 clients closed: 100 per 100 ms planned, about what this machine absorbs at once). The spread a server needs is therefore about clients / (the survivor's comfortable reconnect rate): the sized row uses ${STORM_COMFORTABLE_RATE} per s, about half of what the 2-core machine measured sustains at once; the default 1000 ms suits a few hundred connections per process. The close frames themselves keep to the plan: a blocked event loop moves the rest of it later instead of sending the backlog at once.`,
+    `Why: with the spread, the survivor sees about clients / window reconnects per ms, so the spread peak cannot go below clients closed x 100 / window, and the reconnects bunch (about twice that, measured; the clients already see their close frames bunched, so it is the balancer and the clients' process on a busy machine, not the plan). The at-once peak is the machine's capacity: a loaded machine spreads the at-once storm itself, and its peak is low, the ratio high; once the planned rate is above what the machine takes, the reconnects queue and the spread changes nothing (the default 1000 ms with 1,000 clients closed: 100 per 100 ms planned, about what this machine absorbs at once). The spread a server needs is therefore about clients / (the survivor's comfortable reconnect rate): the sized row uses ${STORM_COMFORTABLE_RATE} per s, about half of what the 2-core machine measured sustains at once; the default 1000 ms suits a few hundred connections per process. The close frames themselves keep to the plan: a blocked event loop moves the rest of it later instead of sending the backlog at once.`,
 });
 
 function empty(variant: Variant, params: StormParams): StormRun {
-  return { variant, spread: spreadOf(variant, params) ?? 1_000, leaving: 0, reconnected: 0, peak: Number.NaN, lastMs: Number.NaN, codes: {}, failedAttempts: 0 };
+  return {
+    variant,
+    spread: spreadOf(variant, params) ?? 1_000,
+    leaving: 0,
+    reconnected: 0,
+    peak: Number.NaN,
+    lastMs: Number.NaN,
+    codes: {},
+    failedAttempts: 0,
+  };
 }
 
 /** The most timestamps in any window of `width` ms. */
