@@ -68,6 +68,7 @@ await build({
     'cluster-service',
     'cluster-load',
     'storm-clients',
+    'storm-backend',
   ].map((name) => path.join(root, 'src', `${name}.ts`)),
   outdir: path.join(root, 'dist'),
   bundle: true,
