@@ -65,3 +65,18 @@ export const TIMING_NOISE =
 /** Target figures as the checks print them. */
 export const ms = (value: number): string => `${value.toFixed(2)} ms`;
 export const x = (value: number): string => `${value.toFixed(3)}x`;
+
+/** Failures by cause, `cause n` joined; empty when there is none (the restart scenarios' notes). */
+export function causesNote(causes: Readonly<Record<string, number>>, prefix = '; causes: '): string {
+  const list = Object.entries(causes).map(([cause, count]) => `${cause} ${count}`);
+  return list.length === 0 ? '' : `${prefix}${list.join(', ')}`;
+}
+
+/** Exit codes (or signal names) counted, as `code xN`; `-` when there is none. */
+export function exitsNote(exits: Readonly<Record<string, number>>): string {
+  return (
+    Object.entries(exits)
+      .map(([code, count]) => `${code} x${count}`)
+      .join(', ') || '-'
+  );
+}
