@@ -80,3 +80,8 @@ export function exitsNote(exits: Readonly<Record<string, number>>): string {
       .join(', ') || '-'
   );
 }
+
+/** A row's first cells: the library (with a failed child's note), its runs, its main figure's median and range. */
+export function figureCells(row: RowBase, run: BenchRun, figure: Summary, unit = ''): string[] {
+  return [libraryCell(row, run) + errorNote(row), String(row.runs), fmt(figure.median, unit), range(figure, unit)];
+}

@@ -6,7 +6,7 @@ import { LASTCALL } from '../adapters/index.js';
 import { LoadGenerator } from '../lib/helpers.js';
 import { listen, now } from '../lib/net.js';
 import { type Summary, summarize } from '../lib/stats.js';
-import { bar, errorNote, fmt, libraryCell, range, setting, table, x } from '../report/format.js';
+import { bar, figureCells, fmt, setting, table, x } from '../report/format.js';
 import { type RowBase, rowBase } from '../report/model.js';
 import { defineScenario, planOf } from '../scenario.js';
 
@@ -132,10 +132,7 @@ ${table(
     'req/s x bare: median',
   ],
   rows.map((row) => [
-    libraryCell(row, run) + errorNote(row),
-    String(row.runs),
-    fmt(row.ratio.median, 'x'),
-    range(row.ratio, 'x'),
+    ...figureCells(row, run, row.ratio, 'x'),
     fmt(row.bareUs.median),
     fmt(row.libUs.median),
     fmt(row.rpsRatio.median, 'x'),

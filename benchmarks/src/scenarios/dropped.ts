@@ -7,7 +7,7 @@ import type { Adapter } from '../adapters/types.js';
 import { Clients } from '../lib/helpers.js';
 import { listen, now, within } from '../lib/net.js';
 import { type Summary, sum, summarize } from '../lib/stats.js';
-import { bar, errorNote, fmt, libraryCell, range, setting, table } from '../report/format.js';
+import { bar, causesNote, figureCells, fmt, setting, table } from '../report/format.js';
 import { addCounts, type RowBase, rowBase } from '../report/model.js';
 import { defineScenario, planOf } from '../scenario.js';
 
@@ -119,16 +119,11 @@ ${table(
     'terminate() ms: median',
   ],
   rows.map((row) => [
-    libraryCell(row, run) + errorNote(row),
-    String(row.runs),
-    fmt(row.dropped.median),
-    range(row.dropped),
+    ...figureCells(row, run, row.dropped),
     String(row.droppedTotal),
     String(row.ok),
     String(row.refused),
-    Object.entries(row.codes)
-      .map(([code, count]) => `${code} ${count}`)
-      .join(', ') || '-',
+    causesNote(row.codes, '') || '-',
     fmt(row.terminateMs.median) + (row.unresolved > 0 ? ` (${row.unresolved} unresolved)` : ''),
   ]),
 )}

@@ -7,7 +7,7 @@ import type { Adapter } from '../adapters/types.js';
 import { Holder } from '../lib/helpers.js';
 import { listen, sleep, within } from '../lib/net.js';
 import { type Summary, summarize } from '../lib/stats.js';
-import { bar, errorNote, fmt, libraryCell, range, setting, table } from '../report/format.js';
+import { bar, figureCells, fmt, setting, table } from '../report/format.js';
 import { type RowBase, rowBase } from '../report/model.js';
 import { defineScenario, planOf } from '../scenario.js';
 
@@ -108,13 +108,7 @@ ${p.connections} idle keep-alive connections held by a helper process; the child
 
 ${table(
   ['library', 'pairs', 'bytes per connection over bare: median', 'range', 'bare server, bytes per connection'],
-  rows.map((row) => [
-    libraryCell(row, run) + errorNote(row),
-    String(row.runs),
-    fmt(row.overBare.median),
-    range(row.overBare),
-    fmt(row.bareBytes.median),
-  ]),
+  rows.map((row) => [...figureCells(row, run, row.overBare), fmt(row.bareBytes.median)]),
 )}
 
 ${chart(

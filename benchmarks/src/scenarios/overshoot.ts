@@ -5,7 +5,7 @@ import { notMeasured, type TargetCheck } from '../checks.js';
 import { Clients } from '../lib/helpers.js';
 import { now } from '../lib/net.js';
 import { type Summary, sum, summarize } from '../lib/stats.js';
-import { bar, errorNote, fmt, libraryCell, ms, range, setting, TIMING_NOISE, table } from '../report/format.js';
+import { bar, figureCells, fmt, ms, setting, TIMING_NOISE, table } from '../report/format.js';
 import { type RowBase, rowBase, warm } from '../report/model.js';
 import { defineScenario } from '../scenario.js';
 import { DELAYS_MS, inflightRun } from './inflight.js';
@@ -148,10 +148,7 @@ ${table(
     'in-flight responses complete',
   ],
   rows.map((row) => [
-    libraryCell(row, run) + errorNote(row),
-    String(row.runs),
-    fmt(row.overshootMs.median),
-    range(row.overshootMs),
+    ...figureCells(row, run, row.overshootMs),
     fmt(row.firstMs),
     row.adapter === LASTCALL.id ? '1' : fmt(row.overshootMs.median / own, 'x'),
     `${row.completed}/${row.inFlight}${row.unresolved > 0 ? ` (${row.unresolved} runs unresolved)` : ''}`,

@@ -10,7 +10,7 @@ import { Clients } from '../lib/helpers.js';
 import { listen, now, within } from '../lib/net.js';
 import { type Summary, sum, summarize } from '../lib/stats.js';
 import { timeTerminate } from '../lib/terminate.js';
-import { errorNote, fmt, libraryCell, ms, range, TIMING_NOISE, table } from '../report/format.js';
+import { errorNote, exitsNote, fmt, libraryCell, ms, range, TIMING_NOISE, table } from '../report/format.js';
 import { addCounts, type RowBase, rowBase } from '../report/model.js';
 import { defineScenario, planOf } from '../scenario.js';
 
@@ -114,9 +114,7 @@ ${table(
   rows.map((row) => [
     libraryCell(row, run) + errorNote(row),
     String(row.runs),
-    Object.entries(row.codes)
-      .map(([code, count]) => `${code} x${count}`)
-      .join(', ') || '-',
+    exitsNote(row.codes),
     `${row.runs - row.unresolved}/${row.runs}`,
     fmt(row.afterLastCloseMs.median),
     range(row.afterLastCloseMs),
