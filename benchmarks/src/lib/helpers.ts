@@ -109,3 +109,17 @@ export class Clients {
     this.#helper.stop();
   }
 }
+
+/** `runs` runs through one clients process, each result pushed to `sink` as it comes; the process is stopped after. */
+export async function runWithClients<D>(
+  runs: number,
+  sink: D[],
+  once: (clients: Clients) => Promise<D>,
+): Promise<void> {
+  const clients = new Clients();
+  try {
+    for (let run = 0; run < runs; run++) sink.push(await once(clients));
+  } finally {
+    clients.stop();
+  }
+}

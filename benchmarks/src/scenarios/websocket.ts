@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { LASTCALL } from '../adapters/index.js';
 import type { Adapter, Attached } from '../adapters/types.js';
-import { Clients } from '../lib/helpers.js';
+import { type Clients, runWithClients } from '../lib/helpers.js';
 import { listen, now, within } from '../lib/net.js';
 import { type Summary, sum, summarize } from '../lib/stats.js';
 import { timeTerminate } from '../lib/terminate.js';
@@ -52,14 +52,7 @@ export const websocket = defineScenario<WebSocketParams, WebSocketRun, WebSocket
   adapters: (mode, peers) => (mode === 'smoke' ? [LASTCALL] : [LASTCALL, ...peers]),
   timeLimitMs: (p) => 10_000 + p.runs * (p.gracefulTimeoutMs + 5_000),
 
-  async run(adapter, params, sink) {
-    const clients = new Clients();
-    try {
-      for (let run = 0; run < params.runs; run++) sink.push(await once(adapter, params, clients));
-    } finally {
-      clients.stop();
-    }
-  },
+  run: (adapter, params, sink) => runWithClients(params.runs, sink, (clients) => once(adapter, params, clients)),
 
   rows: (results) =>
     results.map((result) => ({
