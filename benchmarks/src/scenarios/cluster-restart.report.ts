@@ -13,6 +13,7 @@ import {
 import { type Summary, sum, summarize } from '../lib/stats.js';
 import { bar, causesNote, errorNote, exitsNote, fmt, libraryCell, setting, table, x } from '../report/format.js';
 import { addCounts, type BenchRun, type RowBase, rowBase } from '../report/model.js';
+import { p99Measured, type RestartFigures, restartFigures } from '../report/restart.js';
 import type { ChildResult } from '../results.js';
 import { planOf, type SectionTools } from '../scenario.js';
 
@@ -53,15 +54,8 @@ export interface ClusterRun {
   readonly left: number;
 }
 
-export interface ClusterRow extends RowBase {
-  readonly ok: number;
-  readonly failed: Summary;
-  readonly failedTotal: number;
+export interface ClusterRow extends RowBase, RestartFigures {
   readonly causes: Record<string, number>;
-  readonly steadyP99Ms: Summary;
-  readonly restartP99Ms: Summary;
-  /** Per run: restart p99 / steady p99. */
-  readonly p99Ratio: Summary;
   readonly exits: Record<string, number>;
   readonly forced: number;
   readonly drainMs: Summary;
@@ -80,13 +74,8 @@ export const clusterRows = (results: readonly ChildResult<ClusterRun>[]): Cluste
     const runs = result.data;
     return {
       ...rowBase(result),
-      ok: sum(runs.map((r) => r.ok)),
-      failed: summarize(runs.map((r) => r.failed)),
-      failedTotal: sum(runs.map((r) => r.failed)),
+      ...restartFigures(runs),
       causes: addCounts(runs.map((r) => r.causes)),
-      steadyP99Ms: summarize(runs.map((r) => r.steadyP99Ms)),
-      restartP99Ms: summarize(runs.map((r) => r.restartP99Ms)),
-      p99Ratio: summarize(runs.map((r) => r.restartP99Ms / r.steadyP99Ms)),
       exits: addCounts(runs.map((r) => r.exits)),
       forced: sum(runs.map((r) => r.forced)),
       drainMs: summarize(runs.flatMap((r) => r.drainMs)),
@@ -121,7 +110,7 @@ export function clusterChecks(rows: readonly ClusterRow[], run: BenchRun): Targe
       id: `${ID}:p99`,
       title: 'node:cluster rolling restart: p99 latency',
       target: `<= ${CLUSTER_P99_RATIO}x steady state (median of runs${smoke ? '; judged by the full run, smoke reports it' : ''})`,
-      measured: `${x(ratio)} (p99 ${fmt(own.restartP99Ms.median)} ms during restarts vs ${fmt(own.steadyP99Ms.median)} ms steady)`,
+      measured: p99Measured(own),
       met: p99Met,
       // One restart on a shared CI machine is too few requests for a p99 to mean much.
       gated: !smoke,

@@ -4,9 +4,10 @@ import { CHECK_INTERVAL_MS, FALL, REQUEST_TIMEOUT_MS } from '@lastcall/e2e';
 import { DELAY_PEERS, LASTCALL } from '../adapters/index.js';
 import { notMeasured, type TargetCheck } from '../checks.js';
 import { FIXED_DELAY_MS, type LastcallVariant, NGINX_UPSTREAM_IDLE_MS } from '../lib/rolling.js';
-import { type Summary, sum, summarize } from '../lib/stats.js';
+import { type Summary, summarize } from '../lib/stats.js';
 import { bar, causesNote, errorNote, exitsNote, fmt, libraryCell, setting, table, x } from '../report/format.js';
 import { addCounts, type BenchRun, type RowBase, rowBase } from '../report/model.js';
+import { p99Measured, type RestartFigures, restartFigures } from '../report/restart.js';
 import type { ChildResult } from '../results.js';
 import { planOf, type SectionTools } from '../scenario.js';
 
@@ -61,18 +62,11 @@ export interface RollingRun {
   readonly skipped?: string;
 }
 
-export interface RollingRow extends RowBase {
+export interface RollingRow extends RowBase, RestartFigures {
   readonly mode: string;
   readonly balancer: RollingBalancer;
-  readonly ok: number;
-  readonly failed: Summary;
-  readonly failedTotal: number;
   /** Failures by cause, and `refused` (counted apart from them). */
   readonly causes: Record<string, number>;
-  readonly steadyP99Ms: Summary;
-  readonly restartP99Ms: Summary;
-  /** Per run: restart p99 / steady p99. */
-  readonly p99Ratio: Summary;
   readonly sigtermToExitMs: Summary;
   readonly inProcessExitMs: Summary;
   readonly newConnections: Summary;
@@ -122,13 +116,8 @@ export const rollingRows = (results: readonly ChildResult<RollingRun>[]): Rollin
         mode,
         balancer,
         runs: runs.length,
-        ok: sum(runs.map((r) => r.ok)),
-        failed: summarize(runs.map((r) => r.failed)),
-        failedTotal: sum(runs.map((r) => r.failed)),
+        ...restartFigures(runs),
         causes: addCounts(runs.map((r) => ({ ...r.causes, ...(r.refused ? { refused: r.refused } : {}) }))),
-        steadyP99Ms: summarize(runs.map((r) => r.steadyP99Ms)),
-        restartP99Ms: summarize(runs.map((r) => r.restartP99Ms)),
-        p99Ratio: summarize(runs.map((r) => r.restartP99Ms / r.steadyP99Ms)),
         sigtermToExitMs: summarize(runs.flatMap((r) => r.sigtermToExitMs)),
         inProcessExitMs: summarize(runs.flatMap((r) => r.inProcessExitMs ?? [])),
         newConnections: summarize(runs.flatMap((r) => r.newConnections)),
@@ -184,7 +173,7 @@ export function rollingChecks(rows: readonly RollingRow[], run: BenchRun): Targe
       id: ids[1],
       title: titles[1],
       target: targets[1],
-      measured: `${x(ratio)} (p99 ${fmt(own.restartP99Ms.median)} ms during restarts vs ${fmt(own.steadyP99Ms.median)} ms steady)`,
+      measured: p99Measured(own),
       met: p99Met,
       // Gated by smoke too: the p99 ~1 to 3 s CI's smoke saw (HAProxy's connect retries) was the
       // harness's own readiness probe counted as one of HAProxy's checks (fixed in verify's
