@@ -2,7 +2,7 @@
 // alike from their runs: requests ok and failed, and the restarts' p99 latency against the steady
 // state's.
 import { type Summary, sum, summarize } from '../lib/stats.js';
-import { fmt, x } from './format.js';
+import { causesNote, fmt, x } from './format.js';
 
 /** One run's request figures, as both scenarios record them. */
 export interface RestartRunFigures {
@@ -37,4 +37,35 @@ export function restartFigures(runs: readonly RestartRunFigures[]): RestartFigur
 /** The p99 target's measured text: the median ratio and the two median p99s it compares. */
 export function p99Measured(row: RestartFigures): string {
   return `${x(row.p99Ratio.median)} (p99 ${fmt(row.restartP99Ms.median)} ms during restarts vs ${fmt(row.steadyP99Ms.median)} ms steady)`;
+}
+
+/** The table columns both scenarios share, after the row's label: runs, requests, failures, p99s. */
+export function restartColumns(causesTitle: string): string[] {
+  return [
+    'runs',
+    'ok',
+    'failed (all runs)',
+    'failed per run: worst',
+    causesTitle,
+    'p99 steady ms',
+    'p99 restarts ms',
+    'p99 ratio',
+  ];
+}
+
+/** A row's cells under `restartColumns`; `worst` is the worst run's failures as the scenario writes them. */
+export function restartCells(
+  row: RestartFigures & { readonly runs: number; readonly causes: Readonly<Record<string, number>> },
+  worst: string,
+): string[] {
+  return [
+    String(row.runs),
+    String(row.ok),
+    String(row.failedTotal),
+    worst,
+    causesNote(row.causes, '') || '-',
+    fmt(row.steadyP99Ms.median),
+    fmt(row.restartP99Ms.median),
+    x(row.p99Ratio.median),
+  ];
 }

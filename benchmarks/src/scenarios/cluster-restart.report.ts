@@ -13,7 +13,7 @@ import {
 import { type Summary, sum, summarize } from '../lib/stats.js';
 import { bar, causesNote, errorNote, exitsNote, fmt, libraryCell, setting, table, x } from '../report/format.js';
 import { addCounts, type BenchRun, type RowBase, rowBase } from '../report/model.js';
-import { p99Measured, type RestartFigures, restartFigures } from '../report/restart.js';
+import { p99Measured, type RestartFigures, restartCells, restartColumns, restartFigures } from '../report/restart.js';
 import type { ChildResult } from '../results.js';
 import { planOf, type SectionTools } from '../scenario.js';
 
@@ -136,14 +136,7 @@ p99 latencies are of successful requests, per run (the steady state's, and the r
 ${table(
   [
     'shutdown',
-    'runs',
-    'ok',
-    'failed (all runs)',
-    'failed per run: worst',
-    'failure causes',
-    'p99 steady ms',
-    'p99 restarts ms',
-    'p99 ratio',
+    ...restartColumns('failure causes'),
     "old workers' exits",
     'drain ms: median',
     'restart ms: median',
@@ -152,14 +145,7 @@ ${table(
   ],
   rows.map((row) => [
     libraryCell(row, run) + errorNote(row),
-    String(row.runs),
-    String(row.ok),
-    String(row.failedTotal),
-    count(row.failed.max),
-    causesNote(row.causes, '') || '-',
-    fmt(row.steadyP99Ms.median),
-    fmt(row.restartP99Ms.median),
-    x(row.p99Ratio.median),
+    ...restartCells(row, count(row.failed.max)),
     `${exitsNote(row.exits)}${row.forced > 0 ? ` (${row.forced} forced)` : ''}`,
     fmt(row.drainMs.median),
     fmt(row.restartMs.median),

@@ -7,7 +7,7 @@ import { FIXED_DELAY_MS, type LastcallVariant, NGINX_UPSTREAM_IDLE_MS } from '..
 import { type Summary, summarize } from '../lib/stats.js';
 import { bar, causesNote, errorNote, exitsNote, fmt, libraryCell, setting, table, x } from '../report/format.js';
 import { addCounts, type BenchRun, type RowBase, rowBase } from '../report/model.js';
-import { p99Measured, type RestartFigures, restartFigures } from '../report/restart.js';
+import { p99Measured, type RestartFigures, restartCells, restartColumns, restartFigures } from '../report/restart.js';
 import type { ChildResult } from '../results.js';
 import { planOf, type SectionTools } from '../scenario.js';
 
@@ -220,14 +220,7 @@ export function rollingSection(rows: readonly RollingRow[], { run, chart }: Sect
 ${table(
   [
     'shutdown',
-    'runs',
-    'ok',
-    'failed (all runs)',
-    'failed per run: worst',
-    'failed by cause (and refused)',
-    'p99 steady ms',
-    'p99 restarts ms',
-    'p99 ratio',
+    ...restartColumns('failed by cause (and refused)'),
     'SIGTERM to exit ms: median',
     'range',
     'in process: median',
@@ -239,14 +232,7 @@ ${table(
     (row.mode === row.adapter ? libraryCell(row, run) : `**${row.label}**`) +
       errorNote(row) +
       (row.skipped ? ` (not measured: ${row.skipped})` : ''),
-    String(row.runs),
-    String(row.ok),
-    String(row.failedTotal),
-    fmt(row.failed.max),
-    causesNote(row.causes, '') || '-',
-    fmt(row.steadyP99Ms.median),
-    fmt(row.restartP99Ms.median),
-    x(row.p99Ratio.median),
+    ...restartCells(row, fmt(row.failed.max)),
     fmt(row.sigtermToExitMs.median),
     `${fmt(row.sigtermToExitMs.min)} to ${fmt(row.sigtermToExitMs.max)}`,
     fmt(row.inProcessExitMs.median),
