@@ -1,11 +1,10 @@
 // Tracks every connection of one or more servers from public events only, and says when they are gone.
 import { EventEmitter } from 'node:events';
-import * as http from 'node:http';
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { type Clock, systemClock } from '../clock.js';
 import { ServerControls } from '../ServerControls.js';
-import { connectionKindOf, isTlsServer } from '../servers.js';
+import { isTlsServer } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
 import { CloseWatch } from './CloseWatch.js';
 import type { RegistryView } from './Connection.js';
