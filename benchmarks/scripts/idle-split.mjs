@@ -78,7 +78,8 @@ async function main() {
   const PAIRS = Math.min(Number(process.argv[3] ?? 8), 100);
   const IDLE_MS = Number(process.argv[4] ?? 20);
   const SIDES = (process.argv[5] ?? 'floor,grace0,default').split(',');
-  const core = await import(path.join(path.dirname(here), '../../packages/core/dist/esm/index.js'));
+  // CORE=/path/to/dist/esm/index.js measures another build (an A/B against a saved one).
+  const core = await import(process.env.CORE ?? path.join(path.dirname(here), '../../packages/core/dist/esm/index.js'));
   const child = fork(here, ['holder']);
   const ask = (message, type) =>
     new Promise((resolve) => {
