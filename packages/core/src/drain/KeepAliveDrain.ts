@@ -64,8 +64,16 @@ export class KeepAliveDrain implements DrainStrategy {
     this.#goingAway = true;
     // Every busy HTTP/1 connection's last response gets `Connection: close`; every HTTP/2
     // session gets GOAWAY (contract points 3 and 6).
-    for (const connection of context.registry.connections()) connection.requestClose();
-    this.#closeListeners(context);
+    // The close pass's flush check rides along: with no grace the pass runs in this turn, and
+    // one walk over thousands of records costs less than two.
+    let flushing: Set<ServerLike> | undefined;
+    for (const connection of context.registry.connections()) {
+      connection.requestClose();
+      if (connection.responses[0]?.writableEnded !== true) continue;
+      flushing ??= new Set();
+      flushing.add(connection.server);
+    }
+    this.#closeListeners(context, flushing);
   }
 
   /** A session established while draining (a TLS handshake that finished late). */
@@ -107,9 +115,9 @@ export class KeepAliveDrain implements DrainStrategy {
    * next poll for I/O: a server with no idle connection that needs the grace then gets its
    * full `close()`; the others keep those connections for what is left of it.
    */
-  #closeListeners(context: ShutdownContext): void {
+  #closeListeners(context: ShutdownContext, flushing: ReadonlySet<ServerLike> | undefined): void {
     if (this.idleGrace === 0) {
-      for (const server of context.servers) this.#closeIdle(server, context);
+      for (const server of context.servers) this.#closeIdle(server, context, flushing?.has(server) === true);
       return;
     }
     for (const server of context.servers) context.registry.stopAccepting(server);
@@ -123,8 +131,8 @@ export class KeepAliveDrain implements DrainStrategy {
       this.#beginTimer = context.clock.setTimeout(() => {
         this.#beginTimer = undefined;
         for (const server of context.servers) {
-          const restMs = this.#closeLongIdle(server, context);
-          if (restMs === undefined) this.#closeIdle(server, context);
+          const { restMs, flushing } = this.#closeLongIdle(server, context);
+          if (restMs === undefined) this.#closeIdle(server, context, flushing);
           else this.#scheduleIdleClose(server, context, restMs);
         }
       }, 0);
@@ -135,15 +143,18 @@ export class KeepAliveDrain implements DrainStrategy {
    * The grace serves the next request of a client that has just read a response; a
    * connection idle for longer than the grace already had it. Those close now, the others get
    * what is left of their grace. Returns the longest rest, or `undefined` when no connection
-   * needs one (then the server's own parser-aware pass closes every idle one at once).
+   * needs one (then the server's own parser-aware pass closes every idle one at once); and
+   * whether a response that has ended may still be flushing (the pass's check, in this walk).
    */
-  #closeLongIdle(server: ServerLike, context: ShutdownContext): number | undefined {
+  #closeLongIdle(server: ServerLike, context: ShutdownContext): { restMs: number | undefined; flushing: boolean } {
     const { registry, clock } = context;
     // Connections opened before tracking: how long they were idle is unknown.
     let restMs = registry.mayHaveUntracked(server) ? this.idleGrace : -1;
     const now = clock.now();
     const longIdle: Connection[] = [];
+    let flushing = false;
     for (const connection of registry.connections(server)) {
+      if (connection.responses[0]?.writableEnded === true) flushing = true;
       if (connection.session !== undefined || !connection.idle) continue;
       // Bytes since it went idle (a request partly received) or a TLS handshake still
       // running: not known to be long idle, so it keeps its whole grace.
@@ -152,19 +163,19 @@ export class KeepAliveDrain implements DrainStrategy {
       else if (idleFor < this.idleGrace) restMs = Math.max(restMs, this.idleGrace - idleFor);
       else longIdle.push(connection);
     }
-    if (restMs < 0) return undefined;
+    if (restMs < 0) return { restMs: undefined, flushing };
     // Some connections need the rest of their grace, and the server's pass would close those
     // too: the long-idle ones are closed one by one.
     for (const connection of longIdle) connection.destroy();
-    return restMs;
+    return { restMs, flushing };
   }
 
   /**
    * Closes the server's idle connections now (`RegistryView.closeIdle`), unless a response
    * that has ended may still be flushing: then only the listener, and a look again later.
    */
-  #closeIdle(server: ServerLike, context: ShutdownContext): void {
-    if (this.#flushing(server, context)) {
+  #closeIdle(server: ServerLike, context: ShutdownContext, flushing = this.#flushing(server, context)): void {
+    if (flushing) {
       // Node's closeIdleConnections() (http's close() runs it too) destroys a connection
       // whose current response has called end(), even while its bytes are still queued for
       // a slow reader, and the pipelined responses behind it: the client gets a cut body.

@@ -1,48 +1,21 @@
 // Tracks every connection of one or more servers from public events only, and says when they are gone.
 import { EventEmitter } from 'node:events';
-import * as http from 'node:http';
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { type Clock, systemClock } from '../clock.js';
 import { ServerControls } from '../ServerControls.js';
-import { connectionKindOf, isHttp2Server, isTlsServer, speaksHttp1 } from '../servers.js';
+import { isTlsServer } from '../servers.js';
 import type { ConnectionKind, ServerLike } from '../types.js';
-import type { Connection, RegistryView } from './Connection.js';
-import { Counters, type RegistryCounters } from './counters.js';
-import { onUnseenFinish, responsesInFlight } from './earlyRequests.js';
-import { type Http2Hooks, trackHttp2 } from './http2.js';
+import { CloseWatch } from './CloseWatch.js';
+import type { RegistryView } from './Connection.js';
+import { Counters, type RegistryCounters, settleClosed } from './counters.js';
+import type { SocketRegistryEvents } from './events.js';
+import { http1Handlers } from './http1.js';
+import { http2Hooks } from './http2.js';
 import { ServerTracker } from './ServerTracker.js';
 import { connectionState, peerKey, TrackedConnection } from './TrackedConnection.js';
-
-/** Events of a registry. Each is emitted synchronously from the Node event that caused it. */
-export interface SocketRegistryEvents {
-  /** A connection was accepted (not emitted for connections adopted after they were open). */
-  connection: [connection: TrackedConnection];
-  /** An HTTP/1 request arrived; emitted before the server's own `request` listeners run. */
-  request: [connection: TrackedConnection, request: http.IncomingMessage, response: http.ServerResponse];
-  /** A connection's last request in flight ended. */
-  idle: [connection: TrackedConnection];
-  /**
-   * A connection closed; it is no longer tracked. Emitted at once while draining (after
-   * `watch()`), and lazily before (when a sweep finds the socket destroyed).
-   */
-  close: [connection: TrackedConnection];
-  /** An HTTP/1 connection was handed to an `upgrade` or `connect` listener. */
-  upgrade: [connection: TrackedConnection];
-  /** An HTTP/2 session was established on a connection (`connection.session` is set). */
-  session: [connection: TrackedConnection];
-  /**
-   * Every tracked server has emitted `close` and no connection is left: emitted from the event
-   * that made it so, so a waiter can finish in the same turn.
-   */
-  drained: [];
-}
-
-const UPGRADE_EVENTS = ['upgrade', 'connect'] as const;
-
-/** Old records a new connection checks for a closed socket before `watch()`: two keep dead ones bounded. */
-const SWEEP_PER_CONNECTION = 2;
-const EXPECT_EVENTS = ['checkContinue', 'checkExpectation'] as const;
+import { registryView } from './view.js';
+import { type RegistrySink, wireServer } from './wiring.js';
 
 /**
  * The registry of one terminator. It adds listeners to the servers it tracks and removes
@@ -56,29 +29,32 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   readonly #byTlsSocket = new Map<net.Socket, TrackedConnection>();
   readonly #servers = new Map<ServerLike, ServerTracker>();
   readonly #emptyWaiters: Array<() => void> = [];
-  /** Listening for each socket's `close` (from `watch()` on, i.e. while draining). */
-  #watching = false;
-  /** Where the lazy sweep of closed connections goes on from (Map iterators are live). */
-  #sweeper: Iterator<TrackedConnection> | undefined;
+  /** Learns of closed connections: lazily before `watch()`, from each socket's `close` after. */
+  readonly #closes = new CloseWatch(
+    this.#connections,
+    (connection) => this.#remove(connection, true),
+    (socket) => this.#socketClosed(socket),
+  );
   #size = 0;
   #view: RegistryView | undefined;
   readonly #counts = new Counters();
-  readonly #http2Hooks: Http2Hooks = {
-    sessionJoined: (connection) => {
-      this.#counts.sessions++;
-      this.emit('session', connection);
+  readonly #http1 = http1Handlers(
+    {
+      lookup: (socket) => this.#lookup(socket),
+      add: (tracker, socket, kind, accepted) => this.#add(tracker, socket, kind, accepted),
+      counts: this.#counts,
+      // Read when called: the constructor's `clock` is assigned after the fields.
+      now: () => this.clock.now(),
     },
-    streamOpened: (connection) => {
-      connectionState.addStreams(connection, 1);
-      this.#counts.streamOpened();
-    },
-    streamClosed: (connection, completed) => {
-      // Zero once the connection was removed: its streams were settled then.
-      if (connection.openStreams === 0) return;
-      connectionState.addStreams(connection, -1);
-      this.#counts.streamClosed(completed);
-      if (connection.idle) this.emit('idle', connection);
-    },
+    this,
+  );
+  /** What the server listeners (`wireServer`) call, bound once. */
+  readonly #sink: RegistrySink = {
+    ...this.#http1,
+    add: (tracker, socket, kind, accepted) => this.#add(tracker, socket, kind, accepted),
+    secured: (tracker, tlsSocket) => this.#secured(tracker, tlsSocket),
+    events: this,
+    http2: http2Hooks(this.#counts, this),
   };
 
   /** What strategies may do to the tracked servers (the `RegistryView`'s controls). */
@@ -87,23 +63,12 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     (server) => this.connections(server),
   );
 
-  // Shared listeners: `this` is the emitter, so no closure is allocated per socket or response.
-  readonly #onSocketClose: (this: net.Socket) => void;
-  readonly #onResponseClose: (this: http.ServerResponse) => void;
-
   /**
    * @param clock stamps the time each connection went idle; the terminator's clock, so a
    * drain compares those stamps with the time it reads from the same clock.
    */
   constructor(readonly clock: Pick<Clock, 'now'> = systemClock) {
     super();
-    const registry = this;
-    this.#onSocketClose = function onSocketClose(this: net.Socket) {
-      registry.#socketClosed(this);
-    };
-    this.#onResponseClose = function onResponseClose(this: http.ServerResponse) {
-      registry.#responseClosed(this);
-    };
   }
 
   /** Connections being tracked. */
@@ -160,54 +125,9 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
    */
   track(server: ServerLike): void {
     if (this.#servers.has(server)) return;
-    const tlsServer = isTlsServer(server);
-    const tracker = new ServerTracker(server, tlsServer, this.#serverClosed);
+    const tracker = new ServerTracker(server, isTlsServer(server), this.#serverClosed);
     this.#servers.set(server, tracker);
-    if (server.listening) {
-      const early = this.#adoptEarly(tracker);
-      // getConnections() reads the count now and reports it on the next tick.
-      server.getConnections((error, count) => {
-        // The connections adopted above are tracked: they are not among the unseen.
-        tracker.untrackedAtStart = error ? undefined : Math.max(0, count - early.adopted);
-        if (tracker.untrackedAtStart === 0) early.stopWaiting();
-      });
-    }
-    const { on } = tracker;
-
-    const kind: ConnectionKind = connectionKindOf(server);
-    // Prepended: an http2 server creates its session inside its own connection listener,
-    // and the connection must be known before that.
-    on(
-      'connection',
-      (socket: net.Socket) => {
-        const connection = this.#add(tracker, socket, kind, true);
-        if (tracker.handshaking) tracker.handshaking.set(peerKey(socket), connection);
-      },
-      true,
-    );
-    if (tlsServer) {
-      on('secureConnection', (tlsSocket: tls.TLSSocket) => this.#secured(tracker, tlsSocket), true);
-      on('tlsClientError', (_error: Error, tlsSocket: tls.TLSSocket) => {
-        // A failed handshake: forget the pending join; the raw socket's close removes the record.
-        tracker.handshaking?.delete(peerKey(tlsSocket));
-      });
-    }
-    if (speaksHttp1(server)) {
-      on(
-        'request',
-        (request: http.IncomingMessage, response: http.ServerResponse) => this.#request(tracker, request, response),
-        true,
-      );
-      this.#trackUpgrades(tracker);
-      // A request with `Expect:` goes to these events instead of `request` while the
-      // application listens to them: without this, its response was never tracked (no
-      // `Connection: close`, its keep-alive connection held until the deadline).
-      tracker.mirror(EXPECT_EVENTS, (request: http.IncomingMessage, response: http.ServerResponse) =>
-        this.#request(tracker, request, response),
-      );
-    }
-    if (isHttp2Server(server)) trackHttp2(server, this, on, tracker.undo, this.#http2Hooks);
-    tracker.followLifecycle();
+    wireServer(tracker, this.#sink);
   }
 
   /** The registry's part of a tracked server's `close` event (the tracker has marked it closed). */
@@ -218,7 +138,9 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     // flight waits for its own `close`, which tells whether it was sent in full (over TLS
     // `writableFinished` can still be false here for a response that completes).
     const open = this.#size;
-    for (const connection of [...this.connections(tracker.server)]) {
+    // A live walk (a Map iterator goes on correctly past entries deleted under it): no copy of
+    // thousands of records.
+    for (const connection of this.connections(tracker.server)) {
       if (connection.responses.length === 0 && connection.openStreams === 0) this.#remove(connection, true);
     }
     // A removal above that emptied the registry has said so already.
@@ -245,24 +167,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
    * controls (`ServerControls`). Made once; `watch`, `untrack`, `dispose`, `track` and the events are not on it.
    */
   get view(): RegistryView {
-    if (this.#view === undefined) {
-      const registry = this;
-      const controls = this.controls;
-      this.#view = Object.freeze({
-        get size() {
-          return registry.size;
-        },
-        get inFlight() {
-          return registry.inFlight;
-        },
-        connections: (server?: ServerLike): IterableIterator<Connection> => registry.connections(server),
-        mayHaveUntracked: (server: ServerLike) => registry.mayHaveUntracked(server),
-        stopAccepting: (server: ServerLike) => controls.stopAccepting(server),
-        closeIdle: (server: ServerLike) => controls.closeIdle(server),
-        closeServer: (server: ServerLike) => controls.closeServer(server),
-        isClosed: (server: ServerLike) => controls.isClosed(server),
-      });
-    }
+    this.#view ??= registryView(this, this.controls);
     return this.#view;
   }
 
@@ -285,46 +190,22 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
    * From now on, learn of every connection's close from its socket's `close` event, at once
    * (the terminator calls this when draining begins). Before that, a closed connection is
    * forgotten lazily: each new connection checks two old records (`socket.destroyed`), which
-   * keeps dead records to about as many as live ones. Why: a `close` listener on every socket
-   * grows the socket's own listener array and costs about 200 bytes per idle connection, for
-   * an answer needed only while draining.
+   * keeps dead records to about as many as live ones.
    */
   watch(): void {
-    if (this.#watching) return;
-    // Swept first: the records it drops never got a listener, so there is none to remove.
-    this.sweep();
-    this.#watching = true;
-    for (const connection of this.connections()) {
-      connection.socket.on('close', this.#onSocketClose);
-      connectionState.tlsSocketOf(connection)?.on('close', this.#onSocketClose);
-    }
+    this.#closes.watch();
   }
 
   /** Forgets every connection whose sockets are destroyed (their `close` may still be on its way). */
   sweep(): void {
-    // A live walk: a Map iterator goes on correctly past entries deleted under it.
-    for (const connection of this.#connections.values()) if (isClosed(connection)) this.#remove(connection, true);
-  }
-
-  /** Forgets up to `count` closed connections, going on from where the last sweep stopped. */
-  #sweep(count: number): void {
-    for (let i = 0; i < count; i++) {
-      let step = this.#sweeper?.next();
-      if (step === undefined || step.done) {
-        this.#sweeper = this.#connections.values();
-        step = this.#sweeper.next();
-        if (step.done) return;
-      }
-      if (isClosed(step.value)) this.#remove(step.value, true);
-    }
+    this.#closes.sweep();
   }
 
   /** `accepted`: seen through the server's `connection` event, not adopted later. */
   #add(tracker: ServerTracker, socket: net.Socket, kind: ConnectionKind, accepted: boolean): TrackedConnection {
-    if (!this.#watching) this.#sweep(SWEEP_PER_CONNECTION);
+    this.#closes.added(socket);
     const connection = new TrackedConnection(tracker.server, socket, kind, this.clock.now());
     this.#connections.set(socket, connection);
-    if (this.#watching) socket.on('close', this.#onSocketClose);
     tracker.count++;
     this.#size++;
     if (accepted) {
@@ -345,71 +226,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     tracker.handshaking?.delete(key);
     connectionState.setTlsSocket(connection, tlsSocket);
     this.#byTlsSocket.set(tlsSocket, connection);
-    if (this.#watching) tlsSocket.on('close', this.#onSocketClose);
-  }
-
-  #request(tracker: ServerTracker, request: http.IncomingMessage, response: http.ServerResponse): void {
-    // An http2 server with allowHTTP1 also emits `request` for HTTP/2 streams (compat API):
-    // those are tracked as streams, not here.
-    if (!(response instanceof http.ServerResponse)) return;
-    const socket = request.socket;
-    const connection = this.#lookup(socket) ?? this.#adopt(tracker, socket);
-    connectionState.addResponse(connection, response);
-    response.on('close', this.#onResponseClose);
-    this.#counts.requestOpened();
-    this.emit('request', connection, request, response);
-  }
-
-  /**
-   * A terminator made after requests began (at signal time): the server's HTTP/1 responses in
-   * flight (remembered by `earlyRequests`) are tracked from now on like any other, their
-   * connections adopted, so the drain marks them and sees them go idle. Responses that began
-   * before the core was loaded are not remembered: their connections are adopted when they end
-   * (`idle`), as long as the server may have unseen connections.
-   */
-  #adoptEarly(tracker: ServerTracker): { adopted: number; stopWaiting: () => void } {
-    const { server } = tracker;
-    if (!speaksHttp1(server)) return { adopted: 0, stopWaiting: () => undefined };
-    const before = tracker.count;
-    for (const response of responsesInFlight(server)) {
-      const connection = this.#lookup(response.req.socket) ?? this.#adopt(tracker, response.req.socket);
-      connectionState.addResponse(connection, response);
-      response.on('close', this.#onResponseClose);
-      this.#counts.requestOpened();
-    }
-    const stopWaiting = onUnseenFinish(server, (_response, socket) => this.#unseenFinished(tracker, socket));
-    tracker.undo.push(stopWaiting);
-    return { adopted: tracker.count - before, stopWaiting };
-  }
-
-  /** A response that began before the core was loaded ended: its connection is now known, and idle. */
-  #unseenFinished(tracker: ServerTracker, socket: net.Socket): void {
-    if (socket.destroyed || this.#lookup(socket) !== undefined) return;
-    this.emit('idle', this.#adopt(tracker, socket));
-  }
-
-  /** A connection the server had before it was tracked, first seen through a request. */
-  #adopt(tracker: ServerTracker, socket: net.Socket): TrackedConnection {
-    return this.#add(tracker, socket, connectionKindOf(tracker.server) === 'tls' ? 'tls' : 'http1', false);
-  }
-
-  #trackUpgrades(tracker: ServerTracker): void {
-    const onUpgrade = (request: http.IncomingMessage): void => {
-      const connection = this.#lookup(request.socket);
-      if (connection === undefined || connection.kind === 'upgraded') return;
-      connectionState.setKind(connection, 'upgraded');
-      this.#counts.upgraded++;
-      this.emit('upgrade', connection);
-    };
-    tracker.mirror(UPGRADE_EVENTS, onUpgrade);
-  }
-
-  #responseClosed(response: http.ServerResponse): void {
-    const connection = this.#lookup(response.req.socket);
-    if (connection === undefined) return;
-    if (!connectionState.removeResponse(connection, response, this.clock.now())) return;
-    this.#counts.responseClosed(response.writableFinished);
-    if (connection.idle) this.emit('idle', connection);
+    this.#closes.joined(tlsSocket);
   }
 
   /** The record of a raw socket, or of the TLS socket over it. */
@@ -428,7 +245,7 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
       // The common case, thousands at a time when idle connections close: one socket, no
       // response, stream or handshake to settle.
       this.#connections.delete(socket);
-      if (this.#watching) socket.removeListener('close', this.#onSocketClose);
+      this.#closes.forget(socket, undefined);
       const tracker = this.#servers.get(connection.server);
       if (tracker) tracker.count--;
       this.#removed(connection, notify);
@@ -437,18 +254,8 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
     const tlsSocket = connectionState.tlsSocketOf(connection);
     this.#connections.delete(socket);
     if (tlsSocket) this.#byTlsSocket.delete(tlsSocket);
-    // Before watch() no socket got our listener: nothing to remove.
-    if (this.#watching) {
-      socket.removeListener('close', this.#onSocketClose);
-      tlsSocket?.removeListener('close', this.#onSocketClose);
-    }
-    // Responses still queued behind a closed socket never get their own `close` from Node.
-    for (const response of connectionState.takeResponses(connection)) {
-      response.removeListener('close', this.#onResponseClose);
-      this.#counts.responseClosed(response.writableFinished);
-    }
-    // Likewise streams whose `close` Node has not emitted yet: they ended with their session.
-    for (; connection.openStreams > 0; connectionState.addStreams(connection, -1)) this.#counts.streamClosed(false);
+    this.#closes.forget(socket, tlsSocket);
+    settleClosed(connection, this.#counts, this.#http1.onResponseClose);
     const tracker = this.#servers.get(connection.server);
     if (tracker) {
       tracker.count--;
@@ -476,9 +283,4 @@ export class SocketRegistry extends EventEmitter<SocketRegistryEvents> {
   #emitIfDrained(): void {
     if (this.listenerCount('drained') > 0 && this.drained) this.emit('drained');
   }
-}
-
-/** The connection's sockets are destroyed: their `close` events may still be on their way. */
-function isClosed(connection: TrackedConnection): boolean {
-  return connection.socket.destroyed || connectionState.tlsSocketOf(connection)?.destroyed === true;
 }

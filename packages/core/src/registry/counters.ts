@@ -1,5 +1,7 @@
 // The registry's running totals: what it counted since it was made. The terminator reports the
 // difference of two snapshots (at terminate() and at the end).
+import type { ServerResponse } from 'node:http';
+import { connectionState, type TrackedConnection } from './TrackedConnection.js';
 
 /** Running totals since the registry was made; the terminator reports differences of two snapshots. */
 export interface RegistryCounters {
@@ -67,4 +69,21 @@ export class Counters {
       this;
     return { accepted, requests, completed, aborted, sessions, streams, streamsCompleted, streamsAborted, upgraded };
   }
+}
+
+/**
+ * A connection closed with responses or streams still open: Node emits no `close` for responses
+ * queued behind a closed socket, nor (yet) for streams that ended with their session. Each is
+ * counted now (a response sent in full as completed, the rest as aborted) and forgotten.
+ */
+export function settleClosed(
+  connection: TrackedConnection,
+  counts: Counters,
+  onResponseClose: (this: ServerResponse) => void,
+): void {
+  for (const response of connectionState.takeResponses(connection)) {
+    response.removeListener('close', onResponseClose);
+    counts.responseClosed(response.writableFinished);
+  }
+  for (; connection.openStreams > 0; connectionState.addStreams(connection, -1)) counts.streamClosed(false);
 }

@@ -3,6 +3,7 @@
 import type { EventEmitter } from 'node:events';
 import type * as http2 from 'node:http2';
 import type { ServerLike } from '../types.js';
+import type { Counters } from './counters.js';
 import { connectionState, peerKey, type TrackedConnection } from './TrackedConnection.js';
 
 /** What the registry does when a session or a stream comes and goes; it owns every counter. */
@@ -22,7 +23,7 @@ type Listener = Parameters<EventEmitter['on']>[1];
 type On = (event: string, listener: Listener, prepend?: boolean) => void;
 
 /** The registry events the tracker needs: the connections of the server as they come and go. */
-interface ConnectionEvents {
+export interface ConnectionEvents {
   on(event: 'connection' | 'close', listener: (connection: TrackedConnection) => void): unknown;
   off(event: 'connection' | 'close', listener: (connection: TrackedConnection) => void): unknown;
 }
@@ -99,4 +100,28 @@ export function trackHttp2(
     },
     true,
   );
+}
+
+/** The registry's hooks: its counters count, and it emits `session` and `idle`. */
+export function http2Hooks(
+  counts: Counters,
+  registry: { emit(event: 'session' | 'idle', connection: TrackedConnection): unknown },
+): Http2Hooks {
+  return {
+    sessionJoined: (connection) => {
+      counts.sessions++;
+      registry.emit('session', connection);
+    },
+    streamOpened: (connection) => {
+      connectionState.addStreams(connection, 1);
+      counts.streamOpened();
+    },
+    streamClosed: (connection, completed) => {
+      // Zero once the connection was removed: its streams were settled then.
+      if (connection.openStreams === 0) return;
+      connectionState.addStreams(connection, -1);
+      counts.streamClosed(completed);
+      if (connection.idle) registry.emit('idle', connection);
+    },
+  };
 }
