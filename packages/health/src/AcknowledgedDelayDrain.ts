@@ -1,5 +1,7 @@
 // The acknowledged delay: the listener stays open until the health checkers have been told
 // "not ready" as often as their fall threshold, then the drain it wraps begins.
+// The counting of those answers is in acknowledgement.ts, the options' defaults and checks in
+// delaySettings.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   assertDuration,

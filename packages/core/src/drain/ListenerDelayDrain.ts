@@ -2,6 +2,8 @@
 // is given (a fixed time, a promise, an AbortSignal), closes the listener without resetting a
 // connection waiting in the accept queue, then begins the drain it wraps. DelayedCloseDrain
 // gives it a time; @lastcall/health's AcknowledgedDelayDrain gives it the balancers' word.
+// The forms of its end are read in listenerDelayEnd.ts, the quiet accept queue is awaited in
+// quietAcceptQueue.ts, the inner drain option is resolved in innerDrain.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ShutdownContext } from '../context.js';
 import { assertDuration, assertKnownOptions, InvalidOptionTypeError } from '../errors.js';
