@@ -1,5 +1,7 @@
 // The acknowledged delay: the listener stays open until the health checkers have been told
 // "not ready" as often as their fall threshold, then the drain it wraps begins.
+// The counting of those answers is in acknowledgement.ts, the options' defaults and checks in
+// delaySettings.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   assertDuration,
@@ -8,26 +10,22 @@ import {
   type DrainStrategy,
   InvalidOptionRangeError,
   InvalidOptionTypeError,
-  KeepAliveDrain,
   ListenerDelayDrain,
   type ShutdownContext,
 } from '@lastcall/core';
 
+import { acknowledgement } from './acknowledgement.js';
+import {
+  balancerKind,
+  count,
+  DEFAULT_AGENT_FALL,
+  DEFAULT_FALL,
+  DEFAULT_MAX_DELAY,
+  DEFAULT_SETTLE_TIME,
+  poolDrain,
+} from './delaySettings.js';
 import type { Health } from './Health.js';
 import type { NotReadyAnswers } from './state.js';
-
-/**
- * What sits between the clients and this process, which decides whether responses during the
- * delay say `Connection: close`:
- * - `l7`: a balancer that picks a server per request (HAProxy, nginx, Envoy, cloud ALBs). It
- *   stops sending work when its check fails; `Connection: close` would only make it open new
- *   connections to us, so it is off.
- * - `l4`: connection-level balancing (Kubernetes Services through kube-proxy, `node:cluster`).
- *   A kept-alive connection stays on us until it closes, so `Connection: close` is what moves
- *   its client away: on.
- * - `none`: clients connect directly: on, as for `l4`.
- */
-type BalancerKind = 'l7' | 'l4' | 'none';
 
 /** Options of `AcknowledgedDelayDrain`; only `health` is required. */
 export interface AcknowledgedDelayDrainOptions {
@@ -85,22 +83,6 @@ export interface AcknowledgedDelayDrainOptions {
   drain?: DrainStrategy | readonly DrainStrategy[];
 }
 
-/** Readiness answers per checker that acknowledge a shutdown: HAProxy's and Kubernetes' default fall threshold. */
-const DEFAULT_FALL = 3;
-/** Agent-check `drain` answers per checker that acknowledge a shutdown. */
-const DEFAULT_AGENT_FALL = 1;
-/** Bound of the acknowledged delay, in milliseconds. */
-const DEFAULT_MAX_DELAY = 5_000;
-/** Wait after the acknowledgement before the listener closes, in milliseconds. */
-const DEFAULT_SETTLE_TIME = 50;
-
-/**
- * How much longer than the balancer's upstream idle timeout a pooled connection stays open, in
- * milliseconds: the balancer starts its idle clock when it has read our response, a little after
- * ours, and its timer may run late. The same margin `checkKeepAlive` advises for `keepAliveTimeout`.
- */
-const POOL_MARGIN = 1_000;
-
 /** How the delay ended: acknowledged by the checkers, bounded by `maxDelay`, or cut by the graceful deadline. */
 export type DelayOutcome = 'acknowledged' | 'maxDelay' | 'deadline';
 
@@ -116,7 +98,6 @@ const KNOWN = [
   'upstreamIdleTimeout',
   'drain',
 ] as const;
-const BALANCERS: readonly BalancerKind[] = ['l7', 'l4', 'none'];
 
 /**
  * A listener delay (core's `ListenerDelayDrain`, like `DelayedCloseDrain`) whose end is the
@@ -162,15 +143,7 @@ export class AcknowledgedDelayDrain implements DrainStrategy {
 
   constructor(options: AcknowledgedDelayDrainOptions) {
     assertKnownOptions(WHERE, options, KNOWN);
-    const balancer = options.balancer === undefined ? 'none' : options.balancer;
-    if (!BALANCERS.includes(balancer)) {
-      throw new InvalidOptionTypeError(
-        WHERE,
-        'balancer',
-        `one of ${BALANCERS.map((b) => `'${b}'`).join(', ')}`,
-        balancer,
-      );
-    }
+    const balancer = balancerKind(WHERE, options.balancer);
     this.balancer = balancer;
     const health = options.health as Partial<Health> | undefined;
     if (typeof health !== 'object' || health === null || typeof health.beginShutdown !== 'function') {
@@ -203,11 +176,12 @@ export class AcknowledgedDelayDrain implements DrainStrategy {
       );
     }
     this.#delay = new ListenerDelayDrain({
-      until: (context, signal) => this.#acknowledgement(context, signal),
+      until: (context, signal) =>
+        acknowledgement(this.health, this.settleTime, (answers) => this.acknowledged(answers), context, signal),
       maxDelay: this.maxDelay,
       // Not behind an L7 balancer: there it only makes the balancer open new connections to us.
       closeConnections: balancer !== 'l7',
-      drain: this.#inner(options.drain),
+      drain: poolDrain(WHERE, this.upstreamIdleTimeout, options.drain),
     });
   }
 
@@ -286,84 +260,7 @@ export class AcknowledgedDelayDrain implements DrainStrategy {
       balancer: this.balancer,
       ...(this.upstreamIdleTimeout === undefined ? {} : { upstreamIdleTimeout: this.upstreamIdleTimeout }),
     });
-    copy.#delay = this.#delay.wrap(copy.#inner(inner) as DrainStrategy);
+    copy.#delay = this.#delay.wrap(poolDrain(WHERE, copy.upstreamIdleTimeout, inner) as DrainStrategy);
     return copy;
   }
-
-  /**
-   * The inner drain: with `upstreamIdleTimeout`, the default `KeepAliveDrain` keeps pooled
-   * connections until the balancer is done with them, and a given one that would close them
-   * sooner is refused (it would race the balancer's pool, the 502s this option is for).
-   */
-  #inner(
-    drain: DrainStrategy | readonly DrainStrategy[] | undefined,
-  ): DrainStrategy | readonly DrainStrategy[] | undefined {
-    const upstream = this.upstreamIdleTimeout;
-    if (upstream === undefined) return drain;
-    if (drain === undefined) return new KeepAliveDrain({ idleGrace: upstream + POOL_MARGIN });
-    for (const keepAlive of keepAliveDrains(drain)) {
-      if (keepAlive.idleGrace > upstream) continue;
-      throw new InvalidOptionRangeError(
-        WHERE,
-        'drain',
-        `a KeepAliveDrain whose idleGrace is above upstreamIdleTimeout (${upstream} ms), or no drain (then idleGrace is ${upstream + POOL_MARGIN} ms)`,
-        `KeepAliveDrain { idleGrace: ${keepAlive.idleGrace} }`,
-      );
-    }
-    return drain;
-  }
-
-  /**
-   * The delay's end: readiness 503 and agent-check `drain` from this instant (it runs first in
-   * `begin()`), then resolves `settleTime` after the acknowledging answer. `stop` aborts when
-   * the delay ended otherwise (`maxDelay`, the deadline): the subscription and timer go.
-   */
-  #acknowledgement(context: ShutdownContext, stop: AbortSignal): Promise<DelayOutcome> {
-    this.health.beginShutdown();
-    const { clock } = context;
-    return new Promise((resolve) => {
-      let timer: unknown;
-      let unsubscribe: (() => void) | undefined;
-      const settle = (): void => {
-        unsubscribe?.();
-        unsubscribe = undefined;
-        if (timer !== undefined) return;
-        const wait = Math.min(this.settleTime, Math.max(0, context.deadline - clock.now()));
-        if (wait === 0) resolve('acknowledged');
-        else timer = clock.setTimeout(() => resolve('acknowledged'), wait);
-      };
-      stop.addEventListener(
-        'abort',
-        () => {
-          unsubscribe?.();
-          if (timer !== undefined) clock.clearTimeout(timer);
-        },
-        { once: true },
-      );
-      if (this.acknowledged()) settle();
-      else {
-        unsubscribe = this.health.onNotReadyAnswer((_channel, answers) => {
-          if (this.acknowledged(answers)) settle();
-        });
-      }
-    });
-  }
-}
-
-/** The `KeepAliveDrain`s in a drain option: itself, an array's, a combination's. */
-function keepAliveDrains(drain: DrainStrategy | readonly DrainStrategy[]): KeepAliveDrain[] {
-  if (Array.isArray(drain)) return drain.flatMap((one: DrainStrategy) => keepAliveDrains(one));
-  if (drain instanceof KeepAliveDrain) return [drain];
-  // A combination (core's `combineDrains`): its drains are listed on it.
-  const combined = (drain as { drains?: unknown }).drains;
-  if (Array.isArray(combined)) return keepAliveDrains(combined as DrainStrategy[]);
-  return [];
-}
-
-function count(where: string, option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new InvalidOptionTypeError(where, option, 'a positive integer', value);
-  if (!Number.isInteger(value) || value < 1)
-    throw new InvalidOptionRangeError(where, option, 'a positive integer', value);
-  return value;
 }

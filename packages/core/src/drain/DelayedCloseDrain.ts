@@ -5,7 +5,8 @@ import type { ShutdownContext } from '../context.js';
 import { assertDuration, assertKnownOptions, InvalidOptionTypeError } from '../errors.js';
 import type { Connection } from '../registry/Connection.js';
 import type { DrainStrategy } from './DrainStrategy.js';
-import { innerDrain, ListenerDelayDrain } from './ListenerDelayDrain.js';
+import { innerDrain } from './innerDrain.js';
+import { ListenerDelayDrain } from './ListenerDelayDrain.js';
 
 /** Listener delay of `DelayedCloseDrain` when `delay` is not given, in milliseconds: a few Kubernetes endpoint updates. */
 const DEFAULT_DELAY = 5_000;

@@ -2,31 +2,17 @@
 // is given (a fixed time, a promise, an AbortSignal), closes the listener without resetting a
 // connection waiting in the accept queue, then begins the drain it wraps. DelayedCloseDrain
 // gives it a time; @lastcall/health's AcknowledgedDelayDrain gives it the balancers' word.
+// The forms of its end are read in listenerDelayEnd.ts, the quiet accept queue is awaited in
+// quietAcceptQueue.ts, the inner drain option is resolved in innerDrain.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ShutdownContext } from '../context.js';
 import { assertDuration, assertKnownOptions, InvalidOptionTypeError } from '../errors.js';
 import type { Connection } from '../registry/Connection.js';
-import { combineDrains } from './CombinedDrain.js';
 import type { DrainStrategy } from './DrainStrategy.js';
-import { KeepAliveDrain } from './KeepAliveDrain.js';
+import { innerDrain } from './innerDrain.js';
 import { publishDelay } from './listenerDelayChannel.js';
-
-/** What ends a listener delay (see the constructor's `until` option). */
-type ListenerDelayEnd = number | PromiseLike<unknown> | AbortSignal;
-
-/**
- * After the delay's end, the listener closes once no connection has arrived (and no client we
- * asked to reconnect has been let go) for this long, in milliseconds: a client that got
- * `Connection: close` reconnects within a round trip, and closing the listener while its
- * connection sits in the accept queue resets it.
- */
-const QUIET_TIME = 10;
-/**
- * Longest wait for that quiet, in milliseconds (within the deadline): under a steady stream of
- * new connections (clients that never keep alive, a probe) it never comes, and the listener
- * closes anyway, right after a poll for I/O has emptied the accept queue.
- */
-const MAX_QUIET_WAIT = 200;
+import { assertUntil, type ListenerDelayEnd, listenForEnd } from './listenerDelayEnd.js';
+import { waitForQuiet } from './quietAcceptQueue.js';
 
 type Phase = 'idle' | 'delaying' | 'closing' | 'drained';
 
@@ -107,11 +93,7 @@ export class ListenerDelayDrain implements DrainStrategy {
     drain?: DrainStrategy | readonly DrainStrategy[];
   }) {
     assertKnownOptions(WHERE, options, KNOWN_OPTIONS);
-    const until = (options as { until?: unknown }).until;
-    if (typeof until === 'number') assertDuration(WHERE, 'until', until);
-    else if (typeof until !== 'function' && !isPromiseLike(until) && !(until instanceof AbortSignal)) {
-      throw new InvalidOptionTypeError(WHERE, 'until', 'milliseconds, a promise, an AbortSignal or a function', until);
-    }
+    assertUntil(WHERE, (options as { until?: unknown }).until);
     this.#until = options.until;
     this.maxDelay = assertDuration(
       WHERE,
@@ -171,23 +153,16 @@ export class ListenerDelayDrain implements DrainStrategy {
       const why = bound === fixed ? 'delay' : bound === this.maxDelay ? 'maxDelay' : 'deadline';
       this.#timer = clock.setTimeout(() => this.#end(why), bound);
     }
-    if (end instanceof AbortSignal) {
-      const onAbort = (): void => this.#end(typeof end.reason === 'string' ? end.reason : 'aborted');
-      if (end.aborted) onAbort();
-      else {
-        end.addEventListener('abort', onAbort, { once: true });
-        stop.signal.addEventListener('abort', () => end.removeEventListener('abort', onAbort), { once: true });
-      }
-    } else if (isPromiseLike(end)) {
-      end.then(
-        (value) => this.#end(typeof value === 'string' ? value : 'ended'),
-        (error: unknown) => {
-          if (this.#phase !== 'delaying' || this.#context !== context) return;
-          context.reportFailure(error, this);
-          this.#end('failed');
-        },
-      );
-    }
+    listenForEnd(
+      end,
+      stop.signal,
+      (outcome) => this.#end(outcome),
+      (error) => {
+        if (this.#phase !== 'delaying' || this.#context !== context) return;
+        context.reportFailure(error, this);
+        this.#end('failed');
+      },
+    );
   }
 
   /** During the delay, asks the connection to close (with `closeConnections`); after it, the inner drain's. */
@@ -271,31 +246,16 @@ export class ListenerDelayDrain implements DrainStrategy {
       drain.#outcome = outcome;
     }
     this.#endedAt = context.clock.now();
-    this.#waitForQuiet(context);
-  }
-
-  #waitForQuiet(context: ShutdownContext): void {
-    const { clock } = context;
-    const now = clock.now();
-    const quietAt = this.#lastArrival + QUIET_TIME;
-    const latest = Math.min(this.#endedAt + MAX_QUIET_WAIT, context.deadline);
-    if (now >= quietAt || now >= latest) {
-      // From a timer: the loop polls for I/O before the next timer turn, so the close below
-      // comes right after the accept queue was emptied, not after a busy turn let it fill.
-      // That poll may also have accepted a connection, or let go of one whose client will
-      // reconnect (a stalled loop hides both until then): the quiet is then looked for again.
-      const decidedAt = now;
-      this.#timer = clock.setTimeout(() => {
-        this.#timer = undefined;
-        if (this.#lastArrival >= decidedAt && clock.now() < latest) this.#waitForQuiet(context);
-        else this.#closeListener(context);
-      }, 0);
-      return;
-    }
-    this.#timer = clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#waitForQuiet(context);
-    }, Math.min(quietAt, latest) - now);
+    waitForQuiet({
+      clock: context.clock,
+      endedAt: this.#endedAt,
+      deadline: context.deadline,
+      lastArrival: () => this.#lastArrival,
+      setTimer: (timer) => {
+        this.#timer = timer;
+      },
+      close: () => this.#closeListener(context),
+    });
   }
 
   #closeListener(context: ShutdownContext): void {
@@ -324,30 +284,4 @@ export class ListenerDelayDrain implements DrainStrategy {
       context.reportFailure(error, this.drain);
     }
   }
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-/** The inner drain option: a drain, several (combined in order), or nothing for a `KeepAliveDrain`. */
-export function innerDrain(where: string, option: DrainStrategy | readonly DrainStrategy[] | undefined): DrainStrategy {
-  if (option === undefined) return new KeepAliveDrain();
-  if (Array.isArray(option)) {
-    try {
-      return combineDrains(...option);
-    } catch (error) {
-      throw new InvalidOptionTypeError(where, 'drain', 'a drain or a non-empty array of drains', option, {
-        cause: error,
-      });
-    }
-  }
-  if (typeof (option as Partial<DrainStrategy>).begin !== 'function') {
-    throw new InvalidOptionTypeError(where, 'drain', 'a drain or a non-empty array of drains', option);
-  }
-  return option as DrainStrategy;
 }

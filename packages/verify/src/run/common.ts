@@ -1,21 +1,15 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { VerifyError } from '../errors.js';
-import { type Answer, failureCause, type Load, type LoadCounts, request, startLoad } from '../load.js';
+import { failureCause, type Load, type LoadCounts, type LoadOptions, request, startLoad } from '../load.js';
 import type { Child } from '../processes.js';
 import type { RunReport, SlowRequest } from '../report.js';
-import type { ServiceSpec } from '../service.js';
+import type { ServiceSpec, ShutdownOrder } from '../service.js';
 
-/** What the load sends, shared by the modes. */
-export interface LoadShape {
-  readonly clients?: number;
-  readonly get?: readonly string[];
-  readonly post?: readonly string[];
-  readonly postShare?: number;
-  readonly bodySize?: number;
-  readonly requestTimeout?: number;
-  readonly think?: number;
-  readonly check?: (answer: Answer) => boolean;
-}
+/** What the load sends, shared by the modes: the load's own options but where and for how long. */
+export type LoadShape = Pick<
+  LoadOptions,
+  'clients' | 'get' | 'post' | 'postShare' | 'bodySize' | 'requestTimeout' | 'think' | 'check'
+>;
 
 export interface CommonRunOptions {
   readonly service: ServiceSpec;
@@ -88,6 +82,52 @@ export function countsPart(counts: LoadCounts): Pick<RunReport, 'ok' | 'posts' |
 
 export function progressLine(run: string, counts: LoadCounts): string {
   return `${run}: ${counts.ok} ok, ${counts.failed} failed, ${counts.refused} refused`;
+}
+
+/** How a signalled instance exited, and in which order its readiness and listener turned. */
+export interface SignalledExit {
+  /** The exit code, or the signal that ended it (`SIGKILL` past the bound). */
+  readonly exitCode: number | string;
+  /** Time from the signal to the exit, in milliseconds. */
+  readonly signalToExit: number;
+  readonly order: ShutdownOrder;
+}
+
+/** Sends the signal, awaits the exit (SIGKILL past `bound`), then stops the watcher started before it. */
+export async function signalAndAwait(
+  child: Child,
+  signal: NodeJS.Signals,
+  bound: number,
+  watcher: { stop(): Promise<ShutdownOrder> },
+): Promise<SignalledExit> {
+  const signalled = performance.now();
+  child.process.kill(signal);
+  const exitCode = await awaitExit(child, bound);
+  const signalToExit = Math.round(performance.now() - signalled);
+  return { exitCode, signalToExit, order: await watcher.stop() };
+}
+
+/** A signalled run's report after its mode, run and instance (the keys stay in that order). */
+export async function exitPart(
+  options: CommonRunOptions,
+  counts: LoadCounts,
+  slow: Promise<SlowRequest> | undefined,
+  exit: SignalledExit,
+): Promise<Omit<RunReport, 'mode' | 'run' | 'instance'>> {
+  return {
+    ...countsPart(counts),
+    ...(slow === undefined ? {} : { slow: await slow }),
+    signal: options.signal,
+    exitCode: exit.exitCode,
+    signalToExit: exit.signalToExit,
+    ...exit.order,
+    ...(options.grace === undefined ? {} : { fitsGrace: exit.signalToExit <= options.grace }),
+  };
+}
+
+/** The progress line of a signalled run. */
+export function exitLine(run: string, counts: LoadCounts, exit: SignalledExit): string {
+  return `${progressLine(run, counts)}; exit ${exit.exitCode} after ${exit.signalToExit} ms`;
 }
 
 /** `file` when it is an executable file, else undefined. */

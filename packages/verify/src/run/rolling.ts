@@ -8,15 +8,16 @@ import { type Child, freePorts, sleep } from '../processes.js';
 import type { RunReport } from '../report.js';
 import { readyWithin, type ServiceSpec, startInstance, watchShutdown } from '../service.js';
 import {
-  awaitExit,
   type CommonRunOptions,
-  countsPart,
   crashed,
   executable,
   exitBound,
+  exitLine,
+  exitPart,
   loadFor,
   progressLine,
   sendSlow,
+  signalAndAwait,
   steadyOrCrash,
 } from './common.js';
 
@@ -175,11 +176,7 @@ export async function runRolling(options: RollingRunOptions): Promise<RollingOut
                 )
             : undefined,
         );
-        const signalled = performance.now();
-        old.process.kill(options.signal);
-        const exitCode = await awaitExit(old, bound);
-        const signalToExit = Math.round(performance.now() - signalled);
-        const order = await watcher.stop();
+        const exit = await signalAndAwait(old, options.signal, bound, watcher);
         lines.push(old.lines);
         const next = await start(i);
         instances[i] = next;
@@ -187,21 +184,8 @@ export async function runRolling(options: RollingRunOptions): Promise<RollingOut
         await inRotation(next, i);
         const counts = subtract(load.snapshot(), snapshot);
         const run = runs.length + 1;
-        runs.push({
-          mode: 'rolling',
-          run,
-          instance: i,
-          ...countsPart(counts),
-          ...(slow === undefined ? {} : { slow: await slow }),
-          signal: options.signal,
-          exitCode,
-          signalToExit,
-          ...order,
-          ...(options.grace === undefined ? {} : { fitsGrace: signalToExit <= options.grace }),
-        });
-        options.progress(
-          `${progressLine(`restart ${run}/${options.rounds * count} (instance ${i})`, counts)}; exit ${exitCode} after ${signalToExit} ms`,
-        );
+        runs.push({ mode: 'rolling', run, instance: i, ...(await exitPart(options, counts, slow, exit)) });
+        options.progress(exitLine(`restart ${run}/${options.rounds * count} (instance ${i})`, counts, exit));
       }
     }
     load.phase('after');

@@ -3,13 +3,14 @@ import { freePorts } from '../processes.js';
 import type { RunReport, SlowRequest } from '../report.js';
 import { startInstance, watchShutdown } from '../service.js';
 import {
-  awaitExit,
   type CommonRunOptions,
-  countsPart,
   exitBound,
+  exitLine,
+  exitPart,
   loadFor,
   progressLine,
   sendSlow,
+  signalAndAwait,
   steadyOrCrash,
 } from './common.js';
 
@@ -40,28 +41,12 @@ export async function runSignal(options: SignalOptions): Promise<RunReport[]> {
         await steadyOrCrash(child, 200, 'with the slow request in flight');
       }
       const watcher = watchShutdown(port, options.service.readiness);
-      const signalled = performance.now();
-      child.process.kill(options.signal);
-      const exitCode = await awaitExit(child, bound);
-      const signalToExit = Math.round(performance.now() - signalled);
-      const order = await watcher.stop();
+      const exit = await signalAndAwait(child, options.signal, bound, watcher);
       const counts = await load.stop();
       load = undefined;
-      const report: RunReport = {
-        mode: 'signal',
-        run,
-        ...countsPart(counts),
-        ...(slow === undefined ? {} : { slow: await slow }),
-        signal: options.signal,
-        exitCode,
-        signalToExit,
-        ...order,
-        ...(options.grace === undefined ? {} : { fitsGrace: signalToExit <= options.grace }),
-      };
+      const report: RunReport = { mode: 'signal', run, ...(await exitPart(options, counts, slow, exit)) };
       reports.push(report);
-      options.progress(
-        `${progressLine(`${options.signal} ${run}/${options.runs}`, counts)}; exit ${exitCode} after ${signalToExit} ms`,
-      );
+      options.progress(exitLine(`${options.signal} ${run}/${options.runs}`, counts, exit));
     } finally {
       await load?.stop();
       await child.stop('SIGKILL');
