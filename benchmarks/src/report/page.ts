@@ -129,11 +129,6 @@ ${checks.some((check) => !check.met && check.unmeasured === undefined) ? '\nWhy 
 ${missed.map((check) => `- **${check.title}**: ${check.measured}; wanted ${check.target}, off by ${check.missBy ?? 'n/a'}. ${scenarioById(check.scenario).whyMissed(check.id) ?? TIMING_NOISE}`).join('\n')}`);
   }
 
-  // Measured by its own script (the server under each runtime, the load from Node), not by this run.
-  sections.push(`## Other runtimes: Deno and Bun
-
-The keep-alive-load scenario with the server under Node 20, 22 and 24, Deno 2 and Bun 1 (lastcall's \`terminate()\` against each runtime's own \`server.close()\`) is measured by \`node scripts/runtime-bench.mjs\`, not by this run: its table is in [runtimes.md](runtimes.md#keep-alive-load-per-runtime).`);
-
   sections.push(`## Reproduce
 
 \`\`\`sh
