@@ -4,11 +4,12 @@
 /**
  * Bun's node:http server has no listener-only close: its close() (Bun.serve's graceful stop())
  * also closes idle keep-alive connections at once. lastcall keeps the listener open for the idle
- * grace instead (every response gets `Connection: close`), then closes it; a connection a client
- * opened in that window and had not used yet when the grace ended is closed with it.
+ * grace instead (every response gets `Connection: close`), then closes it; a client that
+ * reconnected meanwhile and is still in the kernel's accept queue then is reset (measured: every
+ * failure is on a new socket, and none the server had handed to JavaScript was unused).
  */
 export const BUN_IDLE_CLOSED_WITH_LISTENER =
-  'Bun closes idle keep-alive connections together with the listener (no listener-only close), so a connection opened during the idle grace and not yet used when it ends is closed: https://github.com/oven-sh/bun/pull/36616';
+  'Bun closes idle keep-alive connections together with the listener (no listener-only close), so the listener stays open for the idle grace, and a client that reconnects then can be in the accept queue when it closes: https://github.com/oven-sh/bun/pull/36616';
 
 /**
  * Bun's node:http server publishes no `http.server.*` diagnostics channel, so a terminator made
